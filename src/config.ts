@@ -1,0 +1,173 @@
+// One schema for environment and flags. Fails fast and names the bad key.
+
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+
+export const DEFAULT_BASE_URLS = {
+  hume: "https://api.hume.ai",
+  pyannote: "https://api.pyannote.ai",
+  hamsa: "https://api.tryhamsa.com",
+  humanstandard: "https://app.jobsbyhumans.com/api/v1",
+} as const;
+
+const LOG_LEVELS = ["debug", "info", "notice", "warning", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const optionalString = z
+  .string()
+  .transform((value) => value.trim())
+  .optional()
+  .transform((value) => (value ? value : undefined));
+
+const baseUrl = (fallback: string) =>
+  optionalString
+    .transform((value) => (value ?? fallback).replace(/\/+$/, ""))
+    .pipe(z.url({ message: "must be an absolute http(s) URL" }));
+
+const positiveInt = (fallback: number) =>
+  optionalString.transform((value, ctx) => {
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0) {
+      ctx.addIssue({ code: "custom", message: "must be a non-negative integer" });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+const envSchema = z.object({
+  HUME_API_KEY: optionalString,
+  PYANNOTEAI_API_KEY: optionalString,
+  HAMSA_API_KEY: optionalString,
+  HUMANSTANDARD_API_KEY: optionalString,
+  HUME_BASE_URL: baseUrl(DEFAULT_BASE_URLS.hume),
+  PYANNOTEAI_BASE_URL: baseUrl(DEFAULT_BASE_URLS.pyannote),
+  HAMSA_BASE_URL: baseUrl(DEFAULT_BASE_URLS.hamsa),
+  HUMANSTANDARD_BASE_URL: baseUrl(DEFAULT_BASE_URLS.humanstandard),
+  HAMSA_PROJECT_ID: optionalString,
+  PYANNOTEAI_WEBHOOK_SECRET: optionalString,
+  HUMANSTANDARD_WEBHOOK_SECRET: optionalString,
+  MEDIA_JOBS_DATA_DIR: optionalString,
+  MEDIA_JOBS_ALLOWED_DIRS: optionalString,
+  MEDIA_JOBS_LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).optional()),
+  MEDIA_JOBS_PUBLIC_URL: optionalString.pipe(z.url().optional()),
+  MEDIA_JOBS_HTTP_TOKEN: optionalString,
+  MEDIA_JOBS_POLL_INITIAL_MS: positiveInt(2_000),
+  MEDIA_JOBS_POLL_MAX_MS: positiveInt(60_000),
+  MEDIA_JOBS_HTTP_TIMEOUT_MS: positiveInt(60_000),
+  MEDIA_JOBS_MAX_DOWNLOAD_MB: positiveInt(1_024),
+  MEDIA_JOBS_ALLOW_PRIVATE_URLS: optionalString,
+});
+
+export interface ProviderConfig {
+  apiKey?: string;
+  baseUrl: string;
+}
+
+export interface Config {
+  dataDir: string;
+  allowedDirs: string[];
+  logLevel: LogLevel;
+  publicUrl?: string;
+  http: { enabled: boolean; host: string; port: number; token?: string };
+  poll: { initialDelayMs: number; maxDelayMs: number };
+  httpTimeoutMs: number;
+  maxDownloadBytes: number;
+  /** Test-only escape hatch: lets the local analyzer download from loopback fakes. */
+  allowPrivateUrls: boolean;
+  hume: ProviderConfig;
+  pyannote: ProviderConfig & { webhookSecret?: string };
+  hamsa: ProviderConfig & { projectId?: string };
+  humanstandard: ProviderConfig & { webhookSecret?: string };
+}
+
+export interface CliFlags {
+  http: boolean;
+  host?: string;
+  port?: number;
+}
+
+export class ConfigError extends Error {}
+
+export function parseArgs(argv: string[]): CliFlags & { help: boolean; version: boolean } {
+  const flags: CliFlags & { help: boolean; version: boolean } = { http: false, help: false, version: false };
+  for (let index = 0; index < argv.length; index++) {
+    const argument = argv[index]!;
+    const [name, inlineValue] = argument.split("=", 2) as [string, string | undefined];
+    const takeValue = (): string => {
+      const value = inlineValue ?? argv[++index];
+      if (value === undefined) throw new ConfigError(`${name} needs a value`);
+      return value;
+    };
+    switch (name) {
+      case "--http":
+        flags.http = true;
+        break;
+      case "--host":
+        flags.host = takeValue();
+        break;
+      case "--port": {
+        const value = Number(takeValue());
+        if (!Number.isInteger(value) || value < 0 || value > 65_535) {
+          throw new ConfigError("--port must be an integer from 0 to 65535");
+        }
+        flags.port = value;
+        break;
+      }
+      case "--help":
+      case "-h":
+        flags.help = true;
+        break;
+      case "--version":
+        flags.version = true;
+        break;
+      default:
+        throw new ConfigError(`unknown argument ${argument} (try --help)`);
+    }
+  }
+  return flags;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, flags: CliFlags = { http: false }): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${String(issue.path[0])} ${issue.message}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.MEDIA_JOBS_DATA_DIR ?? path.join(os.homedir(), ".media-jobs-mcp"));
+  const allowedDirs = (e.MEDIA_JOBS_ALLOWED_DIRS ?? "")
+    .split(path.delimiter)
+    .map((dir) => dir.trim())
+    .filter(Boolean)
+    .map((dir) => path.resolve(dir.replace(/^~(?=$|[\\/])/, os.homedir())));
+  return {
+    dataDir,
+    allowedDirs,
+    logLevel: e.MEDIA_JOBS_LOG_LEVEL ?? "info",
+    publicUrl: e.MEDIA_JOBS_PUBLIC_URL?.replace(/\/+$/, ""),
+    http: {
+      enabled: flags.http,
+      host: flags.host ?? "127.0.0.1",
+      port: flags.port ?? 3000,
+      token: e.MEDIA_JOBS_HTTP_TOKEN,
+    },
+    poll: { initialDelayMs: e.MEDIA_JOBS_POLL_INITIAL_MS, maxDelayMs: e.MEDIA_JOBS_POLL_MAX_MS },
+    httpTimeoutMs: e.MEDIA_JOBS_HTTP_TIMEOUT_MS,
+    maxDownloadBytes: e.MEDIA_JOBS_MAX_DOWNLOAD_MB * 1024 * 1024,
+    allowPrivateUrls: e.MEDIA_JOBS_ALLOW_PRIVATE_URLS === "1",
+    hume: { apiKey: e.HUME_API_KEY, baseUrl: e.HUME_BASE_URL },
+    pyannote: {
+      apiKey: e.PYANNOTEAI_API_KEY,
+      baseUrl: e.PYANNOTEAI_BASE_URL,
+      webhookSecret: e.PYANNOTEAI_WEBHOOK_SECRET,
+    },
+    hamsa: { apiKey: e.HAMSA_API_KEY, baseUrl: e.HAMSA_BASE_URL, projectId: e.HAMSA_PROJECT_ID },
+    humanstandard: {
+      apiKey: e.HUMANSTANDARD_API_KEY,
+      baseUrl: e.HUMANSTANDARD_BASE_URL,
+      webhookSecret: e.HUMANSTANDARD_WEBHOOK_SECRET,
+    },
+  };
+}

@@ -1,0 +1,95 @@
+// Typed errors. Handlers throw these; one boundary (server.ts) turns them into `isError`
+// tool results. Every `message` here is safe to show to the model and the user: it never
+// carries an API key or a raw vendor response body.
+
+export type ErrorCode =
+  | "invalid_input"
+  | "not_found"
+  | "unsupported"
+  | "conflict"
+  | "provider_error"
+  | "not_configured"
+  | "forbidden";
+
+export class MediaJobsError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** The caller's input is wrong; the message says how to fix the call. */
+export class UserInputError extends MediaJobsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("invalid_input", message, options);
+  }
+}
+
+export class NotFoundError extends MediaJobsError {
+  constructor(message: string) {
+    super("not_found", message);
+  }
+}
+
+/** The operation exists in the tool surface but this provider (or job) cannot do it. */
+export class UnsupportedError extends MediaJobsError {
+  constructor(message: string) {
+    super("unsupported", message);
+  }
+}
+
+/** An idempotency key reused with different arguments, and similar state clashes. */
+export class ConflictError extends MediaJobsError {
+  constructor(message: string) {
+    super("conflict", message);
+  }
+}
+
+export class NotConfiguredError extends MediaJobsError {
+  constructor(message: string) {
+    super("not_configured", message);
+  }
+}
+
+export class ForbiddenError extends MediaJobsError {
+  constructor(message: string) {
+    super("forbidden", message);
+  }
+}
+
+export interface ProviderErrorDetails {
+  provider: string;
+  /** HTTP status from the vendor, or undefined for network-level failures. */
+  status?: number;
+  /** Whether the same request may succeed if tried again later. */
+  retryable: boolean;
+  /** Seconds the vendor asked us to wait (Retry-After), when it said so. */
+  retryAfterSeconds?: number;
+  /**
+   * Whether the request bytes may have reached the vendor. A POST that starts paid work is
+   * never re-sent once this is true.
+   */
+  mayHaveReachedVendor?: boolean;
+}
+
+/**
+ * A vendor call failed. `message` is built by us from the status and a vetted vendor
+ * message (already redacted), never the raw body.
+ */
+export class ProviderError extends MediaJobsError {
+  readonly provider: string;
+  readonly status: number | undefined;
+  readonly retryable: boolean;
+  readonly retryAfterSeconds: number | undefined;
+  readonly mayHaveReachedVendor: boolean;
+  constructor(message: string, details: ProviderErrorDetails, options?: { cause?: unknown }) {
+    super("provider_error", message, options);
+    this.provider = details.provider;
+    this.status = details.status;
+    this.retryable = details.retryable;
+    this.retryAfterSeconds = details.retryAfterSeconds;
+    this.mayHaveReachedVendor = details.mayHaveReachedVendor ?? true;
+  }
+}

@@ -1,0 +1,125 @@
+// The provider adapter contract (DESIGN §4). One adapter per vendor, in providers/<vendor>/.
+// Adapters speak one vendor's API and return normalized objects; they never format text for
+// the model except through `condense`, which is pure (no I/O).
+
+import type { Job, JobSnapshot, ProviderId, TaskId } from "../jobs/job.js";
+import type { CondensedView, PredictionQuery } from "../condense/view.js";
+
+/** A media input after validation at the edge. Paths are already resolved and allowed. */
+export type MediaInput =
+  | { kind: "url"; url: string }
+  | { kind: "path"; path: string; name: string; bytes: number }
+  | { kind: "text"; text: string }
+  | { kind: "id"; id: string; url?: string };
+
+export interface StartRequest {
+  task: TaskId;
+  media: MediaInput[];
+  /** Per-provider options, still unvalidated: the adapter parses them with its own zod schema. */
+  options: Record<string, unknown>;
+  label?: string;
+  idempotencyKey?: string;
+  /** Where the vendor should call us back, when MEDIA_JOBS_PUBLIC_URL is set. */
+  webhookUrl?: string;
+}
+
+export interface CallContext {
+  signal?: AbortSignal;
+}
+
+export interface TaskInfo {
+  task: TaskId;
+  description: string;
+  /** Which `media` kinds the task accepts. */
+  inputs: Array<"url" | "path" | "text" | "id">;
+  /** Options accepted in `start_job.options`, as "name: meaning (default)". */
+  options: string[];
+  /** `view` values that get_predictions accepts for this task; the first is the default. */
+  views: string[];
+  /** get_predictions filters that apply: file, model, speaker, start_s/end_s, query, verdict… */
+  filters: string[];
+}
+
+export interface ProviderInfo {
+  id: ProviderId;
+  name: string;
+  description: string;
+  configured: boolean;
+  /** What to set when not configured, e.g. "set HUME_API_KEY". */
+  setup?: string;
+  tasks: TaskInfo[];
+  canCancel: boolean;
+  canListRemote: boolean;
+  limits?: string[];
+  notices?: string[];
+}
+
+export interface RemoteListQuery {
+  limit: number;
+  cursor?: string;
+  status?: string;
+}
+
+export interface RemoteJobPage {
+  items: JobSnapshot[];
+  nextCursor?: string;
+}
+
+/** Where fetchResults writes what the vendor returned. Parts are stored compressed. */
+export interface ResultSink {
+  /** Stores (or replaces) one named part, e.g. "raw.json", "artifacts.zip". */
+  putPart(name: string, data: Uint8Array | string, contentType: string): void;
+  /** Appends to a named part; for results that arrive page by page (NDJSON). */
+  appendPart(name: string, data: Uint8Array | string, contentType: string): void;
+}
+
+export interface FetchedResults {
+  /**
+   * A compact, JSON-serializable index that `condense` reads on every get_predictions call.
+   * It is what makes later views fast: the raw payload is never re-parsed.
+   */
+  index: unknown;
+  /** One-line description of the stored result for resources, e.g. "3 files, 12,345 predictions". */
+  description?: string;
+}
+
+export interface CondenseInput {
+  job: Job;
+  index: unknown;
+  query: PredictionQuery;
+}
+
+export interface WebhookRequest {
+  headers: Record<string, string | undefined>;
+  rawBody: Buffer;
+}
+
+/** What a verified webhook tells us: which job, and what it now looks like (when it says). */
+export interface WebhookEvent {
+  nativeId: string;
+  snapshot?: JobSnapshot;
+}
+
+export interface ProviderAdapter {
+  readonly id: ProviderId;
+  describe(): ProviderInfo;
+  start(request: StartRequest, context: CallContext): Promise<JobSnapshot>;
+  /** `job` is our stored record when we have one (absent for a job started elsewhere). */
+  get(nativeId: string, job: Job | undefined, context: CallContext): Promise<JobSnapshot>;
+  list?(query: RemoteListQuery, context: CallContext): Promise<RemoteJobPage>;
+  /** Called once when a job succeeds; writes raw parts to `sink` and returns the index. */
+  fetchResults(job: Job, sink: ResultSink, context: CallContext): Promise<FetchedResults>;
+  cancel?(job: Job, context: CallContext): Promise<JobSnapshot>;
+  condense(input: CondenseInput): CondensedView;
+  /** Verifies and parses a webhook; throws ForbiddenError when the signature is wrong. */
+  handleWebhook?(request: WebhookRequest): WebhookEvent;
+  /** Releases pools, workers and timers. */
+  close?(): Promise<void>;
+}
+
+/** Polling cadence for a running job: start brisk, back off for long jobs. */
+export interface PollPolicy {
+  initialDelayMs: number;
+  maxDelayMs: number;
+  factor: number;
+}
