@@ -123,3 +123,35 @@ export interface PollPolicy {
   maxDelayMs: number;
   factor: number;
 }
+
+/** Stored voiceprints, by label. The voiceprint string never leaves this store except to the vendor. */
+export interface VoiceprintStore {
+  put(label: string, voiceprint: string, meta: { provider: ProviderId; sourceJobId: string }): void;
+  get(label: string): string | undefined;
+  list(): Array<{ label: string; provider: ProviderId; sourceJobId: string; createdAt: string }>;
+  delete(label: string): boolean;
+}
+
+/** Remembers webhook deliveries already accepted, to reject replays. */
+export interface ReplayGuard {
+  /** True the first time `key` is seen within `ttlMs`; false for a replay. */
+  firstSeen(key: string, ttlMs: number): boolean;
+}
+
+/** Downloads a public https URL to a temporary file (size-capped, public addresses only). */
+export interface MediaDownloader {
+  download(
+    url: string,
+    options: { maxBytes: number; signal?: AbortSignal },
+  ): Promise<{ path: string; bytes: number; contentType?: string; cleanup(): Promise<void> }>;
+}
+
+/** What every adapter factory receives. */
+export interface AdapterDeps {
+  config: import("../config.js").Config;
+  logger: import("../logger.js").Logger;
+  voiceprints: VoiceprintStore;
+  replayGuard: ReplayGuard;
+  downloader: MediaDownloader;
+  createHttpClient(options: import("./http/types.js").VendorHttpClientOptions): import("./http/types.js").VendorHttpClient;
+}
