@@ -113,6 +113,8 @@ export interface ProviderAdapter {
   condense(input: CondenseInput): CondensedView;
   /** Verifies and parses a webhook; throws ForbiddenError when the signature is wrong. */
   handleWebhook?(request: WebhookRequest): WebhookEvent;
+  /** How often the poller refreshes a running job; the core's default when absent. */
+  readonly pollPolicy?: PollPolicy;
   /** Releases pools, workers and timers. */
   close?(): Promise<void>;
 }

@@ -1,0 +1,365 @@
+// JobStore on node:sqlite (built into Node ≥ 22.13: no native addon, so it ships in a Claude
+// Desktop bundle). WAL mode, versioned migrations, result parts stored deflated.
+
+import fs from "node:fs";
+import path from "node:path";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import zlib from "node:zlib";
+import { isTerminal, type Job, type JobStatus } from "../jobs/job.js";
+import type { ProviderId } from "../jobs/job.js";
+import type { IdempotencyRecord, JobListFilter, JobListPage, JobStore, StoredPart } from "./store.js";
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE jobs (
+     id TEXT PRIMARY KEY,
+     provider TEXT NOT NULL,
+     task TEXT NOT NULL,
+     status TEXT NOT NULL,
+     owner TEXT NOT NULL DEFAULT '',
+     created_at TEXT NOT NULL,
+     needs_poll INTEGER NOT NULL,
+     data TEXT NOT NULL
+   );
+   CREATE INDEX jobs_by_created ON jobs (created_at DESC, id DESC);
+   CREATE INDEX jobs_to_poll ON jobs (needs_poll) WHERE needs_poll = 1;
+   CREATE TABLE idempotency_keys (
+     key TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     fingerprint TEXT NOT NULL,
+     job_id TEXT,
+     created_at TEXT NOT NULL,
+     PRIMARY KEY (key, owner)
+   );
+   CREATE TABLE result_parts (
+     job_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     content_type TEXT NOT NULL,
+     bytes INTEGER NOT NULL,
+     data BLOB NOT NULL,
+     PRIMARY KEY (job_id, name, seq)
+   );
+   CREATE TABLE result_index (
+     job_id TEXT PRIMARY KEY,
+     description TEXT,
+     data BLOB NOT NULL
+   );
+   CREATE TABLE voiceprints (
+     label TEXT PRIMARY KEY,
+     provider TEXT NOT NULL,
+     source_job_id TEXT NOT NULL,
+     voiceprint TEXT NOT NULL,
+     created_at TEXT NOT NULL
+   );
+   CREATE TABLE webhook_deliveries (
+     key TEXT PRIMARY KEY,
+     expires_at INTEGER NOT NULL
+   );`,
+];
+
+function compress(data: Uint8Array): Buffer {
+  return zlib.deflateRawSync(data, { level: 6 });
+}
+
+function decompress(data: Uint8Array): Buffer {
+  return zlib.inflateRawSync(data);
+}
+
+function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt, id])).toString("base64url");
+}
+
+function decodeCursor(cursor: string): [string, string] | undefined {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
+    if (Array.isArray(value) && typeof value[0] === "string" && typeof value[1] === "string") {
+      return [value[0], value[1]];
+    }
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
+
+function needsPoll(job: Job): number {
+  return !isTerminal(job.status) || (job.status === "succeeded" && job.resultState === "none") ? 1 : 0;
+}
+
+export class InvalidCursorError extends Error {}
+
+export function openSqliteJobStore(dataDir: string, options: { now?: () => number } = {}): JobStore {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const db = new DatabaseSync(path.join(dataDir, "jobs.sqlite"));
+  const now = options.now ?? Date.now;
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;");
+  migrate(db);
+
+  const transaction = <T>(work: () => T): T => {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      db.exec("ROLLBACK");
+      throw error;
+    }
+  };
+
+  const statements = {
+    insertJob: db.prepare(
+      "INSERT INTO jobs (id, provider, task, status, owner, created_at, needs_poll, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    ),
+    updateJob: db.prepare("UPDATE jobs SET status = ?, needs_poll = ?, data = ? WHERE id = ?"),
+    getJob: db.prepare("SELECT data FROM jobs WHERE id = ?"),
+    jobsToPoll: db.prepare("SELECT data FROM jobs WHERE needs_poll = 1 ORDER BY created_at"),
+    completeIds: db.prepare("SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT ?"),
+    getKey: db.prepare("SELECT key, owner, fingerprint, job_id FROM idempotency_keys WHERE key = ? AND owner = ?"),
+    insertKey: db.prepare(
+      "INSERT INTO idempotency_keys (key, owner, fingerprint, job_id, created_at) VALUES (?, ?, ?, NULL, ?)",
+    ),
+    completeKey: db.prepare("UPDATE idempotency_keys SET job_id = ? WHERE key = ? AND owner = ?"),
+    deleteKey: db.prepare("DELETE FROM idempotency_keys WHERE key = ? AND owner = ? AND job_id IS NULL"),
+    deleteParts: db.prepare("DELETE FROM result_parts WHERE job_id = ? AND name = ?"),
+    nextSeq: db.prepare("SELECT COALESCE(MAX(seq) + 1, 0) AS seq FROM result_parts WHERE job_id = ? AND name = ?"),
+    insertPart: db.prepare(
+      "INSERT INTO result_parts (job_id, name, seq, content_type, bytes, data) VALUES (?, ?, ?, ?, ?, ?)",
+    ),
+    getPartChunks: db.prepare(
+      "SELECT content_type, bytes, data FROM result_parts WHERE job_id = ? AND name = ? ORDER BY seq",
+    ),
+    listParts: db.prepare(
+      "SELECT name, MIN(content_type) AS content_type, SUM(bytes) AS bytes FROM result_parts WHERE job_id = ? GROUP BY name ORDER BY name",
+    ),
+    putIndex: db.prepare(
+      "INSERT INTO result_index (job_id, description, data) VALUES (?, ?, ?) ON CONFLICT(job_id) DO UPDATE SET description = excluded.description, data = excluded.data",
+    ),
+    getIndex: db.prepare("SELECT description, data FROM result_index WHERE job_id = ?"),
+    putVoiceprint: db.prepare(
+      "INSERT INTO voiceprints (label, provider, source_job_id, voiceprint, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(label) DO UPDATE SET provider = excluded.provider, source_job_id = excluded.source_job_id, voiceprint = excluded.voiceprint, created_at = excluded.created_at",
+    ),
+    getVoiceprint: db.prepare("SELECT voiceprint FROM voiceprints WHERE label = ?"),
+    listVoiceprints: db.prepare("SELECT label, provider, source_job_id, created_at FROM voiceprints ORDER BY label"),
+    deleteVoiceprint: db.prepare("DELETE FROM voiceprints WHERE label = ?"),
+    purgeDeliveries: db.prepare("DELETE FROM webhook_deliveries WHERE expires_at < ?"),
+    insertDelivery: db.prepare("INSERT OR IGNORE INTO webhook_deliveries (key, expires_at) VALUES (?, ?)"),
+  };
+
+  const readJob = (row: unknown): Job => JSON.parse((row as { data: string }).data) as Job;
+
+  const store: JobStore = {
+    insertJob(job) {
+      statements.insertJob.run(
+        job.id,
+        job.provider,
+        job.task,
+        job.status,
+        job.owner ?? "",
+        job.createdAt,
+        needsPoll(job),
+        JSON.stringify(job),
+      );
+    },
+
+    saveJob(job) {
+      transaction(() => {
+        const existingRow = statements.getJob.get(job.id);
+        if (!existingRow) throw new Error(`job ${job.id} is not in the store`);
+        const existing = readJob(existingRow);
+        if (isTerminal(existing.status) && existing.status !== job.status) {
+          throw new Error(`job ${job.id} is ${existing.status}; a terminal status never changes`);
+        }
+        statements.updateJob.run(job.status, needsPoll(job), JSON.stringify(job), job.id);
+      });
+    },
+
+    getJob(id) {
+      const row = statements.getJob.get(id);
+      return row ? readJob(row) : undefined;
+    },
+
+    listJobs(filter: JobListFilter): JobListPage {
+      const clauses: string[] = [];
+      const parameters: SQLInputValue[] = [];
+      if (filter.provider) {
+        clauses.push("provider = ?");
+        parameters.push(filter.provider);
+      }
+      if (filter.task) {
+        clauses.push("task = ?");
+        parameters.push(filter.task);
+      }
+      if (filter.statuses && filter.statuses.length > 0) {
+        clauses.push(`status IN (${filter.statuses.map(() => "?").join(", ")})`);
+        parameters.push(...filter.statuses);
+      }
+      if (filter.owner !== undefined) {
+        clauses.push("owner = ?");
+        parameters.push(filter.owner);
+      }
+      if (filter.cursor) {
+        const position = decodeCursor(filter.cursor);
+        if (!position) throw new InvalidCursorError("cursor is not one this server issued");
+        clauses.push("(created_at < ? OR (created_at = ? AND id < ?))");
+        parameters.push(position[0], position[0], position[1]);
+      }
+      const where = clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "";
+      const rows = db
+        .prepare(`SELECT data FROM jobs ${where} ORDER BY created_at DESC, id DESC LIMIT ?`)
+        .all(...parameters, filter.limit + 1);
+      const jobs = rows.slice(0, filter.limit).map(readJob);
+      const last = jobs[jobs.length - 1];
+      return {
+        jobs,
+        nextCursor: rows.length > filter.limit && last ? encodeCursor(last.createdAt, last.id) : undefined,
+      };
+    },
+
+    listJobsToPoll() {
+      return statements.jobsToPoll.all().map(readJob);
+    },
+
+    completeJobIds(prefix, limit) {
+      // Range scan instead of LIKE so "_" and "%" in ids mean themselves.
+      return statements.completeIds
+        .all(prefix, prefix + "\uffff", limit)
+        .map((row) => (row as { id: string }).id);
+    },
+
+    reserveIdempotencyKey(record) {
+      return transaction(() => {
+        const existing = statements.getKey.get(record.key, record.owner) as
+          | { key: string; owner: string; fingerprint: string; job_id: string | null }
+          | undefined;
+        if (existing) {
+          return {
+            key: existing.key,
+            owner: existing.owner,
+            fingerprint: existing.fingerprint,
+            jobId: existing.job_id ?? undefined,
+          } satisfies IdempotencyRecord;
+        }
+        statements.insertKey.run(record.key, record.owner, record.fingerprint, new Date(now()).toISOString());
+        return undefined;
+      });
+    },
+
+    completeIdempotencyKey(key, owner, jobId) {
+      statements.completeKey.run(jobId, key, owner);
+    },
+
+    releaseIdempotencyKey(key, owner) {
+      statements.deleteKey.run(key, owner);
+    },
+
+    putResultPart(jobId, name, data, contentType) {
+      transaction(() => {
+        statements.deleteParts.run(jobId, name);
+        statements.insertPart.run(jobId, name, 0, contentType, data.byteLength, compress(data));
+      });
+    },
+
+    appendResultPart(jobId, name, data, contentType) {
+      transaction(() => {
+        const { seq } = statements.nextSeq.get(jobId, name) as { seq: number };
+        statements.insertPart.run(jobId, name, seq, contentType, data.byteLength, compress(data));
+      });
+    },
+
+    getResultPart(jobId, name) {
+      const rows = statements.getPartChunks.all(jobId, name) as Array<{
+        content_type: string;
+        bytes: number;
+        data: Uint8Array;
+      }>;
+      if (rows.length === 0) return undefined;
+      const data = Buffer.concat(rows.map((row) => decompress(row.data)));
+      return { name, contentType: rows[0]!.content_type, bytes: data.byteLength, data };
+    },
+
+    listResultParts(jobId): StoredPart[] {
+      return (statements.listParts.all(jobId) as Array<{ name: string; content_type: string; bytes: number }>).map(
+        (row) => ({ name: row.name, contentType: row.content_type, bytes: Number(row.bytes) }),
+      );
+    },
+
+    putResultIndex(jobId, index, description) {
+      statements.putIndex.run(jobId, description ?? null, compress(Buffer.from(JSON.stringify(index))));
+    },
+
+    getResultIndex(jobId) {
+      const row = statements.getIndex.get(jobId) as { description: string | null; data: Uint8Array } | undefined;
+      if (!row) return undefined;
+      return {
+        index: JSON.parse(decompress(row.data).toString("utf8")) as unknown,
+        description: row.description ?? undefined,
+      };
+    },
+
+    voiceprints: {
+      put(label, voiceprint, meta) {
+        statements.putVoiceprint.run(label, meta.provider, meta.sourceJobId, voiceprint, new Date(now()).toISOString());
+      },
+      get(label) {
+        const row = statements.getVoiceprint.get(label) as { voiceprint: string } | undefined;
+        return row?.voiceprint;
+      },
+      list() {
+        return (
+          statements.listVoiceprints.all() as Array<{
+            label: string;
+            provider: string;
+            source_job_id: string;
+            created_at: string;
+          }>
+        ).map((row) => ({
+          label: row.label,
+          provider: row.provider as ProviderId,
+          sourceJobId: row.source_job_id,
+          createdAt: row.created_at,
+        }));
+      },
+      delete(label) {
+        return Number(statements.deleteVoiceprint.run(label).changes) > 0;
+      },
+    },
+
+    replayGuard: {
+      firstSeen(key, ttlMs) {
+        const current = now();
+        statements.purgeDeliveries.run(current);
+        return Number(statements.insertDelivery.run(key, current + ttlMs).changes) === 1;
+      },
+    },
+
+    close() {
+      db.close();
+    },
+  };
+  return store;
+}
+
+function migrate(db: DatabaseSync): void {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+  const row = db.prepare("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations").get() as {
+    version: number;
+  };
+  if (row.version > MIGRATIONS.length) {
+    throw new Error(
+      `the data dir was written by a newer media-jobs-mcp (schema ${row.version}, this one knows ${MIGRATIONS.length}); upgrade`,
+    );
+  }
+  for (let version = row.version + 1; version <= MIGRATIONS.length; version++) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec(MIGRATIONS[version - 1]!);
+      db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(version, new Date().toISOString());
+      db.exec("COMMIT");
+    } catch (error) {
+      db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+}
+
+export type { JobStatus };
