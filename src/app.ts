@@ -1,0 +1,71 @@
+// Assembles the process-wide pieces: store, adapters, job service, poller.
+
+import fs from "node:fs";
+import type { Config } from "./config.js";
+import type { AppContext } from "./context.js";
+import { JobService } from "./jobs/job-service.js";
+import { Poller } from "./jobs/poller.js";
+import { createLogger, type Logger } from "./logger.js";
+import type { ProviderAdapter } from "./providers/provider.js";
+import { ProviderRegistry } from "./providers/registry.js";
+import type { JobStore } from "./store/store.js";
+import { openSqliteJobStore } from "./store/sqlite-store.js";
+
+export interface App extends AppContext {
+  poller: Poller;
+  close(): Promise<void>;
+}
+
+export function readVersion(): string {
+  try {
+    const manifest = JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version?: string };
+    return manifest.version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}
+
+export function secretsOf(config: Config): string[] {
+  return [
+    config.hume.apiKey,
+    config.pyannote.apiKey,
+    config.hamsa.apiKey,
+    config.humanstandard.apiKey,
+    config.pyannote.webhookSecret,
+    config.humanstandard.webhookSecret,
+    config.http.token,
+  ].filter((secret): secret is string => typeof secret === "string" && secret.length > 0);
+}
+
+/** Wires an app from adapters built by the caller (createDefaultApp builds the real ones). */
+export function assembleApp(
+  config: Config,
+  build: (parts: { logger: Logger; store: JobStore }) => ProviderAdapter[],
+  options: { logger?: Logger } = {},
+): App {
+  const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: secretsOf(config) });
+  const store = openSqliteJobStore(config.dataDir);
+  const providers = new ProviderRegistry(build({ logger, store }));
+  const jobs = new JobService({ store, registry: providers, logger, publicUrl: config.publicUrl, poll: config.poll });
+  const poller = new Poller(jobs, logger, {
+    tickMs: Math.max(20, Math.min(1_000, Math.floor(config.poll.initialDelayMs / 2))),
+    concurrencyPerProvider: 4,
+  });
+  let closed = false;
+  return {
+    config,
+    store,
+    jobs,
+    providers,
+    logger,
+    version: readVersion(),
+    poller,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await poller.stop();
+      await providers.close();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,228 @@
+// Streamable HTTP at /mcp (one server instance per session) and the vendors' webhooks.
+// Bound to 127.0.0.1 by default; Host and Origin validated against DNS rebinding; a bearer
+// token guards /mcp when configured, and is required to bind anything but loopback.
+
+import { randomUUID, timingSafeEqual, createHash } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { App } from "./app.js";
+import { ConfigError } from "./config.js";
+import { ForbiddenError, MediaJobsError, UserInputError } from "./errors.js";
+import { parseJobId } from "./jobs/job.js";
+import { buildServer } from "./server.js";
+
+const MAX_MCP_BODY_BYTES = 4 * 1024 * 1024;
+const MAX_WEBHOOK_BODY_BYTES = 16 * 1024 * 1024;
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host.toLowerCase()) || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  close(): void;
+}
+
+export interface RunningHttpServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startHttpServer(app: App): Promise<RunningHttpServer> {
+  const { host, port, token } = app.config.http;
+  if (!isLoopbackHost(host) && !token) {
+    throw new ConfigError(
+      `refusing to listen on ${host} without authentication: set MEDIA_JOBS_HTTP_TOKEN, or bind 127.0.0.1 (the default)`,
+    );
+  }
+  const sessions = new Map<string, Session>();
+  const server = http.createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      app.logger.error("HTTP request failed", { error: error instanceof Error ? error.message : String(error) });
+      if (!response.headersSent) sendJson(response, 500, { error: "internal error" });
+      else response.end();
+    });
+  });
+
+  const allowedHostHeaders = (): Set<string> => {
+    const address = server.address() as AddressInfo;
+    const names = new Set<string>();
+    for (const name of ["127.0.0.1", "localhost", "[::1]", host.includes(":") ? `[${host}]` : host]) {
+      names.add(`${name}:${address.port}`.toLowerCase());
+      if (address.port === 80) names.add(name.toLowerCase());
+    }
+    if (app.config.publicUrl) names.add(new URL(app.config.publicUrl).host.toLowerCase());
+    return names;
+  };
+
+  const originAllowed = (origin: string): boolean => {
+    let parsed: URL;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      return false;
+    }
+    if (app.config.publicUrl && parsed.origin === new URL(app.config.publicUrl).origin) return true;
+    return isLoopbackHost(parsed.hostname.replace(/^\[|\]$/g, "")) || parsed.hostname === "[::1]";
+  };
+
+  async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? "/", "http://local");
+    // DNS rebinding: a page on another site must not reach us through a name that resolves to
+    // loopback. Only checked when we listen on loopback; a public bind relies on the token.
+    if (isLoopbackHost(host)) {
+      const hostHeader = (request.headers.host ?? "").toLowerCase();
+      if (!allowedHostHeaders().has(hostHeader)) return sendJson(response, 403, jsonRpcError("Forbidden: invalid Host header"));
+    }
+    const origin = request.headers.origin;
+    if (origin !== undefined && !originAllowed(origin)) return sendJson(response, 403, jsonRpcError("Forbidden: invalid Origin header"));
+
+    if (url.pathname.startsWith("/webhooks/")) return handleWebhook(url.pathname.slice("/webhooks/".length), request, response);
+    if (url.pathname === "/health") return sendJson(response, 200, { ok: true, version: app.version });
+    if (url.pathname !== "/mcp") return sendJson(response, 404, { error: "not found; the MCP endpoint is /mcp" });
+
+    if (token && !bearerMatches(request.headers.authorization, token)) {
+      response.setHeader("WWW-Authenticate", 'Bearer realm="media-jobs-mcp"');
+      return sendJson(response, 401, jsonRpcError("Unauthorized: send Authorization: Bearer <MEDIA_JOBS_HTTP_TOKEN>"));
+    }
+
+    const sessionId = headerValue(request.headers["mcp-session-id"]);
+    if (request.method === "POST") {
+      const body = await readBody(request, MAX_MCP_BODY_BYTES);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString("utf8"));
+      } catch {
+        return sendJson(response, 400, { jsonrpc: "2.0", error: { code: -32700, message: "Parse error" }, id: null });
+      }
+      if (sessionId) {
+        const session = sessions.get(sessionId);
+        if (!session) return sendJson(response, 404, jsonRpcError("Session not found; initialize a new session"));
+        return session.transport.handleRequest(request, response, parsed);
+      }
+      const messages = Array.isArray(parsed) ? parsed : [parsed];
+      if (!messages.some((message) => isInitializeRequest(message))) {
+        return sendJson(response, 400, jsonRpcError("Bad Request: no valid session ID; send initialize first"));
+      }
+      const built = buildServer(app, { transport: "http", owner: token ? principalOf(token) : undefined });
+      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (id) => {
+          sessions.set(id, { transport, close: built.close });
+        },
+      });
+      transport.onclose = () => {
+        if (transport.sessionId) sessions.delete(transport.sessionId);
+        built.close();
+      };
+      await built.server.connect(transport);
+      return transport.handleRequest(request, response, parsed);
+    }
+    if (request.method === "GET" || request.method === "DELETE") {
+      const session = sessionId ? sessions.get(sessionId) : undefined;
+      if (!session) return sendJson(response, sessionId ? 404 : 400, jsonRpcError("Missing or unknown Mcp-Session-Id"));
+      return session.transport.handleRequest(request, response);
+    }
+    response.setHeader("Allow", "GET, POST, DELETE");
+    return sendJson(response, 405, jsonRpcError("Method not allowed"));
+  }
+
+  async function handleWebhook(providerId: string, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    if (request.method !== "POST") return sendJson(response, 405, { error: "webhooks are POST" });
+    const adapter = app.providers.find(providerId);
+    if (!adapter?.handleWebhook) return sendJson(response, 404, { error: `no webhook for ${providerId}` });
+    let rawBody: Buffer;
+    try {
+      rawBody = await readBody(request, MAX_WEBHOOK_BODY_BYTES);
+    } catch {
+      return sendJson(response, 413, { error: "body too large" });
+    }
+    const headers: Record<string, string | undefined> = {};
+    for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = headerValue(value);
+    let event;
+    try {
+      event = adapter.handleWebhook({ headers, rawBody });
+    } catch (error) {
+      if (error instanceof ForbiddenError) {
+        app.logger.warning(`rejected ${providerId} webhook: ${error.message}`);
+        return sendJson(response, 401, { error: error.message });
+      }
+      if (error instanceof UserInputError || error instanceof MediaJobsError) return sendJson(response, 400, { error: error.message });
+      throw error;
+    }
+    // Answer at once (vendors give us seconds); the job update runs on.
+    sendJson(response, 200, { ok: true });
+    const known = parseJobId(`${providerId}:${event.nativeId}`);
+    if (!known) return;
+    app.jobs.applyWebhook(known.provider, event.nativeId, event.snapshot).catch((error: unknown) => {
+      app.logger.warning(`webhook update of ${providerId}:${event.nativeId} failed`, {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const printableHost = host.includes(":") ? `[${host}]` : host;
+  return {
+    url: `http://${printableHost}:${address.port}/mcp`,
+    async close() {
+      for (const session of sessions.values()) {
+        session.close();
+        await session.transport.close().catch(() => undefined);
+      }
+      sessions.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function principalOf(token: string): string {
+  return "token:" + createHash("sha256").update(token).digest("hex").slice(0, 12);
+}
+
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer\s+(.+)$/i.exec(header ?? "");
+  if (!match) return false;
+  const given = createHash("sha256").update(match[1]!.trim()).digest();
+  const expected = createHash("sha256").update(token).digest();
+  return timingSafeEqual(given, expected);
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function jsonRpcError(message: string): unknown {
+  return { jsonrpc: "2.0", error: { code: -32000, message }, id: null };
+}
+
+function sendJson(response: http.ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
+  response.end(payload);
+}
+
+async function readBody(request: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of request) {
+    total += (chunk as Buffer).length;
+    if (total > maxBytes) {
+      request.destroy();
+      throw new UserInputError("request body too large");
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,65 @@
+// Background refresh of active jobs. Each provider gets a small concurrency cap; the request
+// budget itself (e.g. pyannoteAI's 100/min) is enforced in the vendor HTTP client, which the
+// poller and tool calls share. Long jobs back off (JobService.pollDelay).
+
+import type { Logger } from "../logger.js";
+import type { JobService } from "./job-service.js";
+
+export interface PollerOptions {
+  tickMs: number;
+  concurrencyPerProvider: number;
+}
+
+export class Poller {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly perProvider = new Map<string, number>();
+  private ticking = false;
+
+  constructor(
+    private readonly jobs: JobService,
+    private readonly logger: Logger,
+    private readonly options: PollerOptions,
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.tick(), this.options.tickMs);
+    // The transport keeps the process alive; the poller must not on its own.
+    this.timer.unref();
+    this.tick();
+  }
+
+  tick(): void {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      for (const job of this.jobs.dueJobs()) {
+        if (this.inFlight.has(job.id)) continue;
+        const running = this.perProvider.get(job.provider) ?? 0;
+        if (running >= this.options.concurrencyPerProvider) continue;
+        this.perProvider.set(job.provider, running + 1);
+        const work = this.jobs
+          .refresh(job.id)
+          .catch((error: unknown) => {
+            this.logger.debug(`poll of ${job.id} failed`, { error: error instanceof Error ? error.message : String(error) });
+          })
+          .finally(() => {
+            this.inFlight.delete(job.id);
+            this.perProvider.set(job.provider, (this.perProvider.get(job.provider) ?? 1) - 1);
+          });
+        this.inFlight.set(job.id, work);
+      }
+    } catch (error) {
+      this.logger.error("poller tick failed", { error: error instanceof Error ? error.message : String(error) });
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+}

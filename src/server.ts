@@ -1,0 +1,162 @@
+// buildServer: registers tools, resources and prompts for one MCP session, and is the one
+// error boundary that turns thrown errors into `isError` results that say how to fix the call.
+
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  RootsListChangedNotificationSchema,
+  type CallToolResult,
+  type LoggingLevel,
+} from "@modelcontextprotocol/sdk/types.js";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import type { AppContext, SessionContext } from "./context.js";
+import { MediaJobsError } from "./errors.js";
+import type { JobUpdate } from "./jobs/job-service.js";
+import { registerPrompts } from "./prompts/index.js";
+import { registerResources } from "./resources/index.js";
+import { jobUri, resultUri } from "./resources/uris.js";
+import { describeInputIssues, type ToolDefinition } from "./tools/define-tool.js";
+import { TOOLS } from "./tools/index.js";
+
+export const SERVER_NAME = "media-jobs-mcp";
+
+export interface SessionOptions {
+  transport: "stdio" | "http";
+  owner?: string;
+}
+
+const SERVER_INSTRUCTIONS =
+  "Runs media-analysis jobs (speaker diarization, expression/emotion measurement, transcription, AI-music provenance, offline acoustics) and returns results condensed to fit your context. " +
+  "Typical flow: list_providers → start_job → get_job with wait_seconds until succeeded → get_predictions (summary first; page with cursor, narrow with start_s/end_s, speaker, file, view). " +
+  "The local provider needs no key and never uploads anything.";
+
+export function buildServer(app: AppContext, options: SessionOptions): { server: McpServer; close(): void } {
+  const server = new McpServer(
+    { name: SERVER_NAME, title: "Media Jobs", version: app.version },
+    {
+      capabilities: {
+        tools: { listChanged: false },
+        resources: { subscribe: true, listChanged: true },
+        logging: {},
+        completions: {},
+        prompts: { listChanged: false },
+      },
+      instructions: SERVER_INSTRUCTIONS,
+    },
+  );
+
+  let clientRoots: string[] | undefined;
+  const session: SessionContext = {
+    owner: options.owner,
+    transport: options.transport,
+    async allowedDirs() {
+      const dirs = [...app.config.allowedDirs];
+      // The client's roots widen what the user allowed, over stdio only: in HTTP mode several
+      // people may share the server, and a client must not grant itself the server's disk.
+      if (options.transport === "stdio" && server.server.getClientCapabilities()?.roots) {
+        if (!clientRoots) {
+          try {
+            const listed = await server.server.listRoots(undefined, { timeout: 5_000 });
+            clientRoots = listed.roots
+              .filter((root) => root.uri.startsWith("file://"))
+              .map((root) => fileURLToPath(root.uri));
+          } catch {
+            clientRoots = [];
+          }
+        }
+        dirs.push(...clientRoots);
+      }
+      return dirs;
+    },
+  };
+
+  server.server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
+    clientRoots = undefined;
+  });
+
+  registerTools(server, app, session);
+  registerResources(server, app, session);
+  registerPrompts(server);
+
+  // Subscriptions: resources/updated when a subscribed job's status or results change.
+  const subscriptions = new Set<string>();
+  server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+    subscriptions.add(request.params.uri);
+    return {};
+  });
+  server.server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+    subscriptions.delete(request.params.uri);
+    return {};
+  });
+
+  const onUpdate = ({ job, previousStatus }: JobUpdate) => {
+    if (job.owner !== undefined && options.owner !== undefined && job.owner !== options.owner) return;
+    if (!server.isConnected()) return;
+    for (const uri of [jobUri(job.id), resultUri(job.id)]) {
+      if (subscriptions.has(uri)) void server.server.sendResourceUpdated({ uri }).catch(() => undefined);
+    }
+    if (previousStatus !== job.status || job.resultState === "stored") {
+      const level: LoggingLevel = job.status === "failed" ? "warning" : "info";
+      const message =
+        previousStatus === undefined
+          ? `job ${job.id} created (${job.task}, ${job.status})`
+          : previousStatus !== job.status
+            ? `job ${job.id} ${previousStatus} → ${job.status}`
+            : `job ${job.id} results stored`;
+      void server.server
+        .sendLoggingMessage({ level, logger: "jobs", data: { message, job_id: job.id, status: job.status } })
+        .catch(() => undefined);
+    }
+  };
+  app.jobs.events.on("updated", onUpdate);
+  return {
+    server,
+    close: () => {
+      app.jobs.events.off("updated", onUpdate);
+    },
+  };
+}
+
+function registerTools(server: McpServer, app: AppContext, session: SessionContext): void {
+  const listed = Object.values(TOOLS).map((tool) => ({
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: toJsonSchema(tool.inputSchema, "input"),
+    ...(tool.outputSchema ? { outputSchema: toJsonSchema(tool.outputSchema, "output") } : {}),
+    annotations: tool.annotations,
+    ...(tool.maxResultSizeChars ? { _meta: { "anthropic/maxResultSizeChars": tool.maxResultSizeChars } } : {}),
+  }));
+  server.server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
+  server.server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+    const tool: ToolDefinition | undefined = TOOLS[request.params.name];
+    if (!tool) {
+      return errorResult(`Unknown tool "${request.params.name}". Tools: ${Object.keys(TOOLS).join(", ")}.`);
+    }
+    const parsed = tool.inputSchema.safeParse(request.params.arguments ?? {});
+    if (!parsed.success) return errorResult(describeInputIssues(tool.name, parsed.error));
+    try {
+      return await tool.handler(parsed.data, { app, session, extra });
+    } catch (error) {
+      if (error instanceof MediaJobsError) return errorResult(error.message);
+      app.logger.error(`tool ${tool.name} failed unexpectedly`, {
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+      return errorResult(`${tool.name} failed because of an internal error; the server log has details. Try again, or report it if it persists.`);
+    }
+  });
+}
+
+function errorResult(message: string): CallToolResult {
+  return { content: [{ type: "text", text: message }], isError: true };
+}
+
+function toJsonSchema(schema: z.ZodObject, io: "input" | "output"): { type: "object"; [key: string]: unknown } {
+  const json = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Record<string, unknown>;
+  delete json.$schema;
+  return { ...json, type: "object" };
+}

@@ -1,0 +1,30 @@
+import { z } from "zod";
+import { NotFoundError } from "../errors.js";
+import { defineTool, structuredResult } from "./define-tool.js";
+
+export const deleteVoiceprintTool = defineTool({
+  name: "delete_voiceprint",
+  title: "Delete a stored voiceprint",
+  description:
+    "Deletes a voiceprint stored by a pyannote voiceprint job, by its label. Labels are listed by list_providers (pyannote notices) and the media-jobs://voiceprints resource. Identify jobs can no longer use it.",
+  inputSchema: z.object({ label: z.string().min(1).max(100) }).strict(),
+  outputSchema: z.object({ deleted: z.string(), remaining: z.array(z.string()) }),
+  annotations: {
+    title: "Delete voiceprint",
+    readOnlyHint: false,
+    destructiveHint: true,
+    idempotentHint: false,
+    openWorldHint: false,
+  },
+  async handler(input, { app }) {
+    if (!app.store.voiceprints.delete(input.label)) {
+      const known = app.store.voiceprints.list().map((entry) => entry.label);
+      throw new NotFoundError(`no voiceprint labelled "${input.label}"; stored labels: ${known.length > 0 ? known.join(", ") : "none"}`);
+    }
+    const remaining = app.store.voiceprints.list().map((entry) => entry.label);
+    return structuredResult(`Deleted voiceprint "${input.label}". Remaining: ${remaining.join(", ") || "none"}.`, {
+      deleted: input.label,
+      remaining,
+    });
+  },
+});

@@ -1,0 +1,102 @@
+// The minimal job shape tools and resources show: what the model needs, nothing more.
+
+import { z } from "zod";
+import { formatCount, formatPercent } from "../condense/format.js";
+import type { Job, JobInput } from "../jobs/job.js";
+
+export const jobViewSchema = z.object({
+  job_id: z.string(),
+  provider: z.string(),
+  task: z.string(),
+  label: z.string().optional(),
+  status: z.enum(["queued", "running", "succeeded", "failed", "canceled"]),
+  provider_status: z.string().optional(),
+  inputs: z.array(z.string()),
+  created_at: z.string(),
+  started_at: z.string().optional(),
+  ended_at: z.string().optional(),
+  progress: z
+    .object({ done: z.number(), total: z.number().optional(), unit: z.string().optional() })
+    .optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  warnings: z.array(z.string()).optional(),
+  results: z.enum(["pending", "stored", "unavailable"]),
+  next_step: z.string(),
+});
+
+export type JobView = z.infer<typeof jobViewSchema>;
+
+export function describeJobInput(input: JobInput): string {
+  switch (input.kind) {
+    case "url":
+      return input.url;
+    case "path":
+      return input.bytes !== undefined ? `${input.name} (${formatCount(input.bytes)} bytes)` : input.name;
+    case "text":
+      return `text (${formatCount(input.chars)} chars): "${input.preview}${input.chars > input.preview.length ? "…" : ""}"`;
+    case "id":
+      return input.url ? `${input.id} ${input.url}` : input.id;
+  }
+}
+
+export function nextStepFor(job: Job): string {
+  switch (job.status) {
+    case "queued":
+    case "running":
+      return `call get_job with job_id "${job.id}" and wait_seconds (≤ 50) until it ends`;
+    case "succeeded":
+      if (job.resultState === "stored") return `call get_predictions with job_id "${job.id}"`;
+      if (job.resultState === "fetch_failed") return "the vendor no longer serves this job's results; start the job again if you need them";
+      return `results are being fetched; call get_job with job_id "${job.id}" and wait_seconds`;
+    case "failed":
+      return "the job failed; read error, fix the input or options, and start a new job";
+    case "canceled":
+      return "the job was canceled; start a new one if needed";
+  }
+}
+
+export function toJobView(job: Job): JobView {
+  return {
+    job_id: job.id,
+    provider: job.provider,
+    task: job.task,
+    ...(job.label ? { label: job.label } : {}),
+    status: job.status,
+    ...(job.providerStatus ? { provider_status: job.providerStatus } : {}),
+    inputs: job.inputs.map(describeJobInput),
+    created_at: job.createdAt,
+    ...(job.startedAt ? { started_at: job.startedAt } : {}),
+    ...(job.endedAt ? { ended_at: job.endedAt } : {}),
+    ...(job.progress ? { progress: job.progress } : {}),
+    ...(job.error ? { error: job.error } : {}),
+    ...(job.warnings && job.warnings.length > 0 ? { warnings: job.warnings } : {}),
+    results: job.resultState === "stored" ? "stored" : job.resultState === "fetch_failed" ? "unavailable" : "pending",
+    next_step: nextStepFor(job),
+  };
+}
+
+export function describeProgress(progress: Job["progress"]): string | undefined {
+  if (!progress) return undefined;
+  const unit = progress.unit ? ` ${progress.unit}` : "";
+  if (progress.total && progress.total > 0) {
+    return `${formatCount(Math.round(progress.done))}/${formatCount(Math.round(progress.total))}${unit} (${formatPercent(progress.done / progress.total)})`;
+  }
+  return `${formatCount(Math.round(progress.done))}${unit}`;
+}
+
+/** A few lines a person can read; the structured view carries the same facts. */
+export function jobText(view: JobView): string {
+  const lines = [`${view.job_id} — ${view.task} — ${view.status}${view.provider_status ? ` (provider: ${view.provider_status})` : ""}`];
+  if (view.label) lines.push(`label: ${view.label}`);
+  if (view.inputs.length > 0) {
+    const shown = view.inputs.slice(0, 5).join(", ");
+    lines.push(`inputs: ${shown}${view.inputs.length > 5 ? ` and ${view.inputs.length - 5} more` : ""}`);
+  }
+  const progress = describeProgress(view.progress);
+  if (progress) lines.push(`progress: ${progress}`);
+  lines.push(`created ${view.created_at}${view.ended_at ? `, ended ${view.ended_at}` : view.started_at ? `, started ${view.started_at}` : ""}`);
+  if (view.error) lines.push(`error: ${view.error.message}`);
+  for (const warning of view.warnings ?? []) lines.push(`warning: ${warning}`);
+  lines.push(`next: ${view.next_step}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,119 @@
+import { z } from "zod";
+import { UserInputError } from "../errors.js";
+import { JOB_STATUSES, PROVIDER_IDS, TASK_IDS, type ProviderId } from "../jobs/job.js";
+import { InvalidCursorError } from "../store/sqlite-store.js";
+import { defineTool, structuredResult } from "./define-tool.js";
+import { describeProgress, jobViewSchema, toJobView } from "./job-view.js";
+
+function encodeRemoteCursor(cursors: Partial<Record<ProviderId, string>>): string | undefined {
+  return Object.keys(cursors).length > 0 ? Buffer.from(JSON.stringify(cursors)).toString("base64url") : undefined;
+}
+
+function decodeRemoteCursor(cursor: string): Partial<Record<ProviderId, string>> {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
+    if (value && typeof value === "object" && !Array.isArray(value)) return value as Partial<Record<ProviderId, string>>;
+  } catch {
+    // fall through
+  }
+  throw new UserInputError("remote_cursor is not one this server issued; omit it to start from the newest vendor jobs");
+}
+
+export const listJobsTool = defineTool({
+  name: "list_jobs",
+  title: "List jobs",
+  description:
+    "Lists jobs newest first with their status, filtered by provider, status and task; page with limit and the returned next_cursor. " +
+    "With remote: true it also pulls the vendors' own job lists (pyannoteAI, Hume, Hamsa when configured) so jobs started elsewhere appear and can be read with get_job/get_predictions.",
+  inputSchema: z
+    .object({
+      provider: z.enum(PROVIDER_IDS).optional(),
+      status: z.enum(JOB_STATUSES).optional(),
+      task: z.enum(TASK_IDS).optional(),
+      limit: z.number().int().min(1).max(100).optional().describe("Jobs per page (default 20)"),
+      cursor: z.string().max(500).optional().describe("next_cursor from a previous list_jobs answer"),
+      remote: z.boolean().optional().describe("Also pull the vendors' job lists"),
+      remote_cursor: z.string().max(2_000).optional().describe("remote_next_cursor from a previous remote listing"),
+    })
+    .strict(),
+  outputSchema: z.object({
+    jobs: z.array(jobViewSchema.pick({ job_id: true, provider: true, task: true, label: true, status: true, created_at: true, ended_at: true, progress: true })),
+    next_cursor: z.string().nullable(),
+    remote_next_cursor: z.string().nullable().optional(),
+    remote_errors: z.array(z.string()).optional(),
+  }),
+  annotations: {
+    title: "List jobs",
+    readOnlyHint: true,
+    destructiveHint: false,
+    idempotentHint: true,
+    openWorldHint: true,
+  },
+  async handler(input, { app, session, extra }) {
+    const limit = input.limit ?? 20;
+    let remoteNext: string | undefined;
+    const remoteErrors: string[] = [];
+    if (input.remote) {
+      const previous = input.remote_cursor ? decodeRemoteCursor(input.remote_cursor) : {};
+      const nextCursors: Partial<Record<ProviderId, string>> = {};
+      const adapters = app.providers
+        .list()
+        .filter((adapter) => adapter.list && adapter.describe().configured && (!input.provider || adapter.id === input.provider))
+        // With a remote cursor, only providers that have more pages are asked again.
+        .filter((adapter) => !input.remote_cursor || previous[adapter.id] !== undefined);
+      await Promise.all(
+        adapters.map(async (adapter) => {
+          try {
+            const page = await adapter.list!({ limit, cursor: previous[adapter.id], status: input.status }, { signal: extra.signal });
+            for (const snapshot of page.items) app.jobs.adopt(adapter, snapshot, session.owner);
+            if (page.nextCursor) nextCursors[adapter.id] = page.nextCursor;
+          } catch (error) {
+            remoteErrors.push(`${adapter.id}: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        }),
+      );
+      remoteNext = encodeRemoteCursor(nextCursors);
+    }
+    let page;
+    try {
+      page = app.store.listJobs({
+        provider: input.provider,
+        task: input.task,
+        statuses: input.status ? [input.status] : undefined,
+        owner: session.owner,
+        cursor: input.cursor,
+        limit,
+      });
+    } catch (error) {
+      if (error instanceof InvalidCursorError) throw new UserInputError("cursor is not one this server issued; omit it to start from the newest job");
+      throw error;
+    }
+    const jobs = page.jobs.map((job) => {
+      const view = toJobView(job);
+      return {
+        job_id: view.job_id,
+        provider: view.provider,
+        task: view.task,
+        ...(view.label ? { label: view.label } : {}),
+        status: view.status,
+        created_at: view.created_at,
+        ...(view.ended_at ? { ended_at: view.ended_at } : {}),
+        ...(view.progress ? { progress: view.progress } : {}),
+      };
+    });
+    const lines = jobs.map((job) => {
+      const progress = job.status === "running" ? describeProgress(job.progress) : undefined;
+      return `${job.job_id} ${job.task} ${job.status}${progress ? ` ${progress}` : ""}${job.label ? ` "${job.label}"` : ""} created ${job.created_at}`;
+    });
+    if (lines.length === 0) lines.push("No jobs match. start_job creates one; remote: true pulls jobs started at the vendors.");
+    if (page.nextCursor) lines.push(`More: call list_jobs again with cursor "${page.nextCursor}".`);
+    if (remoteNext) lines.push(`More at the vendors: call list_jobs with remote: true and remote_cursor "${remoteNext}".`);
+    for (const error of remoteErrors) lines.push(`Remote listing failed for ${error}`);
+    return structuredResult(lines.join("\n"), {
+      jobs,
+      next_cursor: page.nextCursor ?? null,
+      ...(input.remote ? { remote_next_cursor: remoteNext ?? null } : {}),
+      ...(remoteErrors.length > 0 ? { remote_errors: remoteErrors } : {}),
+    });
+  },
+});

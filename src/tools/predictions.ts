@@ -1,0 +1,58 @@
+// get_predictions' core, shared with start_job/get_job when they return finished results.
+
+import { DEFAULT_MAX_TOKENS, renderWithinBudget, type RenderedResult } from "../condense/render.js";
+import type { PredictionQuery } from "../condense/view.js";
+import type { AppContext } from "../context.js";
+import { UserInputError } from "../errors.js";
+import type { Job } from "../jobs/job.js";
+import { resultUri } from "../resources/uris.js";
+import { describeProgress } from "./job-view.js";
+
+export function assertResultsReady(job: Job): void {
+  if (job.status === "queued" || job.status === "running") {
+    const progress = describeProgress(job.progress);
+    throw new UserInputError(
+      `job ${job.id} is still ${job.status}${progress ? ` (${progress})` : ""}; call get_job with job_id "${job.id}" and wait_seconds (≤ 50) until it succeeds, then get_predictions`,
+    );
+  }
+  if (job.status === "failed") {
+    throw new UserInputError(`job ${job.id} failed${job.error ? `: ${job.error.message}` : ""}; it has no predictions. Fix the input or options and start a new job`);
+  }
+  if (job.status === "canceled") throw new UserInputError(`job ${job.id} was canceled; it has no predictions`);
+  if (job.resultState === "fetch_failed") {
+    throw new UserInputError(
+      `job ${job.id} succeeded but its results could not be fetched (${job.warnings?.at(-1) ?? "the vendor no longer has them"}); start the job again`,
+    );
+  }
+  if (job.resultState !== "stored") {
+    throw new UserInputError(`job ${job.id} succeeded and its results are being fetched; call get_job with wait_seconds, then get_predictions`);
+  }
+}
+
+export function renderPredictions(
+  app: AppContext,
+  job: Job,
+  query: PredictionQuery,
+  options: { maxTokens?: number; cursor?: string } = {},
+): RenderedResult {
+  assertResultsReady(job);
+  const stored = app.store.getResultIndex(job.id);
+  if (!stored) throw new UserInputError(`job ${job.id} has no stored results; start the job again`);
+  const adapter = app.providers.require(job.provider);
+  const info = adapter.describe().tasks.find((task) => task.task === job.task);
+  if (query.view && info && !info.views.includes(query.view)) {
+    throw new UserInputError(`view "${query.view}" does not exist for ${job.provider} ${job.task}; use one of: ${info.views.join(", ")}`);
+  }
+  const view = adapter.condense({ job, index: stored.index, query });
+  return renderWithinBudget({
+    jobId: job.id,
+    status: job.status,
+    header: [`${job.id} — ${job.task} by ${adapter.describe().name}${job.label ? ` — "${job.label}"` : ""}`],
+    view,
+    query,
+    maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS,
+    cursor: options.cursor,
+    resultUri: resultUri(job.id),
+    resultDescription: stored.description,
+  });
+}

@@ -1,0 +1,59 @@
+import { z } from "zod";
+import { PROVIDER_IDS, TASK_IDS } from "../jobs/job.js";
+import { isSettled } from "../jobs/job-service.js";
+import { defineTool, structuredResult } from "./define-tool.js";
+import { jobText, jobViewSchema, toJobView } from "./job-view.js";
+import { MAX_MEDIA_ITEMS, mediaItemSchema, resolveMedia } from "./media-input.js";
+import { waitWithProgress } from "./wait.js";
+
+export const MAX_WAIT_SECONDS = 50;
+
+export const startJobTool = defineTool({
+  name: "start_job",
+  title: "Start a media-analysis job",
+  description:
+    "Starts an asynchronous analysis job at a provider and returns its job_id at once (the job is saved before this returns, so it is never lost). Use list_providers first to pick provider, task and options. " +
+    "media is a list of items, each with exactly one of url (public https), path (a local file under an allowed directory) or text. " +
+    "Pass idempotency_key to make retries safe: the same key with the same arguments returns the same job. " +
+    "Then call get_job (with wait_seconds) until it ends, and get_predictions for the condensed results. With wait_seconds here, the call waits up to that long and returns the finished job.",
+  inputSchema: z
+    .object({
+      provider: z.enum(PROVIDER_IDS).describe("Provider id from list_providers, e.g. local, pyannote, hume"),
+      task: z.enum(TASK_IDS).optional().describe("Task; defaults to the provider's first task"),
+      media: z.array(mediaItemSchema).min(1).max(MAX_MEDIA_ITEMS).describe("Inputs: [{url}] | [{path}] | [{text}] | [{id, url}]"),
+      options: z.record(z.string(), z.unknown()).optional().describe("Provider options as listed by list_providers"),
+      label: z.string().min(1).max(200).optional().describe("A name for the job (required for pyannote voiceprint: the voiceprint's label)"),
+      idempotency_key: z.string().min(1).max(200).optional().describe("Retry-safe key: same key + same arguments → same job"),
+      wait_seconds: z.number().min(0).max(MAX_WAIT_SECONDS).optional().describe(`Wait up to this long (≤ ${MAX_WAIT_SECONDS}) for the job to end`),
+    })
+    .strict(),
+  outputSchema: z.object({ job: jobViewSchema, deduplicated: z.boolean() }),
+  annotations: {
+    title: "Start job",
+    readOnlyHint: false,
+    destructiveHint: false,
+    idempotentHint: false,
+    openWorldHint: true,
+  },
+  async handler(input, call) {
+    const { app, session, extra } = call;
+    const media = await resolveMedia(input.media, () => session.allowedDirs());
+    const started = await app.jobs.start(
+      {
+        provider: input.provider,
+        task: input.task,
+        media,
+        options: input.options ?? {},
+        label: input.label,
+        idempotencyKey: input.idempotency_key,
+        owner: session.owner,
+      },
+      { signal: extra.signal },
+    );
+    let job = started.job;
+    if (input.wait_seconds && !isSettled(job)) job = await waitWithProgress(call, job.id, input.wait_seconds);
+    const view = toJobView(job);
+    const prefix = started.deduplicated ? "Existing job returned for this idempotency_key (no new submission).\n" : "";
+    return structuredResult(prefix + jobText(view), { job: view, deduplicated: started.deduplicated });
+  },
+});
