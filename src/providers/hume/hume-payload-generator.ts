@@ -33,8 +33,10 @@ const ENTITIES: Array<[string, string]> = [
 
 export interface GeneratedFileSpec {
   source: { type: "url"; url: string } | { type: "file"; filename: string; content_type?: string } | { type: "text" };
-  /** The `file` of the prediction (an archive yields several); defaults from the source. */
+  /** The `file` of the prediction; defaults from the source. */
   file?: string;
+  /** An archive: one prediction per inner file, all under this one source. */
+  archiveFiles?: string[];
   /** Seconds of media (ignored for text sources). */
   durationS?: number;
   /** The whole source failed (e.g. the URL could not be downloaded). */
@@ -107,21 +109,25 @@ export function generateHumePredictions(files: GeneratedFileSpec[], seed = 1): u
   const random = seededRandom(seed);
   return files.map((spec, index) => {
     if (spec.error) return { source: spec.source, error: spec.error };
-    const file = spec.file ?? defaultFileName(spec, index);
-    const models: Record<string, unknown> = {};
-    const duration = spec.source.type === "text" ? 0 : (spec.durationS ?? 60);
-    const wanted = spec.models ?? { face: {}, prosody: {}, language: {} };
-    if (wanted.face && duration > 0) models.face = generateFace(random, duration, wanted.face);
-    if (wanted.prosody && duration > 0) models.prosody = generateProsody(random, duration, wanted.prosody);
-    if (wanted.burst && duration > 0) models.burst = generateBurst(random, duration, wanted.burst);
-    if (wanted.language) models.language = generateLanguage(random, duration, wanted.language);
-    if (wanted.ner) models.ner = generateNer(random, duration, wanted.ner);
-    if (wanted.facemesh) models.facemesh = generateFacemesh(random, wanted.facemesh);
+    const files = spec.archiveFiles ?? [spec.file ?? defaultFileName(spec, index)];
     return {
       source: spec.source,
-      results: { predictions: [{ file, models }], errors: spec.fileErrors ?? [] },
+      results: { predictions: files.map((file) => ({ file, models: generateModels(random, spec) })), errors: spec.fileErrors ?? [] },
     };
   });
+}
+
+function generateModels(random: () => number, spec: GeneratedFileSpec): Record<string, unknown> {
+  const models: Record<string, unknown> = {};
+  const duration = spec.source.type === "text" ? 0 : (spec.durationS ?? 60);
+  const wanted = spec.models ?? { face: {}, prosody: {}, language: {} };
+  if (wanted.face && duration > 0) models.face = generateFace(random, duration, wanted.face);
+  if (wanted.prosody && duration > 0) models.prosody = generateProsody(random, duration, wanted.prosody);
+  if (wanted.burst && duration > 0) models.burst = generateBurst(random, duration, wanted.burst);
+  if (wanted.language) models.language = generateLanguage(random, duration, wanted.language);
+  if (wanted.ner) models.ner = generateNer(random, duration, wanted.ner);
+  if (wanted.facemesh) models.facemesh = generateFacemesh(random, wanted.facemesh);
+  return models;
 }
 
 function generateFace(random: () => number, duration: number, options: NonNullable<GeneratedModels["face"]>) {

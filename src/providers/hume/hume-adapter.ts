@@ -1,0 +1,393 @@
+// Hume Expression Measurement, batch API v0: start (URLs, text, local files as multipart),
+// get, list, fetch results (predictions → compact index, artifacts zip), unsigned callbacks.
+// Hume retired this API on 2026-06-14; HUME_BASE_URL points it at compatible endpoints.
+
+import { openAsBlob } from "node:fs";
+import path from "node:path";
+import type { z } from "zod";
+import { sanitizeVendorText } from "../../condense/format.js";
+import { NotConfiguredError, ProviderError, UserInputError } from "../../errors.js";
+import type { JobInput, JobSnapshot, JobStatus } from "../../jobs/job.js";
+import { redactSecrets } from "../../logger.js";
+import type { VendorHttpClient } from "../http/types.js";
+import type {
+  AdapterDeps,
+  CallContext,
+  CondenseInput,
+  FetchedResults,
+  ProviderAdapter,
+  ProviderInfo,
+  RemoteJobPage,
+  RemoteListQuery,
+  ResultSink,
+  StartRequest,
+  WebhookEvent,
+  WebhookRequest,
+} from "../provider.js";
+import {
+  HUME_LANGUAGES,
+  humeCallbackSchema,
+  humeJobListSchema,
+  humeJobSchema,
+  humeStartOptionsSchema,
+  humeStartResponseSchema,
+  type HumeJob,
+  type HumeStartBody,
+} from "./hume-api.js";
+import { condenseHumeResults } from "./hume-condense.js";
+import { HUME_VIEWS } from "./hume-condense-model.js";
+import { buildHumeIndex } from "./hume-index.js";
+
+export const HUME_MAX_URLS = 100;
+export const HUME_MAX_FILES = 100;
+export const HUME_MAX_FILE_BYTES = 1024 ** 3;
+/** An hour of video with every model is tens of MB; leave room for long multi-file jobs. */
+const MAX_PREDICTIONS_BYTES = 1024 ** 3;
+const MAX_ARTIFACTS_BYTES = 1024 ** 3;
+/** Uploading up to 100 files of 1 GB takes far longer than one API call. */
+const UPLOAD_TIMEOUT_MS = 60 * 60_000;
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".mp4": "video/mp4",
+  ".mov": "video/quicktime",
+  ".webm": "video/webm",
+  ".mkv": "video/x-matroska",
+  ".avi": "video/x-msvideo",
+  ".wav": "audio/wav",
+  ".mp3": "audio/mpeg",
+  ".m4a": "audio/mp4",
+  ".ogg": "audio/ogg",
+  ".flac": "audio/flac",
+  ".aac": "audio/aac",
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".png": "image/png",
+  ".txt": "text/plain",
+  ".zip": "application/zip",
+  ".gz": "application/gzip",
+  ".bz2": "application/x-bzip2",
+  ".xz": "application/x-xz",
+};
+
+/** Hume's states, mapped in one place; anything new counts as still running. */
+export function mapHumeStatus(status: string): JobStatus {
+  switch (status) {
+    case "QUEUED":
+      return "queued";
+    case "IN_PROGRESS":
+      return "running";
+    case "COMPLETED":
+      return "succeeded";
+    case "FAILED":
+      return "failed";
+    default:
+      return "running";
+  }
+}
+
+const STATUS_TO_HUME: Record<string, string | undefined> = {
+  queued: "QUEUED",
+  running: "IN_PROGRESS",
+  succeeded: "COMPLETED",
+  failed: "FAILED",
+};
+
+function isoFromMs(value: number | null | undefined): string | undefined {
+  return typeof value === "number" && Number.isFinite(value) && value > 0 ? new Date(value).toISOString() : undefined;
+}
+
+function describeIssues(error: z.ZodError, root: string): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => {
+      const where = [root, ...issue.path.map(String)].join(".");
+      if (issue.code === "unrecognized_keys") return `${where}: unknown option${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((key) => `"${key}"`).join(", ")}`;
+      if (issue.code === "invalid_type") return `${where}: ${issue.message.replace(/^Invalid input: /, "")}`;
+      return `${where}: ${issue.message}`;
+    })
+    .join("; ");
+}
+
+/** The list cursor: Hume has none, so we page by the last job's creation time. */
+function encodeListCursor(createdMs: number): string {
+  return Buffer.from(JSON.stringify({ before: createdMs })).toString("base64url");
+}
+
+function decodeListCursor(cursor: string): number {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { before?: unknown };
+    if (typeof value.before === "number" && Number.isInteger(value.before) && value.before > 0) return value.before;
+  } catch {
+    // fall through to the error below
+  }
+  throw new UserInputError("cursor is not a Hume list cursor from this server; pass the next_cursor of a previous list_jobs answer, or omit it");
+}
+
+export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
+  const { config } = deps;
+  const apiKey = config.hume.apiKey;
+  const secrets = apiKey ? [apiKey] : [];
+  let apiClient: VendorHttpClient | undefined;
+  let uploadClient: VendorHttpClient | undefined;
+
+  const requireKey = (): string => {
+    if (!apiKey) throw new NotConfiguredError("Hume is not configured: set HUME_API_KEY (and HUME_BASE_URL for a compatible endpoint)");
+    return apiKey;
+  };
+  const makeClient = (totalMs: number): VendorHttpClient => {
+    const key = requireKey();
+    return deps.createHttpClient({
+      provider: "hume",
+      baseUrl: config.hume.baseUrl,
+      authHeaders: () => ({ "X-Hume-Api-Key": key }),
+      secrets,
+      timeouts: { totalMs },
+      // The official SDK retries 408/429/5xx twice, honouring Retry-After.
+      retry: { retries: 2 },
+    });
+  };
+  const api = (): VendorHttpClient => (apiClient ??= makeClient(config.httpTimeoutMs));
+  const uploads = (): VendorHttpClient => (uploadClient ??= makeClient(Math.max(config.httpTimeoutMs, UPLOAD_TIMEOUT_MS)));
+
+  const safeVendorText = (text: string, maxChars = 300) => sanitizeVendorText(redactSecrets(text, secrets), maxChars);
+
+  function inputsOf(job: HumeJob): JobInput[] | undefined {
+    const request = job.request;
+    if (!request) return undefined;
+    const inputs: JobInput[] = [];
+    for (const url of request.urls ?? []) inputs.push({ kind: "url", url });
+    for (const file of request.files ?? []) {
+      const name = file.filename ?? file.md5sum ?? "file";
+      inputs.push({ kind: "path", path: name, name });
+    }
+    for (const text of request.text ?? []) inputs.push({ kind: "text", chars: text.length, preview: text.slice(0, 60) });
+    return inputs;
+  }
+
+  function snapshotOf(job: HumeJob): JobSnapshot {
+    const state = job.state;
+    const status = mapHumeStatus(state.status);
+    const snapshot: JobSnapshot = {
+      nativeId: job.job_id,
+      status,
+      providerStatus: state.status,
+      task: "expression",
+      createdAt: isoFromMs(state.created_timestamp_ms),
+      startedAt: isoFromMs(state.started_timestamp_ms),
+      endedAt: isoFromMs(state.ended_timestamp_ms),
+      inputs: inputsOf(job),
+    };
+    const errors = state.num_errors ?? 0;
+    if (status === "succeeded" && errors > 0) {
+      snapshot.warnings = [
+        `Hume could not process ${errors} input${errors === 1 ? "" : "s"} (${state.num_predictions ?? 0} succeeded); get_predictions lists the per-file errors`,
+      ];
+    }
+    if (status === "failed") {
+      snapshot.error = { code: "provider_failed", message: safeVendorText(state.message ?? "Hume reported the job failed without a reason") };
+    }
+    return snapshot;
+  }
+
+  function parseStartOptions(options: Record<string, unknown>) {
+    const parsed = humeStartOptionsSchema.safeParse(options ?? {});
+    if (!parsed.success) {
+      throw new UserInputError(
+        `Hume options are invalid — ${describeIssues(parsed.error, "options")}. Accepted: models {face, burst, prosody, language, ner, facemesh}, transcription {language, identify_speakers, confidence_threshold}, notify (see list_providers)`,
+      );
+    }
+    return parsed.data;
+  }
+
+  async function start(request: StartRequest, context: CallContext): Promise<JobSnapshot> {
+    const options = parseStartOptions(request.options);
+    const urls: string[] = [];
+    const texts: string[] = [];
+    const files: Array<{ path: string; name: string; bytes: number }> = [];
+    request.media.forEach((item, position) => {
+      switch (item.kind) {
+        case "url":
+          if (!/^https?:\/\//i.test(item.url)) throw new UserInputError(`media[${position}]: Hume fetches http(s) URLs only; got "${sanitizeVendorText(item.url, 80)}"`);
+          urls.push(item.url);
+          break;
+        case "text":
+          texts.push(item.text);
+          break;
+        case "path":
+          if (item.bytes > HUME_MAX_FILE_BYTES) {
+            throw new UserInputError(`media[${position}]: ${item.name} is ${(item.bytes / 1024 ** 3).toFixed(2)} GB; Hume accepts at most 1 GB per file (split it, or pass a URL to a smaller file)`);
+          }
+          files.push(item);
+          break;
+        case "id":
+          throw new UserInputError(`media[${position}]: Hume takes url, path or text items, not id`);
+      }
+    });
+    if (urls.length + texts.length + files.length === 0) {
+      throw new UserInputError("Hume needs at least one media item: {url}, {path} or {text}");
+    }
+    if (urls.length > HUME_MAX_URLS) throw new UserInputError(`Hume accepts at most ${HUME_MAX_URLS} URLs per job; got ${urls.length}. Split them over several jobs`);
+    if (files.length > HUME_MAX_FILES) throw new UserInputError(`Hume accepts at most ${HUME_MAX_FILES} files per job; got ${files.length}. Split them over several jobs, or pack them in a zip`);
+
+    const body: HumeStartBody = {
+      ...options,
+      ...(urls.length > 0 ? { urls } : {}),
+      ...(texts.length > 0 ? { text: texts } : {}),
+      ...(request.webhookUrl ? { callback_url: request.webhookUrl } : {}),
+    };
+    let response;
+    if (files.length > 0) {
+      const form = new FormData();
+      form.append("json", JSON.stringify(body));
+      // openAsBlob reads lazily from disk as the body streams: a 1 GB file is never held in memory.
+      for (const file of files) {
+        const type = CONTENT_TYPES[path.extname(file.name).toLowerCase()] ?? "application/octet-stream";
+        form.append("file", await openAsBlob(file.path, { type }), file.name);
+      }
+      response = await uploads().json(
+        { method: "POST", path: "/v0/batch/jobs", body: form, idempotent: false, signal: context.signal },
+        humeStartResponseSchema,
+      );
+    } else {
+      response = await api().json({ method: "POST", path: "/v0/batch/jobs", json: body, idempotent: false, signal: context.signal }, humeStartResponseSchema);
+    }
+    return { nativeId: response.body.job_id, status: "queued", providerStatus: "QUEUED", task: "expression" };
+  }
+
+  async function get(nativeId: string, _job: unknown, context: CallContext): Promise<JobSnapshot> {
+    const response = await api().json({ method: "GET", path: `/v0/batch/jobs/${encodeURIComponent(nativeId)}`, signal: context.signal }, humeJobSchema);
+    return snapshotOf(response.body);
+  }
+
+  async function list(query: RemoteListQuery, context: CallContext): Promise<RemoteJobPage> {
+    const limit = Math.max(1, Math.min(100, Math.floor(query.limit) || 20));
+    let status: string | undefined;
+    if (query.status !== undefined) {
+      if (query.status === "canceled") return { items: [] }; // Hume jobs cannot be canceled
+      status = STATUS_TO_HUME[query.status];
+      if (!status) throw new UserInputError(`status "${query.status}" is not one of: queued, running, succeeded, failed, canceled`);
+    }
+    const before = query.cursor ? decodeListCursor(query.cursor) : undefined;
+    const response = await api().json(
+      {
+        method: "GET",
+        path: "/v0/batch/jobs",
+        query: {
+          limit,
+          status: status ? [status] : undefined,
+          sort_by: "created",
+          direction: "desc",
+          when: before !== undefined ? "created_before" : undefined,
+          timestamp_ms: before,
+        },
+        signal: context.signal,
+      },
+      humeJobListSchema,
+    );
+    const jobs = response.body;
+    const last = jobs.at(-1)?.state.created_timestamp_ms;
+    // Jobs created in the same millisecond as the page's last one may be skipped: Hume pages by time only.
+    return {
+      items: jobs.map(snapshotOf),
+      ...(jobs.length >= limit && typeof last === "number" ? { nextCursor: encodeListCursor(last) } : {}),
+    };
+  }
+
+  async function fetchResults(job: { nativeId: string; options: Record<string, unknown> }, sink: ResultSink, context: CallContext): Promise<FetchedResults> {
+    const jobPath = `/v0/batch/jobs/${encodeURIComponent(job.nativeId)}`;
+    const response = await api().bytes({ method: "GET", path: `${jobPath}/predictions`, maxBodyBytes: MAX_PREDICTIONS_BYTES, signal: context.signal });
+    sink.putPart("predictions.json", response.body, "application/json");
+    let payload: unknown;
+    try {
+      payload = JSON.parse(response.body.toString("utf8"));
+    } catch (error) {
+      throw new ProviderError("Hume returned predictions that are not valid JSON", { provider: "hume", retryable: false }, { cause: error });
+    }
+    const fps = humeStartOptionsSchema.safeParse(job.options ?? {}).data?.models?.face?.fps_pred;
+    const index = buildHumeIndex(payload, { frameStepS: fps && fps > 0 ? 1 / fps : undefined });
+
+    let artifactsNote = "";
+    try {
+      const artifacts = await api().bytes({ method: "GET", path: `${jobPath}/artifacts`, maxBodyBytes: MAX_ARTIFACTS_BYTES, signal: context.signal });
+      sink.putPart("artifacts.zip", artifacts.body, "application/zip");
+      artifactsNote = `, artifacts ${Math.ceil(artifacts.body.length / 1024)} KB`;
+    } catch (error) {
+      // The predictions are what the answers need; a missing zip (CSVs, saved faces) is a caveat, not a failure.
+      const reason = error instanceof ProviderError ? error.message : "download failed";
+      index.notes.push(`the artifacts zip (CSV per model, saved faces) could not be downloaded: ${safeVendorText(reason, 160)}`);
+      deps.logger.warning(`hume artifacts for ${job.nativeId} not stored`, { reason });
+    }
+    const failedFiles = index.files.filter((file) => file.error).length;
+    const fileCount = index.files.length;
+    return {
+      index,
+      description: `${fileCount} file${fileCount === 1 ? "" : "s"}${failedFiles > 0 ? ` (${failedFiles} failed)` : ""}, ${index.predictionCount.toLocaleString("en-US")} predictions${artifactsNote}`,
+    };
+  }
+
+  function handleWebhook(request: WebhookRequest): WebhookEvent {
+    let body: unknown;
+    try {
+      body = JSON.parse(request.rawBody.toString("utf8"));
+    } catch {
+      body = undefined;
+    }
+    const parsed = humeCallbackSchema.safeParse(body);
+    if (!parsed.success) throw new UserInputError("not a Hume job callback: expected JSON with job_id");
+    // Hume's callbacks are unsigned, so anyone could send one: it only names a job to re-fetch
+    // through the authenticated API. Its status (and any predictions in it) are ignored.
+    return { nativeId: parsed.data.job_id };
+  }
+
+  function describe(): ProviderInfo {
+    return {
+      id: "hume",
+      name: "Hume Expression Measurement (batch v0)",
+      description:
+        "Measures expressed emotion in video, audio, images and text: facial expressions (48), speech prosody, vocal bursts, emotional language with sentiment and toxicity, named entities.",
+      configured: Boolean(apiKey),
+      ...(apiKey ? {} : { setup: "set HUME_API_KEY (and HUME_BASE_URL to use a Hume-compatible endpoint)" }),
+      tasks: [
+        {
+          task: "expression",
+          description: "Expression measurement over URLs, local files or text; results condensed per file and model",
+          inputs: ["url", "path", "text"],
+          options: [
+            "models: which models to run and their settings (all models when omitted)",
+            "models.face: {fps_pred (3; 0 = every frame), prob_threshold 0..1 (0.99), identify_faces (false), min_face_size px, facs: {}, descriptions: {}, save_faces (false)}",
+            "models.prosody: {granularity word|sentence|utterance|conversational_turn (utterance), window {length ≥0.5 s (4), step ≥0.5 s (1)}, identify_speakers (false)}",
+            "models.language: {granularity (word), sentiment: {}, toxicity: {}, identify_speakers (false)}",
+            "models.ner: {identify_speakers (false)}; models.burst: {}; models.facemesh: {}",
+            `transcription: {language (auto; one of ${HUME_LANGUAGES.join(", ")}), identify_speakers (false), confidence_threshold 0..1 (0.5)}`,
+            "notify: email when done (false)",
+          ],
+          views: [...HUME_VIEWS],
+          filters: ["file (0-based index, name or URL)", "model", "speaker (or face group)", "start_s/end_s", "top_k"],
+        },
+      ],
+      canCancel: false,
+      canListRemote: true,
+      limits: ["≤ 100 URLs and ≤ 100 files per job", "≤ 1 GB per file; zip/tar archives accepted", "no cancel endpoint"],
+      notices: [
+        "Hume retired the Expression Measurement batch API v0 on 2026-06-14 (the last day to use it and download results); set HUME_BASE_URL to keep using it against a compatible endpoint",
+        "completion callbacks are unsigned: they only trigger a re-fetch through the authenticated API",
+      ],
+    };
+  }
+
+  return {
+    id: "hume",
+    describe,
+    start,
+    get,
+    list,
+    fetchResults,
+    condense: (input: CondenseInput) => condenseHumeResults(input),
+    handleWebhook,
+    async close() {
+      await Promise.allSettled([apiClient?.close(), uploadClient?.close()]);
+      apiClient = undefined;
+      uploadClient = undefined;
+    },
+  };
+}
