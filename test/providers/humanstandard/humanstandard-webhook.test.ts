@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ForbiddenError } from "../../../src/errors.js";
+import type { ReplayGuard } from "../../../src/providers/provider.js";
+import { verifyHumanStandardWebhook } from "../../../src/providers/humanstandard/humanstandard-webhook.js";
+import { HUMANSTANDARD_FAKE_WEBHOOK_SECRET, startHumanStandardFake, type HumanStandardFake } from "../../fakes/humanstandard-fake.js";
+
+function memoryReplayGuard(): ReplayGuard {
+  const seen = new Set<string>();
+  return {
+    firstSeen(key) {
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    },
+  };
+}
+
+let fake: HumanStandardFake;
+let jobId: string;
+
+beforeAll(async () => {
+  fake = await startHumanStandardFake();
+  const response = await fetch(`${fake.baseUrl}/jobs`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${fake.apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "webhooks", items: [{ item_id: "t1", url: "https://cdn.example/1.mp3" }, { item_id: "t2", url: "https://cdn.example/2.mp3" }] }),
+  });
+  jobId = ((await response.json()) as { id: string }).id;
+});
+afterAll(async () => {
+  fake.server.assertAllHandled();
+  await fake.close();
+});
+
+const secret = HUMANSTANDARD_FAKE_WEBHOOK_SECRET;
+
+describe("HumanStandard webhooks", () => {
+  it("turns a signed job.complete into a succeeded snapshot with counts", () => {
+    const event = verifyHumanStandardWebhook(fake.signedWebhook(fake.jobCompleteEvent(jobId)), secret, memoryReplayGuard());
+    expect(event.nativeId).toBe(jobId);
+    expect(event.snapshot).toMatchObject({ nativeId: jobId, status: "succeeded", endedAt: "2026-03-01T11:00:00Z", progress: { done: 2, total: 2, unit: "tracks" } });
+  });
+
+  it("turns job.failed into a failed snapshot with a sanitized reason", () => {
+    const event = verifyHumanStandardWebhook(fake.signedWebhook(fake.jobFailedEvent(jobId, "manifest\nunreachable")), secret, memoryReplayGuard());
+    expect(event.snapshot).toMatchObject({ status: "failed", error: { code: "provider_failed", message: "HumanStandard: manifest unreachable" } });
+  });
+
+  it("never makes a job terminal from track.complete", () => {
+    const event = verifyHumanStandardWebhook(fake.signedWebhook(fake.trackCompleteEvent(jobId, 0)), secret, memoryReplayGuard());
+    expect(event.snapshot?.status).toBe("running");
+    expect(event.nativeId).toBe(jobId);
+  });
+
+  it("refuses a tampered body, a wrong secret and a missing signature", () => {
+    const signed = fake.signedWebhook(fake.jobCompleteEvent(jobId));
+    const tampered = { headers: signed.headers, rawBody: Buffer.from(signed.rawBody.toString().replace('"failed":', '"failed":1') ) };
+    expect(() => verifyHumanStandardWebhook(tampered, secret, memoryReplayGuard())).toThrow(ForbiddenError);
+    expect(() => verifyHumanStandardWebhook(fake.signedWebhook(fake.jobCompleteEvent(jobId), "another-secret"), secret, memoryReplayGuard())).toThrow(
+      /signature does not match/,
+    );
+    expect(() => verifyHumanStandardWebhook({ headers: {}, rawBody: signed.rawBody }, secret, memoryReplayGuard())).toThrow(/X-HS-Signature header missing/);
+    expect(() => verifyHumanStandardWebhook(signed, undefined, memoryReplayGuard())).toThrow(/set HUMANSTANDARD_WEBHOOK_SECRET/);
+  });
+
+  it("accepts a delivery once and refuses its replay", () => {
+    const guard = memoryReplayGuard();
+    const signed = fake.signedWebhook(fake.jobCompleteEvent(jobId));
+    expect(verifyHumanStandardWebhook(signed, secret, guard).snapshot?.status).toBe("succeeded");
+    expect(() => verifyHumanStandardWebhook(signed, secret, guard)).toThrow(/replay/);
+  });
+
+  it("reads the signature header whatever its case", () => {
+    const signed = fake.signedWebhook(fake.jobCompleteEvent(jobId));
+    const headers = { "X-HS-Signature": signed.headers["x-hs-signature"] };
+    expect(verifyHumanStandardWebhook({ headers, rawBody: signed.rawBody }, secret, memoryReplayGuard()).nativeId).toBe(jobId);
+  });
+});
