@@ -303,8 +303,12 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
     } catch (error) {
       throw new ProviderError("Hume returned predictions that are not valid JSON", { provider: "hume", retryable: false }, { cause: error });
     }
-    const fps = humeStartOptionsSchema.safeParse(job.options ?? {}).data?.models?.face?.fps_pred;
-    const index = buildHumeIndex(payload, { frameStepS: fps && fps > 0 ? 1 / fps : undefined });
+    const models = humeStartOptionsSchema.safeParse(job.options ?? {}).data?.models;
+    const fps = models?.face?.fps_pred;
+    const index = buildHumeIndex(payload, {
+      frameStepS: fps && fps > 0 ? 1 / fps : undefined,
+      languageGranularity: models?.language?.granularity,
+    });
 
     let artifactsNote = "";
     try {

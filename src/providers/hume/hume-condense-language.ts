@@ -116,8 +116,7 @@ export function condenseLanguage(groups: LanguageGroupIndex[], context: ModelCon
     });
   const count = decoded.reduce((sum, group) => sum + group.rows.length, 0);
   const timed = decoded.some((group) => group.begin.length > 0 && group.begin[0] === group.begin[0]);
-  const sampleTexts = decoded.flatMap((group) => group.texts.slice(0, 50));
-  const unit = sampleTexts.length > 0 && sampleTexts.every((text) => !/\s/.test(text.trim())) ? "word" : "unit";
+  const unit = unitName(context.languageGranularity, decoded);
   const identified = decoded.some((group) => group.id !== "unknown");
 
   const overall = new NamedMeanAccumulator();
@@ -202,6 +201,16 @@ export function condenseLanguage(groups: LanguageGroupIndex[], context: ModelCon
     ...(speakerFigures.length > 0 ? { speakers: speakerFigures } : {}),
   };
   return view;
+}
+
+const UNIT_NAMES: Record<string, string> = { word: "word", sentence: "sentence", utterance: "utterance", conversational_turn: "turn" };
+
+/** What one language prediction is: from the job's granularity, else guessed from the texts. */
+function unitName(granularity: string | undefined, decoded: DecodedLanguage[]): string {
+  const named = granularity ? UNIT_NAMES[granularity] : undefined;
+  if (named) return named;
+  const sample = decoded.flatMap((group) => group.texts.slice(0, 50));
+  return sample.length > 0 && sample.every((text) => !/\s/.test(text.trim())) ? "word" : "unit";
 }
 
 /** Reading order: by time when timed, else by character position. */

@@ -16,6 +16,8 @@ export interface ModelContext {
   view: HumeView;
   /** Face frame step from the job's fps_pred, when known. */
   frameStepS?: number;
+  /** Language granularity the job asked for, when known. */
+  languageGranularity?: string;
 }
 
 export interface ModelView {

@@ -121,6 +121,7 @@ export function condenseHumeIndex(index: HumeIndex, query: PredictionQuery): Con
       speaker,
       view,
       frameStepS: index.frameStepS,
+      languageGranularity: index.languageGranularity,
     };
     const figures: Record<string, unknown> = { file: sanitizeVendorText(file.label, 100) };
     for (const model of models) {

@@ -98,6 +98,8 @@ export interface HumeIndex {
   files: HumeFileIndex[];
   /** Face frame step (1/fps_pred) when the job asked for one; else estimated per group. */
   frameStepS?: number;
+  /** The language granularity the job asked for (word, sentence, utterance, conversational_turn). */
+  languageGranularity?: string;
   notes: string[];
   predictionCount: number;
 }
@@ -361,7 +363,7 @@ function countPredictions(models: HumeFileModels): number {
  * One pass over the parsed predictions payload. Throws ProviderError when the envelope is not
  * the documented shape; tolerates odd fields inside model blocks (they become NaN / empty).
  */
-export function buildHumeIndex(payload: unknown, options: { frameStepS?: number } = {}): HumeIndex {
+export function buildHumeIndex(payload: unknown, options: { frameStepS?: number; languageGranularity?: string } = {}): HumeIndex {
   const parsed = humePredictionsEnvelopeSchema.safeParse(payload);
   if (!parsed.success) {
     throw new ProviderError("Hume returned predictions in an unexpected shape (not a list of {source, results})", {
@@ -414,6 +416,7 @@ export function buildHumeIndex(payload: unknown, options: { frameStepS?: number 
     version: HUME_INDEX_VERSION,
     files,
     ...(options.frameStepS ? { frameStepS: options.frameStepS } : {}),
+    ...(options.languageGranularity ? { languageGranularity: options.languageGranularity } : {}),
     notes: [],
     predictionCount,
   };

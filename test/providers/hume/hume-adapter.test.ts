@@ -124,10 +124,11 @@ describe("Hume adapter against the loopback fake", () => {
 
   it("sends text inputs in the JSON body and condenses them by position", async () => {
     const text = "I love this plan. But the budget worries me.";
-    const { snapshot } = await runToCompletion([{ kind: "text", text }], { models: { language: { granularity: "sentence", sentiment: {} } } });
-    expect(fake.starts.at(-1)!.config).toEqual({ models: { language: { granularity: "sentence", sentiment: {} } }, text: [text] });
-    const { view } = await fetchAndCondense(snapshot, {}, { view: "timeline" });
-    expect(view.summary[0]).toMatch(/^language: 2 units; top/);
+    const options = { models: { language: { granularity: "sentence", sentiment: {} } } };
+    const { snapshot } = await runToCompletion([{ kind: "text", text }], options);
+    expect(fake.starts.at(-1)!.config).toEqual({ ...options, text: [text] });
+    const { view } = await fetchAndCondense(snapshot, options, { view: "timeline" });
+    expect(view.summary[0]).toMatch(/^language: 2 sentences; top \(mean over sentences\)/);
     expect(view.sections[0]!.rows[0]).toMatch(/^char 0 "I love this plan\." /);
   });
 

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { formatTime } from "../../../src/condense/format.js";
+import { renderWithinBudget, tokensOf } from "../../../src/condense/render.js";
 import type { CondensedView, PredictionQuery } from "../../../src/condense/view.js";
 import { UserInputError } from "../../../src/errors.js";
 import { condenseHumeIndex } from "../../../src/providers/hume/hume-condense.js";
@@ -177,5 +178,44 @@ describe("Hume condensers agree with reference arithmetic on generated payloads"
     expect(byFile[0]!.face.by_group).toHaveLength(2);
     expect(byFile[0]!.prosody.speakers).toHaveLength(2);
     expect(JSON.stringify(view.figures).length).toBeLessThan(3_000);
+  });
+});
+
+describe("Hume views at scale", () => {
+  const payload = generateHumePredictions(
+    [
+      {
+        source: { type: "url", url: "https://media.example.com/town-hall.mp4" },
+        durationS: 600,
+        models: { face: { fps: 3 }, prosody: { speakers: 3 }, language: { granularity: "word" }, ner: { mentions: 20 } },
+      },
+    ],
+    11,
+  );
+  const rawText = JSON.stringify(payload);
+  const index = storedIndex(payload, 1 / 3);
+
+  it("keeps the index several times smaller than the raw predictions", () => {
+    expect(JSON.stringify(index).length * 5).toBeLessThan(rawText.length);
+  });
+
+  it("renders within the token budget, summary first, with the rest reachable by cursor", () => {
+    const query: PredictionQuery = { top_k: 5, view: "timeline" };
+    const view = condense(index, query);
+    const rendered = renderWithinBudget({
+      jobId: "hume:job-1",
+      status: "succeeded",
+      header: ["hume:job-1 — expression"],
+      view,
+      query,
+      maxTokens: 1_500,
+      resultUri: "media-jobs://jobs/hume:job-1/result",
+    });
+    expect(tokensOf(rendered)).toBeLessThanOrEqual(1_500);
+    const text = (rendered.content[0] as { text: string }).text;
+    expect(text.indexOf("Summary:")).toBeGreaterThan(0);
+    expect(text.indexOf("Summary:")).toBeLessThan(text.indexOf("face — frames:"));
+    expect(rendered.structuredContent.rows_total).toBe(view.sections.reduce((sum, section) => sum + section.rows.length, 0));
+    expect(rendered.structuredContent.next_cursor).not.toBeNull();
   });
 });
