@@ -27,6 +27,8 @@ export interface HumanStandardFakeOptions {
   manifestTracks?: number;
   /** Requests allowed per window (default 60 per 60 s, as documented). */
   rateLimit?: { limit: number; windowMs: number };
+  /** This results page answers 404 the first time it is asked for (a failure midway). */
+  failResultsPageOnce?: number;
   /** Record positions (0-based, in result order) whose NDJSON line is sent corrupted. */
   corruptRecordsAt?: number[];
   port?: number;
@@ -115,6 +117,7 @@ export async function startHumanStandardFake(options: HumanStandardFakeOptions =
   const manifestTracks = options.manifestTracks ?? 25_000;
   const rateLimit = options.rateLimit ?? { limit: 60, windowMs: 60_000 };
   const corrupt = new Set(options.corruptRecordsAt ?? []);
+  let pageToFail = options.failResultsPageOnce;
   const server = new FakeServer();
   const jobs = new Map<string, HumanStandardFakeJob>();
   const idempotency = new Map<string, string>();
@@ -273,6 +276,10 @@ export async function startHumanStandardFake(options: HumanStandardFakeOptions =
       if (!Number.isInteger(page) || page < 1) return { status: 400, body: { error: "invalid_request", message: "page must be ≥ 1" } };
       if (!Number.isInteger(perPage) || perPage < 1 || perPage > 1000) {
         return { status: 400, body: { error: "invalid_request", message: "per_page must be between 1 and 1000" } };
+      }
+      if (page === pageToFail) {
+        pageToFail = undefined;
+        return { status: 404, body: { error: "not_found", message: "Results page not available" } };
       }
       const verdict = request.query.get("verdict");
       const status = request.query.get("status");
