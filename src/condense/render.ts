@@ -10,6 +10,7 @@ import type { CondensedView, PredictionQuery } from "./view.js";
 export const DEFAULT_MAX_TOKENS = 1_500;
 export const MAX_MAX_TOKENS = 8_000;
 export const MIN_MAX_TOKENS = 200;
+const SUMMARY_CUT = "… (summary cut to fit max_tokens; raise max_tokens to see all of it)";
 
 export interface RenderRequest {
   jobId: string;
@@ -159,8 +160,10 @@ export function renderWithinBudget(request: RenderRequest): RenderedResult {
       delete candidate.structuredContent.figures;
       request = { ...request, view: { ...request.view, figures: undefined } };
     } else if (notes.length > 0) notes.pop();
-    else if (summaryLines.length > 1) summaryLines.splice(summaryLines.length - 1, 1, "… (summary cut to fit max_tokens; raise max_tokens to see all of it)");
-    else break;
+    else if (summaryLines.length > 1) {
+      if (summaryLines.at(-1) === SUMMARY_CUT) summaryLines.splice(summaryLines.length - 2, 1);
+      else summaryLines.splice(summaryLines.length - 1, 1, SUMMARY_CUT);
+    } else break;
     candidate = build(0, summaryLines, notes);
   }
 

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { renderWithinBudget, tokensOf } from "../../src/condense/render.js";
+import type { CondensedView } from "../../src/condense/view.js";
+import { formatTime, topK } from "../../src/condense/format.js";
+
+function view(rows: number, summaryLines = 3): CondensedView {
+  return {
+    about: ["diarization of meeting.wav (12:00.0)"],
+    summary: Array.from({ length: summaryLines }, (_, index) => `SPEAKER_0${index}: ${(10 + index).toFixed(1)}% of speech`),
+    sections: [
+      { heading: "Timeline", rows: Array.from({ length: rows }, (_, index) => `${formatTime(index * 3)} SPEAKER_0${index % 3} turn ${index}`) },
+      { heading: "Overlaps", rows: ["0:01.0–0:02.0 SPEAKER_00 + SPEAKER_01"] },
+    ],
+    notes: ["transcript available with view transcript"],
+    figures: { speakers: 3 },
+  };
+}
+
+const base = { jobId: "pyannote:x", status: "succeeded", header: ["pyannote:x — diarize"], query: { top_k: 5 }, resultUri: "media-jobs://jobs/pyannote:x/result" };
+
+describe("renderWithinBudget", () => {
+  it("puts the summary before the detail and a footer that says how to continue", () => {
+    const result = renderWithinBudget({ ...base, view: view(500), maxTokens: 800 });
+    const text = (result.content[0] as { text: string }).text;
+    expect(text.indexOf("Summary:")).toBeLessThan(text.indexOf("Timeline:"));
+    expect(text).toMatch(/Showing rows 1–\d+ of 501\. For more, call get_predictions again with the same arguments and cursor "/);
+    expect(result.structuredContent.next_cursor).toBeTruthy();
+    expect(result.content[1]).toMatchObject({ type: "resource_link", uri: base.resultUri });
+    expect(tokensOf(result)).toBeLessThanOrEqual(800);
+  });
+
+  it("walks every row exactly once across pages, including section changes", () => {
+    const source = view(120);
+    const all = source.sections.flatMap((section) => section.rows);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 100; page++) {
+      const result = renderWithinBudget({ ...base, view: source, maxTokens: 300, cursor });
+      expect(tokensOf(result)).toBeLessThanOrEqual(300);
+      const lines = (result.content[0] as { text: string }).text.split("\n");
+      seen.push(...lines.filter((line) => all.includes(line)));
+      cursor = result.structuredContent.next_cursor ?? undefined;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual(all);
+  });
+
+  it("cuts a summary too large for the budget and says so, still within the budget", () => {
+    const result = renderWithinBudget({ ...base, view: view(10, 400), maxTokens: 200 });
+    expect(tokensOf(result)).toBeLessThanOrEqual(200);
+    expect((result.content[0] as { text: string }).text).toMatch(/summary cut to fit max_tokens/);
+  });
+
+  it("refuses cursors it did not issue or that point past the end", () => {
+    expect(() => renderWithinBudget({ ...base, view: view(5), maxTokens: 500, cursor: "not-a-cursor" })).toThrow(/not one this server issued/);
+  });
+});
+
+describe("formatting", () => {
+  it("prints times as m:ss.s and h:mm:ss.s", () => {
+    expect(formatTime(0)).toBe("0:00.0");
+    expect(formatTime(83.44)).toBe("1:23.4");
+    expect(formatTime(59.96)).toBe("1:00.0");
+    expect(formatTime(3723)).toBe("1:02:03.0");
+  });
+
+  it("breaks score ties by name", () => {
+    expect(topK([{ name: "Joy", score: 0.5 }, { name: "Awe", score: 0.5 }, { name: "Calmness", score: 0.7 }], 2).map((item) => item.name)).toEqual(["Calmness", "Awe"]);
+  });
+});

@@ -1,0 +1,100 @@
+import http from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { assembleApp, type App } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { startHttpServer, type RunningHttpServer } from "../../src/http-server.js";
+import { createLogger } from "../../src/logger.js";
+import { ScriptedAdapter } from "../support/scripted-adapter.js";
+
+let app: App | undefined;
+let server: RunningHttpServer | undefined;
+const dirs: string[] = [];
+afterEach(async () => {
+  await server?.close();
+  await app?.close();
+  server = undefined;
+  app = undefined;
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function start(env: Record<string, string> = {}, flags: { host?: string } = {}): Promise<string> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mjm-http-"));
+  dirs.push(dataDir);
+  const config = loadConfig({ MEDIA_JOBS_DATA_DIR: dataDir, ...env }, { http: true, port: 0, host: flags.host });
+  app = assembleApp(config, () => [new ScriptedAdapter()], { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
+  server = await startHttpServer(app);
+  return server.url;
+}
+
+function rawPost(url: string, headers: Record<string, string>, body: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const request = http.request(
+      { host: target.hostname, port: target.port, path: target.pathname, method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers } },
+      (response) => {
+        let text = "";
+        response.on("data", (chunk: Buffer) => (text += chunk.toString()));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
+      },
+    );
+    request.on("error", reject);
+    request.end(JSON.stringify(body));
+  });
+}
+
+const initialize = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+};
+
+describe("Streamable HTTP transport", () => {
+  it("serves MCP at /mcp on loopback with a fresh server per session", async () => {
+    const url = await start();
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+    const first = new Client({ name: "a", version: "1" });
+    await first.connect(new StreamableHTTPClientTransport(new URL(url)));
+    const second = new Client({ name: "b", version: "1" });
+    await second.connect(new StreamableHTTPClientTransport(new URL(url)));
+    expect((await first.listTools()).tools.length).toBeGreaterThan(5);
+    const started = await first.callTool({ name: "start_job", arguments: { provider: "pyannote", media: [{ url: "https://x.test/a.wav" }] } });
+    expect(started.isError).toBeFalsy();
+    const listed = await second.callTool({ name: "list_jobs", arguments: {} });
+    expect((listed.structuredContent as { jobs: unknown[] }).jobs).toHaveLength(1);
+    await first.close();
+    await second.close();
+  });
+
+  it("rejects a foreign Host or Origin with 403 (DNS rebinding)", async () => {
+    const url = await start();
+    const port = new URL(url).port;
+    expect((await rawPost(url, { host: `evil.example:${port}` }, initialize)).status).toBe(403);
+    expect((await rawPost(url, { origin: "https://evil.example" }, initialize)).status).toBe(403);
+    expect((await rawPost(url, { origin: `http://localhost:${port}` }, initialize)).status).toBe(200);
+  });
+
+  it("requires the bearer token when one is configured", async () => {
+    const url = await start({ MEDIA_JOBS_HTTP_TOKEN: "s3cret-token-value" });
+    const refused = await rawPost(url, {}, initialize);
+    expect(refused.status).toBe(401);
+    expect(refused.body).not.toContain("s3cret-token-value");
+    expect((await rawPost(url, { authorization: "Bearer wrong" }, initialize)).status).toBe(401);
+    expect((await rawPost(url, { authorization: "Bearer s3cret-token-value" }, initialize)).status).toBe(200);
+  });
+
+  it("refuses to bind a non-loopback address without a token", async () => {
+    await expect(start({}, { host: "0.0.0.0" })).rejects.toThrow(/MEDIA_JOBS_HTTP_TOKEN/);
+  });
+
+  it("answers requests without a session that are not initialize with 400", async () => {
+    const url = await start();
+    const response = await rawPost(url, {}, { jsonrpc: "2.0", id: 2, method: "tools/list" });
+    expect(response.status).toBe(400);
+  });
+});
