@@ -124,7 +124,9 @@ class MatrixBuilder {
           this.names.push(name);
         }
       }
-      this.data = new Float32Array(Math.max(1, this.capacityRows) * Math.max(1, this.names.length));
+      this.data = new Float32Array(Math.max(1, this.capacityRows, this.rows + 1) * Math.max(1, this.names.length));
+      // Rows before the first one with scores had none: they stay NaN, not 0.
+      this.data.fill(Number.NaN, 0, this.rows * this.names.length);
     }
     const width = this.names.length;
     this.ensureRows(this.rows + 1);

@@ -219,3 +219,42 @@ describe("Hume views at scale", () => {
     expect(rendered.structuredContent.next_cursor).not.toBeNull();
   });
 });
+
+describe("Hume index tolerance", () => {
+  it("keeps rows without scores as gaps, not zeros", () => {
+    const payload = [
+      {
+        source: { type: "url", url: "https://m.example.com/x.mp4" },
+        results: {
+          predictions: [
+            {
+              file: "x.mp4",
+              models: {
+                burst: {
+                  grouped_predictions: [
+                    {
+                      id: "unknown",
+                      predictions: [
+                        { time: { begin: 0, end: 1 }, emotions: [] },
+                        { time: { begin: 1, end: 2 }, emotions: [{ name: "Amusement", score: 0.4 }] },
+                        { time: { begin: 2, end: 3 }, emotions: "garbage" },
+                        { time: { begin: 3, end: 4 }, emotions: [{ name: "Amusement", score: 0.8 }, { name: "Awe", score: 0.1 }] },
+                      ],
+                    },
+                  ],
+                },
+              },
+            },
+          ],
+          errors: [],
+        },
+      },
+    ];
+    const view = condense(storedIndex(payload));
+    expect(lineStartingWith(view.summary, "burst:")).toBe("burst: 4 bursts, 0:04.0 in total; top (length-weighted): Amusement 0.60, Awe 0.10");
+  });
+
+  it("refuses a payload that is not a list of sources", () => {
+    expect(() => buildHumeIndex({ predictions: [] })).toThrow(/unexpected shape/);
+  });
+});
