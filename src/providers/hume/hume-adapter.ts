@@ -242,7 +242,13 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
       // openAsBlob reads lazily from disk as the body streams: a 1 GB file is never held in memory.
       for (const file of files) {
         const type = CONTENT_TYPES[path.extname(file.name).toLowerCase()] ?? "application/octet-stream";
-        form.append("file", await openAsBlob(file.path, { type }), file.name);
+        let blob: Blob;
+        try {
+          blob = await openAsBlob(file.path, { type });
+        } catch {
+          throw new UserInputError(`${file.name} can no longer be read (moved or deleted since it was checked?); pass it again`);
+        }
+        form.append("file", blob, file.name);
       }
       response = await uploads().json(
         { method: "POST", path: "/v0/batch/jobs", body: form, idempotent: false, signal: context.signal },

@@ -177,6 +177,7 @@ describe("Hume adapter against the loopback fake", () => {
     const files = Array.from({ length: 101 }, (_, index): MediaInput => ({ kind: "path", path: `/tmp/${index}.wav`, name: `${index}.wav`, bytes: 10 }));
     await expect(attempt({}, files)).rejects.toThrow(/at most 100 files per job; got 101/);
     await expect(attempt({}, [{ kind: "path", path: "/tmp/big.mov", name: "big.mov", bytes: 1024 ** 3 + 1 }])).rejects.toThrow(/big\.mov is 1\.00 GB; Hume accepts at most 1 GB per file/);
+    await expect(attempt({}, [{ kind: "path", path: path.join(directory, "gone.wav"), name: "gone.wav", bytes: 10 }])).rejects.toThrow(/gone\.wav can no longer be read/);
     expect(fake.starts.length).toBe(before);
   });
 
