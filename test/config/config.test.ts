@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, parseArgs } from "../../src/config.js";
+
+describe("config", () => {
+  it("has working defaults with no environment at all", () => {
+    const config = loadConfig({});
+    expect(config.dataDir).toMatch(/\.media-jobs-mcp$/);
+    expect(config.pyannote.baseUrl).toBe("https://api.pyannote.ai");
+    expect(config.http).toMatchObject({ enabled: false, host: "127.0.0.1", port: 3000 });
+  });
+
+  it("names the bad key when a value is invalid", () => {
+    expect(() => loadConfig({ PYANNOTEAI_BASE_URL: "not a url" })).toThrow(/PYANNOTEAI_BASE_URL/);
+    expect(() => loadConfig({ MEDIA_JOBS_LOG_LEVEL: "loud" })).toThrow(/MEDIA_JOBS_LOG_LEVEL/);
+    expect(() => loadConfig({ MEDIA_JOBS_POLL_INITIAL_MS: "-5" })).toThrow(/MEDIA_JOBS_POLL_INITIAL_MS/);
+  });
+
+  it("parses flags and rejects unknown ones", () => {
+    expect(parseArgs(["--http", "--port", "0", "--host=::1"])).toMatchObject({ http: true, port: 0, host: "::1" });
+    expect(() => parseArgs(["--port", "99999"])).toThrow(ConfigError);
+    expect(() => parseArgs(["--bogus"])).toThrow(/unknown argument --bogus/);
+  });
+
+  it("splits allowed dirs on the platform path delimiter and trims base URLs", () => {
+    const config = loadConfig({ MEDIA_JOBS_ALLOWED_DIRS: "/a:/b/", HUME_BASE_URL: "http://127.0.0.1:9/" });
+    expect(config.allowedDirs).toEqual(["/a", "/b"]);
+    expect(config.hume.baseUrl).toBe("http://127.0.0.1:9");
+  });
+});

@@ -1,0 +1,104 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ProviderError } from "../../src/errors.js";
+import { applySnapshot, type Job } from "../../src/jobs/job.js";
+import { JobService } from "../../src/jobs/job-service.js";
+import { createLogger } from "../../src/logger.js";
+import { ProviderRegistry } from "../../src/providers/registry.js";
+import { openSqliteJobStore } from "../../src/store/sqlite-store.js";
+import type { JobStore } from "../../src/store/store.js";
+import { ScriptedAdapter } from "../support/scripted-adapter.js";
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+function setup(adapter: ScriptedAdapter, dataDir?: string, now?: () => number) {
+  const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "mjm-svc-"));
+  const store: JobStore = openSqliteJobStore(dir);
+  const logs: string[] = [];
+  const service = new JobService({
+    store,
+    registry: new ProviderRegistry([adapter]),
+    logger: createLogger({ level: "debug", secrets: [], write: (line) => logs.push(line) }),
+    poll: { initialDelayMs: 1_000, maxDelayMs: 60_000 },
+    now,
+  });
+  cleanups.push(() => store.close());
+  if (!dataDir) cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return { dir, store, service, logs };
+}
+
+describe("job model", () => {
+  it("never moves a terminal job, whatever a later snapshot says", () => {
+    const job = { id: "pyannote:a", provider: "pyannote", nativeId: "a", task: "diarize", status: "succeeded", inputs: [], options: {}, createdAt: "t", updatedAt: "t", resultState: "stored", pollCount: 1 } as Job;
+    expect(applySnapshot(job, { nativeId: "a", status: "running" }, new Date()).status).toBe("succeeded");
+  });
+});
+
+describe("JobService", () => {
+  it("fetches results exactly once, even when refreshed concurrently", async () => {
+    const adapter = new ScriptedAdapter({ refreshesUntilDone: 1 });
+    const { service } = setup(adapter);
+    const { job } = await service.start({ provider: "pyannote", media: [{ kind: "url", url: "https://x.test/a.wav" }], options: {} });
+    const [first, second] = await Promise.all([service.refresh(job.id), service.refresh(job.id)]);
+    expect(first.resultState).toBe("stored");
+    expect(second.resultState).toBe("stored");
+    await service.refresh(job.id);
+    expect(adapter.fetches).toEqual(["job-1"]);
+    expect(adapter.gets).toHaveLength(1);
+  });
+
+  it("resumes a running job from the store after a restart", async () => {
+    const adapter = new ScriptedAdapter({ refreshesUntilDone: 2 });
+    const first = setup(adapter);
+    const { job } = await first.service.start({ provider: "pyannote", media: [{ kind: "url", url: "https://x.test/a.wav" }], options: {} });
+    first.store.close();
+    cleanups.shift();
+
+    const second = setup(adapter, first.dir);
+    expect(second.service.dueJobs().map((entry) => entry.id)).toEqual([]);
+    // The job waits for its next poll time; after it, the restarted service picks it up.
+    const later = setup(adapter, first.dir, () => Date.now() + 5_000);
+    expect(later.service.dueJobs().map((entry) => entry.id)).toEqual([job.id]);
+    const done = await later.service.wait(job.id, 5);
+    expect(done.status).toBe("succeeded");
+    expect(done.resultState).toBe("stored");
+  });
+
+  it("backs off at least as long as the vendor's Retry-After when a poll is rate-limited", async () => {
+    const adapter = new ScriptedAdapter({ refreshesUntilDone: 5 });
+    let now = 1_000_000;
+    const { service, store } = setup(adapter, undefined, () => now);
+    const { job } = await service.start({ provider: "pyannote", media: [{ kind: "url", url: "https://x.test/a.wav" }], options: {} });
+    adapter.failNextGet = new ProviderError("pyannote answered 429", { provider: "pyannote", status: 429, retryable: true, retryAfterSeconds: 30 });
+    await expect(service.refresh(job.id)).rejects.toThrow(/429/);
+    expect(store.getJob(job.id)!.nextPollAt).toBeGreaterThanOrEqual(now + 30_000);
+    expect(store.getJob(job.id)!.status).toBe("queued");
+    now += 31_000;
+    expect(service.dueJobs().map((entry) => entry.id)).toEqual([job.id]);
+  });
+
+  it("backs off polling of a long job up to the maximum delay", () => {
+    const adapter = new ScriptedAdapter();
+    Object.defineProperty(adapter, "pollPolicy", { value: undefined });
+    const { service } = setup(adapter);
+    const delays = [1, 2, 5, 10, 20, 40].map((count) => service.pollDelay(adapter, count));
+    expect(delays[0]).toBe(1_000);
+    expect(delays).toEqual([...delays].sort((a, b) => a - b));
+    expect(delays.at(-1)).toBe(60_000);
+  });
+});
+
+describe("logger", () => {
+  it("redacts configured secrets from lines and structured data", () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: "debug", secrets: ["sk-canary-123456"], write: (line) => lines.push(line) });
+    logger.error("request failed with key sk-canary-123456", { header: "Bearer sk-canary-123456" });
+    expect(lines.join("\n")).not.toContain("sk-canary-123456");
+    expect(lines.join("\n")).toContain("[redacted]");
+  });
+});
