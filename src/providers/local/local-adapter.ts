@@ -1,0 +1,306 @@
+// The offline acoustic analyzer as a provider: no key, no network (except downloading a
+// `url` input through the core's downloader), no system binary. Each job runs in a worker
+// thread (a small pool), so the server keeps answering while it works.
+
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import { formatCount, formatDuration } from "../../condense/format.js";
+import { MediaJobsError, NotFoundError, UserInputError } from "../../errors.js";
+import { isTerminal, type Job, type JobError, type JobInput, type JobSnapshot, type JobStatus } from "../../jobs/job.js";
+import type {
+  AdapterDeps,
+  CallContext,
+  CondenseInput,
+  FetchedResults,
+  MediaInput,
+  ProviderAdapter,
+  ProviderInfo,
+  ResultSink,
+  StartRequest,
+} from "../provider.js";
+import type { AnalysisOptions } from "./local-analyze.js";
+import { condenseLocal, LOCAL_VIEWS } from "./local-condense.js";
+import { sniffFile } from "./local-decode.js";
+import { AudioDecodeError } from "./local-errors.js";
+import { SUPPORTED_FORMATS_TEXT } from "./local-format.js";
+import { LOCAL_OPTION_DESCRIPTIONS, parseLocalOptions } from "./local-options.js";
+import { toIndex, type LocalReport } from "./local-report.js";
+import { AnalysisCanceledError, startAnalysisWorker, type AnalysisRun } from "./local-worker-runner.js";
+
+/** Time-sortable and unique: base36 milliseconds, then 8 random base36 characters. */
+export function newLocalNativeId(now = Date.now()): string {
+  const random = [...randomBytes(8)].map((byte) => (byte % 36).toString(36)).join("");
+  return `${now.toString(36).padStart(9, "0")}${random}`;
+}
+
+interface LocalJobState {
+  nativeId: string;
+  status: JobStatus;
+  providerStatus: string;
+  createdAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  inputs: JobInput[];
+  options: AnalysisOptions;
+  progress?: { done: number; total?: number; unit: "seconds" };
+  report?: LocalReport;
+  error?: JobError;
+  warnings?: string[];
+  run?: AnalysisRun;
+  /** Downloads to remove once the analysis ends. */
+  cleanups: Array<() => Promise<void>>;
+  /** Settles when the job reaches a terminal state. */
+  finished: Promise<void>;
+  /** Aborts an in-flight download on cancel. */
+  abort: AbortController;
+}
+
+export interface LocalAdapterOptions {
+  /** Concurrent analyses (worker threads); default: cores − 1, at least 1, at most 4. */
+  maxConcurrent?: number;
+}
+
+export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapterOptions = {}): ProviderAdapter {
+  const jobs = new Map<string, LocalJobState>();
+  const maxConcurrent = adapterOptions.maxConcurrent ?? Math.max(1, Math.min(4, os.availableParallelism() - 1));
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  let closed = false;
+
+  const acquireSlot = async (): Promise<void> => {
+    if (running < maxConcurrent) {
+      running++;
+      return;
+    }
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  };
+  const releaseSlot = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  };
+
+  const snapshotOf = (state: LocalJobState): JobSnapshot => ({
+    nativeId: state.nativeId,
+    status: state.status,
+    providerStatus: state.providerStatus,
+    task: "acoustic",
+    createdAt: state.createdAt,
+    startedAt: state.startedAt,
+    endedAt: state.endedAt,
+    progress: state.progress,
+    error: state.error,
+    warnings: state.warnings,
+    inputs: state.inputs,
+  });
+
+  const end = (state: LocalJobState, status: "succeeded" | "failed" | "canceled", detail: { error?: JobError; warnings?: string[] } = {}) => {
+    if (isTerminal(state.status)) return;
+    state.status = status;
+    state.providerStatus = status;
+    state.endedAt = new Date().toISOString();
+    if (detail.error) state.error = detail.error;
+    if (detail.warnings?.length) state.warnings = detail.warnings;
+    state.run = undefined;
+  };
+
+  const cleanup = async (state: LocalJobState) => {
+    const cleanups = state.cleanups.splice(0);
+    await Promise.allSettled(cleanups.map((remove) => remove()));
+  };
+
+  /** Turns inputs into local files (downloading URLs) and analyses them in a worker. */
+  const execute = async (state: LocalJobState): Promise<void> => {
+    await acquireSlot();
+    try {
+      if (isTerminal(state.status) || closed) return;
+      state.status = "running";
+      state.startedAt ??= new Date().toISOString();
+      const files: Array<{ path: string; name: string }> = [];
+      for (const input of state.inputs) {
+        if (input.kind === "path") files.push({ path: input.path, name: input.name });
+        else if (input.kind === "url") {
+          state.providerStatus = "downloading";
+          const downloaded = await deps.downloader.download(input.url, { maxBytes: deps.config.maxDownloadBytes, signal: state.abort.signal });
+          state.cleanups.push(() => downloaded.cleanup());
+          if (isTerminal(state.status)) return;
+          files.push({ path: downloaded.path, name: nameFromUrl(input.url) });
+        }
+      }
+      state.providerStatus = "analyzing";
+      state.run = startAnalysisWorker({ files, options: state.options }, (done, total) => {
+        state.progress = { done: Math.round(done * 10) / 10, ...(total ? { total: Math.round(total * 10) / 10 } : {}), unit: "seconds" };
+      });
+      const report = await state.run.result;
+      state.report = report;
+      if (state.progress?.total !== undefined) state.progress = { ...state.progress, done: state.progress.total };
+      if (report.files.length === 0) {
+        const first = report.failures[0];
+        end(state, "failed", {
+          error: {
+            code: first?.code ?? "analysis_failed",
+            message: report.failures.map((failure) => failure.message).join("; ") || "no file could be analysed",
+          },
+        });
+      } else {
+        end(state, "succeeded", { warnings: report.failures.map((failure) => `${failure.name} not analysed: ${failure.message}`) });
+      }
+    } catch (error) {
+      if (error instanceof AnalysisCanceledError || state.status === "canceled") return;
+      end(state, "failed", { error: toJobError(error) });
+      deps.logger.warning(`local job ${state.nativeId} failed`, { error: error instanceof Error ? error.message : String(error) });
+    } finally {
+      releaseSlot();
+      await cleanup(state);
+    }
+  };
+
+  const launch = (nativeId: string, inputs: JobInput[], options: AnalysisOptions, createdAt: string): LocalJobState => {
+    const state: LocalJobState = {
+      nativeId,
+      status: "queued",
+      providerStatus: "queued",
+      createdAt,
+      inputs,
+      options,
+      cleanups: [],
+      finished: Promise.resolve(),
+      abort: new AbortController(),
+    };
+    jobs.set(nativeId, state);
+    state.finished = execute(state);
+    return state;
+  };
+
+  const adapter: ProviderAdapter = {
+    id: "local",
+    pollPolicy: { initialDelayMs: 300, maxDelayMs: 3_000, factor: 1.5 },
+
+    describe(): ProviderInfo {
+      return {
+        id: "local",
+        name: "Local acoustic analyzer",
+        description:
+          "Offline acoustic analysis on this machine (no key, nothing uploaded): speech activity and pauses, loudness (EBU R128 / BS.1770-4: LUFS, LRA, true peak, clipping), pitch (YIN F0) and speaking rate.",
+        configured: true,
+        tasks: [
+          {
+            task: "acoustic",
+            description: `Analyse local audio files or downloaded URLs (${SUPPORTED_FORMATS_TEXT}); several files per job give per-file results.`,
+            inputs: ["path", "url"],
+            options: [...LOCAL_OPTION_DESCRIPTIONS],
+            views: [...LOCAL_VIEWS],
+            filters: ["file", "start_s", "end_s"],
+          },
+        ],
+        canCancel: true,
+        canListRemote: false,
+        limits: [`formats: ${SUPPORTED_FORMATS_TEXT} (detected from the bytes, not the extension)`, "runs on this machine's CPU, about 100× faster than real time or better"],
+      };
+    },
+
+    async start(request: StartRequest): Promise<JobSnapshot> {
+      if (request.task !== "acoustic") throw new UserInputError(`the local analyzer does task "acoustic", not "${request.task}"`);
+      const options = parseLocalOptions(request.options);
+      if (request.media.length === 0) throw new UserInputError("give at least one media item: {path} of a local audio file or {url}");
+      const inputs: JobInput[] = [];
+      for (const item of request.media) inputs.push(await validateInput(item));
+      const state = launch(newLocalNativeId(), inputs, options, new Date().toISOString());
+      return snapshotOf(state);
+    },
+
+    async get(nativeId: string, job: Job | undefined): Promise<JobSnapshot> {
+      const state = jobs.get(nativeId);
+      if (state) return snapshotOf(state);
+      if (!job) throw new NotFoundError(`no local job ${nativeId} here`);
+      if (isTerminal(job.status)) return { nativeId, status: job.status, providerStatus: job.providerStatus };
+      // The server restarted while this job ran: start it over from its stored inputs.
+      deps.logger.info(`local job ${nativeId} resumed from its inputs after a restart`);
+      return snapshotOf(launch(nativeId, job.inputs, parseLocalOptions(job.options), job.createdAt));
+    },
+
+    async fetchResults(job: Job, sink: ResultSink): Promise<FetchedResults> {
+      let state = jobs.get(job.nativeId);
+      if (!state?.report) {
+        // Results not in memory (a restart between success and fetch): analyse again.
+        state = launch(job.nativeId, job.inputs, parseLocalOptions(job.options), job.createdAt);
+        await state.finished;
+        if (!state.report || state.status !== "succeeded") {
+          throw new MediaJobsError("unsupported", `the local analysis of job ${job.id} could not be repeated: ${state.error?.message ?? "unknown reason"}`);
+        }
+      }
+      const report = state.report!;
+      sink.putPart("report.json", JSON.stringify(report), "application/json");
+      // The full report lives in the store now; keep memory flat for long-running servers.
+      state.report = undefined;
+      const seconds = report.files.reduce((sum, file) => sum + file.durationSeconds, 0);
+      const segments = report.files.reduce((sum, file) => sum + file.segments.length, 0);
+      return {
+        index: toIndex(report),
+        description: `${report.files.length} file${report.files.length === 1 ? "" : "s"}, ${formatDuration(seconds)} of audio, ${formatCount(segments)} speech segment${segments === 1 ? "" : "s"}`,
+      };
+    },
+
+    async cancel(job: Job): Promise<JobSnapshot> {
+      const state = jobs.get(job.nativeId);
+      if (!state) return { nativeId: job.nativeId, status: "canceled", providerStatus: "canceled" };
+      if (!isTerminal(state.status)) {
+        end(state, "canceled");
+        state.abort.abort();
+        await state.run?.cancel();
+      }
+      return snapshotOf(state);
+    },
+
+    condense(input: CondenseInput) {
+      return condenseLocal(input);
+    },
+
+    async close(): Promise<void> {
+      closed = true;
+      const states = [...jobs.values()];
+      for (const state of states) {
+        if (!isTerminal(state.status)) {
+          state.abort.abort();
+          await state.run?.cancel();
+        }
+      }
+      await Promise.allSettled(states.map((state) => state.finished));
+    },
+  };
+  return adapter;
+}
+
+async function validateInput(item: MediaInput): Promise<JobInput> {
+  switch (item.kind) {
+    case "path":
+      try {
+        // Sniff now, so an unsupported file fails start_job at once with its real format named.
+        await sniffFile(item.path, item.name);
+      } catch (error) {
+        if (error instanceof AudioDecodeError) throw new UserInputError(error.message);
+        throw error;
+      }
+      return { kind: "path", path: item.path, name: item.name, bytes: item.bytes };
+    case "url":
+      return { kind: "url", url: item.url };
+    default:
+      throw new UserInputError(`the local analyzer reads audio from {path} or {url}, not {${item.kind}}`);
+  }
+}
+
+function nameFromUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const last = parsed.pathname.split("/").filter(Boolean).pop();
+    return last ? decodeURIComponent(last) : parsed.hostname;
+  } catch {
+    return "download";
+  }
+}
+
+function toJobError(error: unknown): JobError {
+  if (error instanceof AudioDecodeError) return { code: error.code, message: error.message };
+  if (error instanceof MediaJobsError) return { code: error.code, message: error.message };
+  return { code: "analysis_failed", message: "the local analysis stopped unexpectedly; see the server log" };
+}

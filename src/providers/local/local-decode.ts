@@ -1,0 +1,237 @@
+// Streams a file's audio as Float32 chunks per channel, without any system binary: a small
+// WAV reader of our own, and the wasm-audio-decoders family (mpg123, libFLAC, libvorbis,
+// libopus compiled to WebAssembly) for compressed formats. Files are read in pieces, so an
+// hour of audio never sits in memory as encoded and decoded copies at once.
+
+import { open, type FileHandle } from "node:fs/promises";
+import { AudioDecodeError } from "./local-errors.js";
+import {
+  id3v2Size,
+  probeDuration,
+  sniffFormat,
+  SNIFF_BYTES,
+  SUPPORTED_FORMATS_TEXT,
+  type DecodableFormat,
+  type SniffedFormat,
+} from "./local-format.js";
+import { readWavLayout, wavBytesToChannels, type WavLayout } from "./local-wav.js";
+
+export interface AudioChunk {
+  sampleRate: number;
+  /** One array per channel, all the same length. */
+  channels: Float32Array[];
+}
+
+export interface AudioSource {
+  format: DecodableFormat;
+  /** "WAV PCM 16-bit", "MP3", "Ogg Opus"… */
+  description: string;
+  fileBytes: number;
+  /** Seconds of audio when the headers say; exact for WAV and FLAC. */
+  estimatedSeconds?: number;
+  /** Known up front for WAV; otherwise from the first decoded chunk. */
+  sampleRate?: number;
+  channelCount?: number;
+  bitDepth?: number;
+  /** Decoder complaints about damaged frames (skipped), counted for the report. */
+  readonly damagedFrames: number;
+  chunks(): AsyncGenerator<AudioChunk>;
+  close(): Promise<void>;
+}
+
+const READ_BYTES = 1 << 20;
+const TAIL_BYTES = 64 * 1024;
+
+/** Sniffs a file's format from its first bytes; throws naming the format when it is not decodable. */
+export async function sniffFile(path: string, name: string): Promise<SniffedFormat & { decodable: DecodableFormat }> {
+  const handle = await openForReading(path, name);
+  try {
+    const { sniffed } = await sniffHandle(handle, name);
+    return sniffed;
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function openAudioSource(path: string, name: string): Promise<AudioSource> {
+  const handle = await openForReading(path, name);
+  try {
+    const { sniffed, head, fileBytes } = await sniffHandle(handle, name);
+    const readAt = async (position: number, length: number): Promise<Uint8Array> => {
+      const buffer = new Uint8Array(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, position);
+      return buffer.subarray(0, bytesRead);
+    };
+    if (sniffed.decodable === "wav") {
+      const layout = await readWavLayout(readAt, fileBytes, name);
+      return wavSource(handle, layout, readAt, fileBytes);
+    }
+    const tail = await readAt(Math.max(sniffed.offset, fileBytes - TAIL_BYTES), TAIL_BYTES);
+    const estimatedSeconds = probeDuration(sniffed.decodable, head, tail, fileBytes, sniffed.offset);
+    return compressedSource(handle, sniffed.decodable, sniffed.description, sniffed.offset, fileBytes, estimatedSeconds, readAt, name);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+async function openForReading(path: string, name: string): Promise<FileHandle> {
+  try {
+    return await open(path, "r");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new AudioDecodeError(`${name} could not be opened (${code ?? "read error"}); check that the file still exists and is readable`, "read_failed");
+  }
+}
+
+async function sniffHandle(handle: FileHandle, name: string): Promise<{ sniffed: SniffedFormat & { decodable: DecodableFormat }; head: Uint8Array; fileBytes: number }> {
+  const fileBytes = (await handle.stat()).size;
+  const first = new Uint8Array(SNIFF_BYTES);
+  const { bytesRead } = await handle.read(first, 0, SNIFF_BYTES, 0);
+  const skip = id3v2Size(first.subarray(0, bytesRead));
+  // A head big enough for the format's own headers (Ogg page, Xing tag, STREAMINFO).
+  const head = new Uint8Array(4096);
+  const headRead = (await handle.read(head, 0, head.length, skip)).bytesRead;
+  const sniffed = sniffFormat(head.subarray(0, headRead), skip);
+  if (!sniffed.decodable) {
+    throw new AudioDecodeError(
+      `${name} is ${sniffed.description}, which the local analyzer cannot decode; it reads ${SUPPORTED_FORMATS_TEXT}`,
+      "unsupported_format",
+    );
+  }
+  return { sniffed: sniffed as SniffedFormat & { decodable: DecodableFormat }, head: head.subarray(0, headRead), fileBytes };
+}
+
+function wavSource(handle: FileHandle, layout: WavLayout, readAt: (position: number, length: number) => Promise<Uint8Array>, fileBytes: number): AudioSource {
+  const frameBytes = Math.max(layout.blockAlign, READ_BYTES - (READ_BYTES % layout.blockAlign));
+  return {
+    format: "wav",
+    description: `WAV ${layout.encoding === "pcm" ? "PCM" : "float"} ${layout.bitsPerSample}-bit`,
+    fileBytes,
+    estimatedSeconds: layout.dataBytes / layout.blockAlign / layout.sampleRate,
+    sampleRate: layout.sampleRate,
+    channelCount: layout.channels,
+    bitDepth: layout.bitsPerSample,
+    damagedFrames: 0,
+    async *chunks() {
+      for (let position = 0; position < layout.dataBytes; position += frameBytes) {
+        const bytes = await readAt(layout.dataOffset + position, Math.min(frameBytes, layout.dataBytes - position));
+        if (bytes.length < layout.blockAlign) break;
+        yield { sampleRate: layout.sampleRate, channels: wavBytesToChannels(bytes, layout) };
+      }
+    },
+    close: () => handle.close(),
+  };
+}
+
+interface DecodedPiece {
+  channelData: Float32Array[];
+  samplesDecoded: number;
+  sampleRate: number;
+  errors: unknown[];
+  bitDepth?: number;
+}
+
+interface StreamingDecoder {
+  ready: Promise<void>;
+  decode(data: Uint8Array): DecodedPiece | Promise<DecodedPiece>;
+  flush?(): Promise<DecodedPiece>;
+  free(): void;
+}
+
+async function createDecoder(format: Exclude<DecodableFormat, "wav">): Promise<StreamingDecoder> {
+  switch (format) {
+    case "mp3": {
+      const { MPEGDecoder } = await import("mpg123-decoder");
+      return new MPEGDecoder() as unknown as StreamingDecoder;
+    }
+    case "flac": {
+      const { FLACDecoder } = await import("@wasm-audio-decoders/flac");
+      return new FLACDecoder() as unknown as StreamingDecoder;
+    }
+    case "ogg-vorbis": {
+      const { OggVorbisDecoder } = await import("@wasm-audio-decoders/ogg-vorbis");
+      return new OggVorbisDecoder() as unknown as StreamingDecoder;
+    }
+    case "ogg-opus": {
+      const { OggOpusDecoder } = await import("ogg-opus-decoder");
+      return new OggOpusDecoder() as unknown as StreamingDecoder;
+    }
+  }
+}
+
+const FORMAT_NAMES: Record<Exclude<DecodableFormat, "wav">, string> = {
+  mp3: "MP3",
+  flac: "FLAC",
+  "ogg-vorbis": "Ogg Vorbis",
+  "ogg-opus": "Ogg Opus",
+};
+
+function compressedSource(
+  handle: FileHandle,
+  format: Exclude<DecodableFormat, "wav">,
+  description: string,
+  offset: number,
+  fileBytes: number,
+  estimatedSeconds: number | undefined,
+  readAt: (position: number, length: number) => Promise<Uint8Array>,
+  name: string,
+): AudioSource {
+  let damagedFrames = 0;
+  let decoder: StreamingDecoder | undefined;
+  const source: AudioSource = {
+    format,
+    description: FORMAT_NAMES[format] ?? description,
+    fileBytes,
+    estimatedSeconds,
+    get damagedFrames() {
+      return damagedFrames;
+    },
+    async *chunks() {
+      decoder = await createDecoder(format);
+      await decoder.ready;
+      let samples = 0;
+      const take = (piece: DecodedPiece): AudioChunk | undefined => {
+        damagedFrames += piece.errors.length;
+        if (piece.samplesDecoded <= 0 || piece.channelData.length === 0) return undefined;
+        if (source.sampleRate === undefined) {
+          source.sampleRate = piece.sampleRate;
+          source.channelCount = piece.channelData.length;
+          if (piece.bitDepth) source.bitDepth = piece.bitDepth;
+        }
+        samples += piece.samplesDecoded;
+        // The decoders reuse nothing after returning, but their arrays may be longer than the
+        // decoded count: trim, and keep the channel count steady (Opus may switch mid-stream).
+        const channels = Array.from({ length: source.channelCount! }, (_, index) =>
+          (piece.channelData[index] ?? piece.channelData[0]!).subarray(0, piece.samplesDecoded),
+        );
+        return { sampleRate: piece.sampleRate, channels };
+      };
+      try {
+        for (let position = offset; position < fileBytes; position += READ_BYTES) {
+          const bytes = await readAt(position, Math.min(READ_BYTES, fileBytes - position));
+          let piece: DecodedPiece;
+          try {
+            piece = await decoder.decode(bytes);
+          } catch {
+            throw new AudioDecodeError(`${name} looks like ${FORMAT_NAMES[format]} but its data could not be decoded; the file is damaged or not really ${FORMAT_NAMES[format]}`);
+          }
+          const chunk = take(piece);
+          if (chunk) yield chunk;
+        }
+        if (decoder.flush) {
+          const chunk = take(await decoder.flush());
+          if (chunk) yield chunk;
+        }
+      } finally {
+        decoder.free();
+        decoder = undefined;
+      }
+      if (samples === 0) {
+        throw new AudioDecodeError(`${name} looks like ${FORMAT_NAMES[format]} but no audio could be decoded from it; the file is damaged or empty`);
+      }
+    },
+    close: () => handle.close(),
+  };
+  return source;
+}

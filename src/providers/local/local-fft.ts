@@ -1,0 +1,63 @@
+// In-place radix-2 complex FFT with precomputed twiddles and bit-reversal, for the per-frame
+// spectra of the voice-activity detector. Reused across frames: no allocation per call.
+
+export class Fft {
+  readonly size: number;
+  private readonly cosTable: Float64Array;
+  private readonly sinTable: Float64Array;
+  private readonly reverse: Uint32Array;
+
+  constructor(size: number) {
+    if (size < 2 || (size & (size - 1)) !== 0) throw new RangeError(`FFT size must be a power of two, got ${size}`);
+    this.size = size;
+    this.cosTable = new Float64Array(size / 2);
+    this.sinTable = new Float64Array(size / 2);
+    for (let index = 0; index < size / 2; index++) {
+      this.cosTable[index] = Math.cos((2 * Math.PI * index) / size);
+      this.sinTable[index] = -Math.sin((2 * Math.PI * index) / size);
+    }
+    this.reverse = new Uint32Array(size);
+    const bits = Math.log2(size);
+    for (let index = 0; index < size; index++) {
+      let reversed = 0;
+      for (let bit = 0; bit < bits; bit++) reversed |= ((index >> bit) & 1) << (bits - 1 - bit);
+      this.reverse[index] = reversed;
+    }
+  }
+
+  /** Forward transform of (real, imag), in place. */
+  transform(real: Float64Array, imag: Float64Array): void {
+    const size = this.size;
+    const reverse = this.reverse;
+    for (let index = 0; index < size; index++) {
+      const target = reverse[index]!;
+      if (target > index) {
+        const realValue = real[index]!;
+        real[index] = real[target]!;
+        real[target] = realValue;
+        const imagValue = imag[index]!;
+        imag[index] = imag[target]!;
+        imag[target] = imagValue;
+      }
+    }
+    const cosTable = this.cosTable;
+    const sinTable = this.sinTable;
+    for (let half = 1; half < size; half *= 2) {
+      const step = size / (2 * half);
+      for (let start = 0; start < size; start += 2 * half) {
+        for (let offset = 0, twiddle = 0; offset < half; offset++, twiddle += step) {
+          const even = start + offset;
+          const odd = even + half;
+          const cos = cosTable[twiddle]!;
+          const sin = sinTable[twiddle]!;
+          const oddReal = real[odd]! * cos - imag[odd]! * sin;
+          const oddImag = real[odd]! * sin + imag[odd]! * cos;
+          real[odd] = real[even]! - oddReal;
+          imag[odd] = imag[even]! - oddImag;
+          real[even] = real[even]! + oddReal;
+          imag[even] = imag[even]! + oddImag;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,94 @@
+// The local analyzer's per-file report: what fetchResults stores as report.json and, without
+// the per-second timelines, the index that condense reads.
+
+import type { LoudnessResult } from "./local-loudness.js";
+
+export interface SegmentReport {
+  start: number;
+  end: number;
+  /** Frame-energy level of the segment, dBFS (RMS). */
+  levelDbfs: number | null;
+  f0MedianHz: number | null;
+  f0P10Hz: number | null;
+  f0P90Hz: number | null;
+  voicedRatio: number;
+  syllables: number;
+}
+
+export interface PauseStats {
+  count: number;
+  meanSeconds: number | null;
+  longestSeconds: number | null;
+  totalSeconds: number;
+}
+
+export interface FileSummary {
+  name: string;
+  format: string;
+  sampleRate: number;
+  channels: number;
+  bitDepth?: number;
+  durationSeconds: number;
+  /** Frames the decoder skipped as damaged. */
+  damagedFrames: number;
+  loudness: Omit<LoudnessResult, "shortTermPerSecond">;
+  speech: {
+    ratio: number;
+    speechSeconds: number;
+    segmentCount: number;
+    pauses: PauseStats;
+  };
+  pitch: {
+    medianHz: number | null;
+    p10Hz: number | null;
+    p90Hz: number | null;
+    semitoneStd: number | null;
+    voicedRatio: number;
+  };
+  rate: {
+    syllables: number;
+    /** Syllable nuclei per second of speech (articulation-rate proxy). */
+    perSecondOfSpeech: number | null;
+    /** Over the whole file, pauses included. */
+    perSecondOverall: number | null;
+  };
+  /** Boundaries between segments whose median F0 differs by ≥ 4 semitones: likely a different voice. */
+  voiceChanges: number[];
+  segments: SegmentReport[];
+}
+
+export interface FileReport extends FileSummary {
+  timelines: {
+    /** Short-term loudness (3 s window) ending at 3 s, 4 s, 5 s… */
+    shortTermLufsPerSecond: Array<number | null>;
+    /** F0 every 50 ms inside speech: [time, Hz or 0]. */
+    f0: Array<[number, number]>;
+  };
+}
+
+export interface FileFailure {
+  name: string;
+  code: string;
+  message: string;
+}
+
+export interface LocalReport {
+  version: 1;
+  files: FileReport[];
+  failures: FileFailure[];
+}
+
+/** What condense reads: the report without the per-second timelines. */
+export interface LocalIndex {
+  version: 1;
+  files: FileSummary[];
+  failures: FileFailure[];
+}
+
+export function toIndex(report: LocalReport): LocalIndex {
+  return {
+    version: 1,
+    files: report.files.map(({ timelines: _timelines, ...summary }) => summary),
+    failures: report.failures,
+  };
+}
