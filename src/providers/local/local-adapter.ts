@@ -245,9 +245,10 @@ export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapt
       const state = jobs.get(job.nativeId);
       if (!state) return { nativeId: job.nativeId, status: "canceled", providerStatus: "canceled" };
       if (!isTerminal(state.status)) {
+        const run = state.run;
         end(state, "canceled");
         state.abort.abort();
-        await state.run?.cancel();
+        await run?.cancel();
       }
       return snapshotOf(state);
     },

@@ -227,7 +227,10 @@ function compressedSource(
         decoder.free();
         decoder = undefined;
       }
-      if (samples === 0) {
+      // mpg123 resyncs on anything that looks like a frame header: garbage yields a few
+      // damaged frames and a sliver of noise, which is not audio worth analysing.
+      const tooLittle = damagedFrames > 0 && samples < (source.sampleRate ?? 8_000) * 0.1;
+      if (samples === 0 || tooLittle) {
         throw new AudioDecodeError(`${name} looks like ${FORMAT_NAMES[format]} but no audio could be decoded from it; the file is damaged or empty`);
       }
     },
