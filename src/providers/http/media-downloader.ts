@@ -1,0 +1,138 @@
+// Downloads a public https URL to a temporary file for the local analyzer: public addresses
+// only, checked when the connection is made (so DNS rebinding between check and connect
+// cannot slip through) and on every redirect; capped in size; partial files removed.
+
+import dns from "node:dns";
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import type { LookupAddress } from "node:dns";
+import os from "node:os";
+import path from "node:path";
+import { randomUUID } from "node:crypto";
+import { Agent, request as undiciRequest } from "undici";
+import { UserInputError } from "../../errors.js";
+import { isPublicAddress, parseHostAsIp } from "../../security/public-address.js";
+import type { MediaDownloader } from "../provider.js";
+
+const MAX_REDIRECTS = 5;
+
+export interface MediaDownloaderOptions {
+  /** Lets tests download from loopback fakes; never set in production. */
+  allowPrivate: boolean;
+  timeoutMs: number;
+  tempDir?: string;
+  /** Resolver, injectable so the address policy can be tested without public DNS. */
+  lookup?: typeof dns.lookup;
+}
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+export function createMediaDownloader(options: MediaDownloaderOptions): MediaDownloader {
+  const resolve = options.lookup ?? dns.lookup;
+  // Checked at connect time: the address the socket really uses is the one we vetted.
+  const guardedLookup = (hostname: string, lookupOptions: dns.LookupOptions, callback: LookupCallback) => {
+    resolve(hostname, { ...lookupOptions, all: true }, (error, addresses) => {
+      if (error) return callback(error, []);
+      const list = addresses as LookupAddress[];
+      const blocked = list.find((entry) => !isPublicAddress(entry.address));
+      if (blocked && !options.allowPrivate) {
+        const refusal = Object.assign(new Error(`${hostname} resolves to a private address (${blocked.address})`), { code: "EPRIVATEADDRESS" });
+        return callback(refusal, []);
+      }
+      if (lookupOptions.all) return callback(null, list);
+      const first = list[0];
+      if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: "ENOTFOUND" }), []);
+      callback(null, first.address, first.family);
+    });
+  };
+  const agent = new Agent({
+    connect: { timeout: 10_000, lookup: guardedLookup as never },
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+  });
+
+  const checkUrl = (url: URL) => {
+    if (url.protocol !== "https:" && !(options.allowPrivate && url.protocol === "http:")) {
+      throw new UserInputError(`only https URLs can be downloaded; got ${url.protocol.replace(":", "")}://`);
+    }
+    if (url.username || url.password) throw new UserInputError("URLs with credentials are not downloaded");
+    const ip = parseHostAsIp(url.hostname);
+    if (ip && !isPublicAddress(ip) && !options.allowPrivate) {
+      throw new UserInputError(`${url.hostname} is a private address (${ip}); only public https URLs can be downloaded`);
+    }
+  };
+
+  return {
+    async download(rawUrl, { maxBytes, signal }) {
+      let url: URL;
+      try {
+        url = new URL(rawUrl);
+      } catch {
+        throw new UserInputError(`not a URL: ${rawUrl.slice(0, 100)}`);
+      }
+      const deadline = AbortSignal.timeout(options.timeoutMs);
+      const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+      for (let hop = 0; ; hop++) {
+        checkUrl(url);
+        let response;
+        try {
+          response = await undiciRequest(url, { method: "GET", dispatcher: agent, signal: combined, headers: { accept: "*/*" } });
+        } catch (error) {
+          const code = (error as { code?: string; cause?: { code?: string } }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+          const message = (error as Error).message ?? "";
+          if (code === "EPRIVATEADDRESS" || /private address/.test(message)) {
+            throw new UserInputError(`${url.hostname} resolves to a private address; only public https URLs can be downloaded`);
+          }
+          throw new UserInputError(`could not download ${url.hostname}: ${code ?? "network error"}`);
+        }
+        const location = response.headers.location;
+        if (response.statusCode >= 300 && response.statusCode < 400 && location) {
+          await response.body.dump().catch(() => undefined);
+          if (hop >= MAX_REDIRECTS) throw new UserInputError(`too many redirects downloading ${rawUrl.slice(0, 100)}`);
+          url = new URL(Array.isArray(location) ? location[0]! : location, url);
+          continue;
+        }
+        if (response.statusCode !== 200) {
+          await response.body.dump().catch(() => undefined);
+          throw new UserInputError(`download of ${url.hostname}${url.pathname} failed with HTTP ${response.statusCode}`);
+        }
+        const declared = Number(response.headers["content-length"]);
+        if (Number.isFinite(declared) && declared > maxBytes) {
+          response.body.destroy();
+          throw new UserInputError(`the file is ${declared} bytes, over the ${maxBytes}-byte download limit (MEDIA_JOBS_MAX_DOWNLOAD_MB)`);
+        }
+        const dir = await fsp.mkdtemp(path.join(options.tempDir ?? os.tmpdir(), "media-jobs-dl-"));
+        const name = path.basename(url.pathname).replace(/[^A-Za-z0-9._-]/g, "_").slice(-100) || "download";
+        const filePath = path.join(dir, `${randomUUID().slice(0, 8)}-${name}`);
+        const cleanup = () => fsp.rm(dir, { recursive: true, force: true });
+        let bytes = 0;
+        try {
+          const out = fs.createWriteStream(filePath);
+          try {
+            for await (const chunk of response.body) {
+              bytes += (chunk as Buffer).length;
+              if (bytes > maxBytes) {
+                throw new UserInputError(`the file is over the ${maxBytes}-byte download limit (MEDIA_JOBS_MAX_DOWNLOAD_MB)`);
+              }
+              if (!out.write(chunk)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+            }
+          } finally {
+            await new Promise<void>((resolve) => out.end(resolve));
+          }
+        } catch (error) {
+          response.body.destroy();
+          await cleanup();
+          if (error instanceof UserInputError) throw error;
+          throw new UserInputError(`the download of ${url.hostname} broke off; try again`);
+        }
+        const contentType = response.headers["content-type"];
+        return {
+          path: filePath,
+          bytes,
+          contentType: Array.isArray(contentType) ? contentType[0] : contentType,
+          cleanup,
+        };
+      }
+    },
+  };
+}
