@@ -142,6 +142,12 @@ export function createVendorHttpClient(options: VendorHttpClientOptions): Vendor
       if (request.json !== undefined) {
         body = JSON.stringify(request.json);
         headers["content-type"] = "application/json";
+      } else if (request.body instanceof FormData) {
+        // Encoded lazily through the WHATWG Response (files stream from disk as Blobs); each
+        // attempt encodes afresh, and the boundary comes with the content type.
+        const encoded = new Response(request.body);
+        headers["content-type"] = encoded.headers.get("content-type")!;
+        body = Readable.fromWeb(encoded.body! as import("node:stream/web").ReadableStream<Uint8Array>);
       } else if (request.body !== undefined) {
         body = request.body as Dispatcher.DispatchOptions["body"];
       }

@@ -11,7 +11,7 @@ import { createHumeAdapter } from "../../../src/providers/hume/hume-adapter.js";
 import type { HumeIndex } from "../../../src/providers/hume/hume-index.js";
 import type { AdapterDeps, MediaInput, ProviderAdapter, ResultSink } from "../../../src/providers/provider.js";
 import { startHumeFake, type HumeFake } from "../../fakes/hume-fake.js";
-import { createStandInHttpClient } from "./stand-in-http-client.js";
+import { createVendorHttpClient } from "../../../src/providers/http/vendor-http-client.js";
 
 let fake: HumeFake;
 let adapter: ProviderAdapter;
@@ -27,7 +27,7 @@ function depsFor(env: Record<string, string>): AdapterDeps {
     voiceprints: { put: unused, get: unused, list: unused, delete: unused },
     replayGuard: { firstSeen: () => true },
     downloader: { download: unused },
-    createHttpClient: createStandInHttpClient,
+    createHttpClient: createVendorHttpClient,
   };
 }
 
