@@ -91,8 +91,12 @@ export class JobService {
     }
     for (const item of args.media) {
       if (!taskInfo.inputs.includes(item.kind)) {
+        const hint =
+          item.kind === "path" && taskInfo.inputs.includes("url")
+            ? ` (${info.name} cannot take an upload from here: put the file at a public https URL and pass {url})`
+            : "";
         throw new UserInputError(
-          `${args.provider} ${task} does not accept ${item.kind} inputs; it accepts: ${taskInfo.inputs.join(", ")}`,
+          `${args.provider} ${task} does not accept ${item.kind} inputs; it accepts: ${taskInfo.inputs.join(", ")}${hint}`,
         );
       }
     }
