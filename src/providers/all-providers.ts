@@ -6,10 +6,12 @@ import { createHumanStandardAdapter } from "./humanstandard/humanstandard-adapte
 import { createHumeAdapter } from "./hume/hume-adapter.js";
 import { createLocalAdapter } from "./local/local-adapter.js";
 import type { AdapterDeps, ProviderAdapter } from "./provider.js";
+import { createPyannoteAdapter } from "./pyannote/pyannote-adapter.js";
 
 export function createAdapters(deps: AdapterDeps): ProviderAdapter[] {
   return [
     createLocalAdapter(deps),
+    createPyannoteAdapter(deps),
     createHumeAdapter(deps),
     createHamsaAdapter(deps),
     createHumanStandardAdapter(deps),
