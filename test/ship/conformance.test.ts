@@ -132,6 +132,11 @@ describe("the same features on our own surface, over the same HTTP server", () =
     expect(none.completion.values).toEqual([]);
   });
 
+  it("answers completion for one of our prompts (what completion-complete asks of its fixture prompt)", async () => {
+    const completed = await client.complete({ ref: { type: "ref/prompt", name: "acoustic_check" }, argument: { name: "recording", value: "htt" } });
+    expect(Array.isArray(completed.completion.values)).toBe(true);
+  });
+
   it("lists the job templates and reads a job through its template", async () => {
     const { resourceTemplates } = await client.listResourceTemplates();
     expect(resourceTemplates.map((template) => template.uriTemplate)).toEqual(
