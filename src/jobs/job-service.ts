@@ -76,30 +76,35 @@ export class JobService {
     this.events.setMaxListeners(0);
   }
 
-  async start(args: StartJobArguments, context: CallContext = {}): Promise<{ job: Job; deduplicated: boolean }> {
-    const adapter = this.registry.require(args.provider);
+  /** The provider's task for these input kinds; throws a message that says what to pass instead. */
+  resolveTask(provider: ProviderId, requestedTask: TaskId | undefined, kinds: Array<MediaInput["kind"]>): TaskId {
+    const adapter = this.registry.require(provider);
     const info = adapter.describe();
     if (!info.configured) {
       throw new NotConfiguredError(`${info.name} is not configured: ${info.setup ?? "its API key is missing"}`);
     }
-    const task = args.task ?? info.tasks[0]?.task;
+    const task = requestedTask ?? info.tasks[0]?.task;
     const taskInfo = info.tasks.find((candidate) => candidate.task === task);
     if (!task || !taskInfo) {
       throw new UserInputError(
-        `${args.provider} has no task "${args.task}"; it offers: ${info.tasks.map((entry) => entry.task).join(", ")}`,
+        `${provider} has no task "${requestedTask}"; it offers: ${info.tasks.map((entry) => entry.task).join(", ")}`,
       );
     }
-    for (const item of args.media) {
-      if (!taskInfo.inputs.includes(item.kind)) {
+    for (const kind of kinds) {
+      if (!taskInfo.inputs.includes(kind)) {
         const hint =
-          item.kind === "path" && taskInfo.inputs.includes("url")
+          kind === "path" && taskInfo.inputs.includes("url")
             ? ` (${info.name} cannot take an upload from here: put the file at a public https URL and pass {url})`
             : "";
-        throw new UserInputError(
-          `${args.provider} ${task} does not accept ${item.kind} inputs; it accepts: ${taskInfo.inputs.join(", ")}${hint}`,
-        );
+        throw new UserInputError(`${provider} ${task} does not accept ${kind} inputs; it accepts: ${taskInfo.inputs.join(", ")}${hint}`);
       }
     }
+    return task;
+  }
+
+  async start(args: StartJobArguments, context: CallContext = {}): Promise<{ job: Job; deduplicated: boolean }> {
+    const adapter = this.registry.require(args.provider);
+    const task = this.resolveTask(args.provider, args.task, args.media.map((item) => item.kind));
 
     const owner = args.owner ?? "";
     const fingerprint = fingerprintOf(args, task);

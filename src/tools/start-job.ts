@@ -37,6 +37,9 @@ export const startJobTool = defineTool({
   },
   async handler(input, call) {
     const { app, session, extra } = call;
+    // Which inputs the provider takes is checked before any local path is resolved, so a
+    // URL-only provider says "needs a URL" rather than "path not allowed".
+    app.jobs.resolveTask(input.provider, input.task, input.media.map((item) => (item.path !== undefined ? "path" : item.text !== undefined ? "text" : item.id !== undefined ? "id" : "url")));
     const media = await resolveMedia(input.media, () => session.allowedDirs());
     const started = await app.jobs.start(
       {
