@@ -109,7 +109,22 @@ export function registerResources(server: McpServer, app: AppContext, session: S
 
   server.registerResource(
     "job-result-part",
-    new ResourceTemplate("media-jobs://jobs/{job_id}/parts/{part}", { list: undefined }),
+    new ResourceTemplate("media-jobs://jobs/{job_id}/parts/{part}", {
+      // Each stored part with its size and type, e.g. Hume's artifacts.zip.
+      list: async () => ({
+        resources: recentJobs()
+          .filter((job) => job.resultState === "stored")
+          .flatMap((job) =>
+            app.store.listResultParts(job.id).map((part) => ({
+              uri: partUri(job.id, part.name),
+              name: `${job.id} ${part.name}`,
+              mimeType: part.contentType,
+              size: part.bytes,
+            })),
+          ),
+      }),
+      complete: { job_id: (value) => completeJobId(value) },
+    }),
     {
       title: "Job result part",
       description: "One stored part of a job's result, e.g. Hume's artifacts.zip (binary, base64) or the raw predictions JSON.",

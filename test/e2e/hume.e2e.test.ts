@@ -64,13 +64,23 @@ describe("Hume over MCP (stdio) against the fake", () => {
 
     const predictions = await callTool(session.client, "get_predictions", { job_id: jobId, max_tokens: 1_500 });
     expect(predictions.isError).toBeFalsy();
-    expect(Math.ceil(JSON.stringify(predictions).length / 4)).toBeLessThanOrEqual(1_500 + 100);
+    expect(Math.ceil(JSON.stringify(predictions).length / 4)).toBeLessThanOrEqual(1_500);
     const text = textOf(predictions);
     expect(text).toMatch(/face \(90 frames, 0:00\.0–0:29\.7\): /);
     expect(text).toMatch(/speaker spk_0: /);
 
     const arc = await callTool(session.client, "get_predictions", { job_id: jobId, view: "arc", model: "prosody" });
     expect(textOf(arc)).toMatch(/prosody — arc, top 3 per /);
+
+    // The artifacts zip is kept in the store and offered as a resource with its size and type.
+    const listed = await session.client.listResources();
+    const artifacts = listed.resources.find((resource) => resource.uri === `media-jobs://jobs/${jobId}/parts/artifacts.zip`);
+    expect(artifacts).toMatchObject({ mimeType: "application/zip" });
+    expect(artifacts?.size).toBeGreaterThan(0);
+    const zip = await session.client.readResource({ uri: artifacts!.uri });
+    const blob = Buffer.from((zip.contents[0] as { blob: string }).blob, "base64");
+    expect(blob.length).toBe(artifacts!.size);
+    expect(blob.subarray(0, 2).toString()).toBe("PK");
 
     const wrongModel = await callTool(session.client, "get_predictions", { job_id: jobId, model: "ner" });
     expect(wrongModel.isError).toBe(true);

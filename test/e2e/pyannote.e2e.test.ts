@@ -183,6 +183,26 @@ describe("pyannoteAI over stdio", () => {
     expect(textOf(await callTool(session.client, "get_predictions", { job_id: `pyannote:${jobId}` }))).toMatch(/Speaker diarization/);
   });
 
+  it("looks up a job started elsewhere by its native id, and shows a requested transcript under the budget", async () => {
+    const response = await fetch(`${fake.baseUrl}/v1/diarize`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${fake.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ url: "https://elsewhere.example.com/podcast.wav", transcription: true }),
+    });
+    const { jobId } = (await response.json()) as { jobId: string };
+    const adopted = structured<{ job: { job_id: string } }>(await callTool(session.client, "get_job", { job_id: `pyannote:${jobId}` }));
+    expect(adopted.job.job_id).toBe(`pyannote:${jobId}`);
+    expect(await waitForJob(session.client, `pyannote:${jobId}`)).toMatchObject({ status: "succeeded", results: "stored" });
+    const transcript = await callTool(session.client, "get_predictions", { job_id: `pyannote:${jobId}`, view: "transcript", max_tokens: 600 });
+    expect(transcript.isError, textOf(transcript)).toBeFalsy();
+    expect(tokensOf(transcript)).toBeLessThanOrEqual(600);
+    expect(textOf(transcript)).toMatch(/Transcript \(by turn\):\n0:0\d\.\d SPEAKER_0\d: \w+/);
+    expect((transcript.structuredContent as { next_cursor: string | null }).next_cursor).toBeTruthy();
+    const missing = await callTool(session.client, "get_job", { job_id: "pyannote:no-such-job" });
+    expect(missing.isError).toBe(true);
+    expect(textOf(missing)).toMatch(/pyannote answered 404/);
+  });
+
   it("never writes anything but JSON-RPC to stdout, and never logs the key", () => {
     // The SDK transport would have failed to parse stray stdout; the key must not be in logs.
     expect(session.stderr()).not.toContain(fake.apiKey);
@@ -193,7 +213,9 @@ describe("pyannoteAI over --http with webhooks", () => {
   let server: HttpChild;
   let client: Client;
   beforeAll(async () => {
-    server = await startHttp(env({ PYANNOTEAI_WEBHOOK_SECRET: WEBHOOK_SECRET, MEDIA_JOBS_POLL_INITIAL_MS: "60000", MEDIA_JOBS_POLL_MAX_MS: "60000" }));
+    server = await startHttp(
+      env({ PYANNOTEAI_WEBHOOK_SECRET: WEBHOOK_SECRET, MEDIA_JOBS_PUBLIC_URL: "https://jobs.example.com", MEDIA_JOBS_POLL_INITIAL_MS: "60000", MEDIA_JOBS_POLL_MAX_MS: "60000" }),
+    );
     client = await server.connect();
   });
   afterAll(async () => {
@@ -209,6 +231,8 @@ describe("pyannoteAI over --http with webhooks", () => {
     const started = structured<{ job: { job_id: string } }>(await callTool(client, "start_job", { provider: "pyannote", media: [{ url: "https://media.example.com/hook.wav" }] }));
     const jobId = started.job.job_id;
     const nativeId = jobId.split(":")[1]!;
+    // With MEDIA_JOBS_PUBLIC_URL set, the vendor is told where to call back.
+    expect((fake.server.requestsTo("POST", "/v1/diarize").at(-1)!.json as { webhook?: string }).webhook).toBe("https://jobs.example.com/webhooks/pyannote");
     await client.subscribeResource({ uri: `media-jobs://jobs/${jobId}` });
     const hookUrl = server.url.replace(/\/mcp$/, "/webhooks/pyannote");
     // Let the fake finish the job, so the re-fetch after the webhook finds output.
