@@ -4,7 +4,7 @@
 const benches: Array<[string, string]> = [
   ["local acoustic analyzer", "./local-bench.js"],
   ["hume condensers", "./hume-bench.js"],
-  ["get_predictions paging", "./predictions-bench.js"],
+  ["get_predictions at scale", "./predictions-bench.js"],
 ];
 
 const only = process.argv[2];
