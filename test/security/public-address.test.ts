@@ -45,20 +45,25 @@ describe("media downloader", () => {
     await expect(downloader.download("https://media.example.com/a.wav", { maxBytes: 1_000 })).rejects.toThrow(/resolves to a private address/);
   });
 
-  it("re-checks every redirect hop", async () => {
+  it("re-checks every redirect hop: a redirect to a refused address is not followed", async () => {
     const server = new FakeServer();
     await server.listen();
     servers.push(server);
-    server.route("GET", "/start", () => ({ status: 302, headers: { location: "https://10.0.0.7/secret.wav" } }));
-    const downloader = createMediaDownloader({ allowPrivate: true, timeoutMs: 5_000 });
-    // In test mode the first hop (loopback) is allowed; the policy is then applied to the hop
-    // target, which is refused even in test mode only when it is not http(s) — so use a
-    // downloader without test mode for the target check:
-    const strict = createMediaDownloader({ allowPrivate: false, timeoutMs: 5_000 });
-    await expect(strict.download("https://10.0.0.7/secret.wav", { maxBytes: 1_000 })).rejects.toThrow(/private address/);
-    // And the redirect is followed hop by hop (the target is unreachable here, so the error
-    // names the hop's host rather than returning the redirect body).
-    await expect(downloader.download(`${server.baseUrl}/start`, { maxBytes: 1_000 })).rejects.toThrow(/10\.0\.0\.7/);
+    const port = new URL(server.baseUrl).port;
+    server.route("GET", "/ok.wav", () => ({ body: Buffer.alloc(100, 1) }));
+    server.route("GET", "/start", () => ({ status: 302, headers: { location: `http://127.0.0.2:${port}/ok.wav` } }));
+    server.route("GET", "/by-name", () => ({ status: 302, headers: { location: `http://metadata.internal:${port}/ok.wav` } }));
+    // Policy for this test: 127.0.0.1 stands in for "public", everything else is refused.
+    const lookup = ((hostname: string, options: unknown, callback: (error: null, addresses: dns.LookupAddress[]) => void) =>
+      callback(null, [{ address: hostname === "metadata.internal" ? "127.0.0.3" : "127.0.0.1", family: 4 }])) as unknown as typeof dns.lookup;
+    const downloader = createMediaDownloader({ allowPrivate: false, allowHttp: true, timeoutMs: 5_000, lookup, isAllowedAddress: (address) => address === "127.0.0.1" });
+    const direct = await downloader.download(`${server.baseUrl}/ok.wav`, { maxBytes: 1_000 });
+    expect(direct.bytes).toBe(100);
+    await direct.cleanup();
+    await expect(downloader.download(`${server.baseUrl}/start`, { maxBytes: 1_000 })).rejects.toThrow(/127\.0\.0\.2 is a private address/);
+    await expect(downloader.download(`${server.baseUrl}/by-name`, { maxBytes: 1_000 })).rejects.toThrow(/metadata\.internal resolves to a private address/);
+    // The refused hops were never requested.
+    expect(server.requests.map((request) => request.path)).toEqual(["/ok.wav", "/start", "/by-name"]);
   });
 
   it("downloads within the cap, and refuses and removes files over it with or without Content-Length", async () => {

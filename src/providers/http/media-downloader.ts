@@ -23,19 +23,24 @@ export interface MediaDownloaderOptions {
   tempDir?: string;
   /** Resolver, injectable so the address policy can be tested without public DNS. */
   lookup?: typeof dns.lookup;
+  /** Which resolved addresses may be reached (default: public unicast only); for tests. */
+  isAllowedAddress?: (address: string) => boolean;
+  /** Plain http besides https; tests only. */
+  allowHttp?: boolean;
 }
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 export function createMediaDownloader(options: MediaDownloaderOptions): MediaDownloader {
   const resolve = options.lookup ?? dns.lookup;
+  const allowed = (address: string) => options.allowPrivate || (options.isAllowedAddress ?? isPublicAddress)(address);
   // Checked at connect time: the address the socket really uses is the one we vetted.
   const guardedLookup = (hostname: string, lookupOptions: dns.LookupOptions, callback: LookupCallback) => {
     resolve(hostname, { ...lookupOptions, all: true }, (error, addresses) => {
       if (error) return callback(error, []);
       const list = addresses as LookupAddress[];
-      const blocked = list.find((entry) => !isPublicAddress(entry.address));
-      if (blocked && !options.allowPrivate) {
+      const blocked = list.find((entry) => !allowed(entry.address));
+      if (blocked) {
         const refusal = Object.assign(new Error(`${hostname} resolves to a private address (${blocked.address})`), { code: "EPRIVATEADDRESS" });
         return callback(refusal, []);
       }
@@ -52,12 +57,12 @@ export function createMediaDownloader(options: MediaDownloaderOptions): MediaDow
   });
 
   const checkUrl = (url: URL) => {
-    if (url.protocol !== "https:" && !(options.allowPrivate && url.protocol === "http:")) {
+    if (url.protocol !== "https:" && !((options.allowPrivate || options.allowHttp) && url.protocol === "http:")) {
       throw new UserInputError(`only https URLs can be downloaded; got ${url.protocol.replace(":", "")}://`);
     }
     if (url.username || url.password) throw new UserInputError("URLs with credentials are not downloaded");
     const ip = parseHostAsIp(url.hostname);
-    if (ip && !isPublicAddress(ip) && !options.allowPrivate) {
+    if (ip && !allowed(ip)) {
       throw new UserInputError(`${url.hostname} is a private address (${ip}); only public https URLs can be downloaded`);
     }
   };
