@@ -58,6 +58,9 @@ export interface RemoteListQuery {
   limit: number;
   cursor?: string;
   status?: string;
+  /** ISO 8601 bounds on the job's creation time, where the vendor can filter by it. */
+  createdAfter?: string;
+  createdBefore?: string;
 }
 
 export interface RemoteJobPage {

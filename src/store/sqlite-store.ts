@@ -197,6 +197,14 @@ export function openSqliteJobStore(dataDir: string, options: { now?: () => numbe
         clauses.push("owner = ?");
         parameters.push(filter.owner);
       }
+      if (filter.createdAfter) {
+        clauses.push("created_at >= ?");
+        parameters.push(filter.createdAfter);
+      }
+      if (filter.createdBefore) {
+        clauses.push("created_at < ?");
+        parameters.push(filter.createdBefore);
+      }
       if (filter.cursor) {
         const position = decodeCursor(filter.cursor);
         if (!position) throw new InvalidCursorError("cursor is not one this server issued");

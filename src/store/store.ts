@@ -10,6 +10,9 @@ export interface JobListFilter {
   task?: TaskId;
   statuses?: JobStatus[];
   owner?: string;
+  /** ISO 8601 bounds on createdAt (inclusive after, exclusive before). */
+  createdAfter?: string;
+  createdBefore?: string;
   /** Opaque cursor from a previous page. */
   cursor?: string;
   limit: number;

@@ -19,11 +19,18 @@ function decodeRemoteCursor(cursor: string): Partial<Record<ProviderId, string>>
   throw new UserInputError("remote_cursor is not one this server issued; omit it to start from the newest vendor jobs");
 }
 
+function toIso(value: string | undefined, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Date.parse(value);
+  if (Number.isNaN(parsed)) throw new UserInputError(`${field} must be an ISO 8601 time such as 2026-11-01T00:00:00Z`);
+  return new Date(parsed).toISOString();
+}
+
 export const listJobsTool = defineTool({
   name: "list_jobs",
   title: "List jobs",
   description:
-    "Lists jobs newest first with their status, filtered by provider, status and task; page with limit and the returned next_cursor. " +
+    "Lists jobs newest first with their status, filtered by provider, status, task and creation time; page with limit and the returned next_cursor. " +
     "With remote: true it also pulls the vendors' own job lists (pyannoteAI, Hume, Hamsa when configured) so jobs started elsewhere appear and can be read with get_job/get_predictions.",
   inputSchema: z
     .object({
@@ -32,6 +39,8 @@ export const listJobsTool = defineTool({
       task: z.enum(TASK_IDS).optional(),
       limit: z.number().int().min(1).max(100).optional().describe("Jobs per page (default 20)"),
       cursor: z.string().max(500).optional().describe("next_cursor from a previous list_jobs answer"),
+      created_after: z.string().max(40).optional().describe("Only jobs created at or after this time (ISO 8601, e.g. 2026-11-01T00:00:00Z)"),
+      created_before: z.string().max(40).optional().describe("Only jobs created before this time (ISO 8601)"),
       remote: z.boolean().optional().describe("Also pull the vendors' job lists"),
       remote_cursor: z.string().max(2_000).optional().describe("remote_next_cursor from a previous remote listing"),
     })
@@ -51,6 +60,8 @@ export const listJobsTool = defineTool({
   },
   async handler(input, { app, session, extra }) {
     const limit = input.limit ?? 20;
+    const createdAfter = toIso(input.created_after, "created_after");
+    const createdBefore = toIso(input.created_before, "created_before");
     let remoteNext: string | undefined;
     const remoteErrors: string[] = [];
     if (input.remote) {
@@ -64,7 +75,10 @@ export const listJobsTool = defineTool({
       await Promise.all(
         adapters.map(async (adapter) => {
           try {
-            const page = await adapter.list!({ limit, cursor: previous[adapter.id], status: input.status }, { signal: extra.signal });
+            const page = await adapter.list!(
+              { limit, cursor: previous[adapter.id], status: input.status, createdAfter, createdBefore },
+              { signal: extra.signal },
+            );
             for (const snapshot of page.items) app.jobs.adopt(adapter, snapshot, session.owner);
             if (page.nextCursor) nextCursors[adapter.id] = page.nextCursor;
           } catch (error) {
@@ -81,6 +95,8 @@ export const listJobsTool = defineTool({
         task: input.task,
         statuses: input.status ? [input.status] : undefined,
         owner: session.owner,
+        createdAfter,
+        createdBefore,
         cursor: input.cursor,
         limit,
       });

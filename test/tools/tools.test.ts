@@ -226,6 +226,13 @@ describe("tools over an in-memory MCP session", () => {
     expect((second.structuredContent as { jobs: Array<{ job_id: string }> }).jobs.map((job) => job.job_id)).toEqual(["pyannote:job-3", "pyannote:job-2"]);
     const none = await call("list_jobs", { status: "succeeded" });
     expect((none.structuredContent as { jobs: unknown[] }).jobs).toEqual([]);
+    const third = running.app.store.getJob("pyannote:job-3")!;
+    const recent = await call("list_jobs", { created_after: third.createdAt });
+    expect((recent.structuredContent as { jobs: Array<{ job_id: string }> }).jobs.map((job) => job.job_id)).toEqual(["pyannote:job-5", "pyannote:job-4", "pyannote:job-3"]);
+    const older = await call("list_jobs", { created_before: third.createdAt });
+    expect((older.structuredContent as { jobs: Array<{ job_id: string }> }).jobs.map((job) => job.job_id)).toEqual(["pyannote:job-2", "pyannote:job-1"]);
+    const badTime = await call("list_jobs", { created_after: "last tuesday" });
+    expect(textOf(badTime)).toMatch(/created_after must be an ISO 8601 time/);
   });
 
   it("accepts files under the client's MCP roots when no directory is configured", async () => {

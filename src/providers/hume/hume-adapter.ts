@@ -273,7 +273,11 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
       status = STATUS_TO_HUME[query.status];
       if (!status) throw new UserInputError(`status "${query.status}" is not one of: queued, running, succeeded, failed, canceled`);
     }
-    const before = query.cursor ? decodeListCursor(query.cursor) : undefined;
+    const cursorBefore = query.cursor ? decodeListCursor(query.cursor) : undefined;
+    const createdBefore = query.createdBefore ? Date.parse(query.createdBefore) : undefined;
+    const before = cursorBefore !== undefined && createdBefore !== undefined ? Math.min(cursorBefore, createdBefore) : (cursorBefore ?? createdBefore);
+    // Hume takes one time bound per request: "before" pages; "after" is sent when it is the only bound.
+    const after = query.createdAfter && before === undefined ? Date.parse(query.createdAfter) : undefined;
     const response = await api().json(
       {
         method: "GET",
@@ -283,19 +287,21 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
           status: status ? [status] : undefined,
           sort_by: "created",
           direction: "desc",
-          when: before !== undefined ? "created_before" : undefined,
-          timestamp_ms: before,
+          when: before !== undefined ? "created_before" : after !== undefined ? "created_after" : undefined,
+          timestamp_ms: before ?? after,
         },
         signal: context.signal,
       },
       humeJobListSchema,
     );
-    const jobs = response.body;
-    const last = jobs.at(-1)?.state.created_timestamp_ms;
+    const afterMs = query.createdAfter ? Date.parse(query.createdAfter) : undefined;
+    const jobs = response.body.filter((job) => afterMs === undefined || (job.state.created_timestamp_ms ?? Infinity) >= afterMs);
+    const last = response.body.at(-1)?.state.created_timestamp_ms;
     // Jobs created in the same millisecond as the page's last one may be skipped: Hume pages by time only.
     return {
       items: jobs.map(snapshotOf),
-      ...(jobs.length >= limit && typeof last === "number" ? { nextCursor: encodeListCursor(last) } : {}),
+      // Past the "after" bound, older pages hold nothing more.
+      ...(response.body.length >= limit && typeof last === "number" && (afterMs === undefined || last >= afterMs) ? { nextCursor: encodeListCursor(last) } : {}),
     };
   }
 
