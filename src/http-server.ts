@@ -24,7 +24,13 @@ export function isLoopbackHost(host: string): boolean {
 interface Session {
   transport: StreamableHTTPServerTransport;
   close(): void;
+  lastSeen: number;
+  /** Open GET streams (server-to-client notifications): a listening session is not idle. */
+  openStreams: number;
 }
+
+/** Sessions a client abandoned without DELETE are closed after this long without a request. */
+const SESSION_IDLE_MS = 30 * 60_000;
 
 export interface RunningHttpServer {
   url: string;
@@ -101,6 +107,7 @@ export async function startHttpServer(app: App): Promise<RunningHttpServer> {
       if (sessionId) {
         const session = sessions.get(sessionId);
         if (!session) return sendJson(response, 404, jsonRpcError("Session not found; initialize a new session"));
+        session.lastSeen = Date.now();
         return session.transport.handleRequest(request, response, parsed);
       }
       const messages = Array.isArray(parsed) ? parsed : [parsed];
@@ -111,7 +118,7 @@ export async function startHttpServer(app: App): Promise<RunningHttpServer> {
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => {
-          sessions.set(id, { transport, close: built.close });
+          sessions.set(id, { transport, close: built.close, lastSeen: Date.now(), openStreams: 0 });
         },
       });
       transport.onclose = () => {
@@ -124,6 +131,14 @@ export async function startHttpServer(app: App): Promise<RunningHttpServer> {
     if (request.method === "GET" || request.method === "DELETE") {
       const session = sessionId ? sessions.get(sessionId) : undefined;
       if (!session) return sendJson(response, sessionId ? 404 : 400, jsonRpcError("Missing or unknown Mcp-Session-Id"));
+      session.lastSeen = Date.now();
+      if (request.method === "GET") {
+        session.openStreams++;
+        response.once("close", () => {
+          session.openStreams--;
+          session.lastSeen = Date.now();
+        });
+      }
       return session.transport.handleRequest(request, response);
     }
     response.setHeader("Allow", "GET, POST, DELETE");
@@ -164,6 +179,17 @@ export async function startHttpServer(app: App): Promise<RunningHttpServer> {
     });
   }
 
+  const sweeper = setInterval(() => {
+    const cutoff = Date.now() - SESSION_IDLE_MS;
+    for (const [id, session] of sessions) {
+      if (session.lastSeen >= cutoff || session.openStreams > 0) continue;
+      sessions.delete(id);
+      session.close();
+      void session.transport.close().catch(() => undefined);
+    }
+  }, 60_000);
+  sweeper.unref();
+
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -176,6 +202,7 @@ export async function startHttpServer(app: App): Promise<RunningHttpServer> {
   return {
     url: `http://${printableHost}:${address.port}/mcp`,
     async close() {
+      clearInterval(sweeper);
       for (const session of sessions.values()) {
         session.close();
         await session.transport.close().catch(() => undefined);
