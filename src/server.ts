@@ -96,6 +96,10 @@ export function buildServer(app: AppContext, options: SessionOptions): { server:
   const onUpdate = ({ job, previousStatus }: JobUpdate) => {
     if (job.owner !== undefined && options.owner !== undefined && job.owner !== options.owner) return;
     if (!server.isConnected()) return;
+    // A new job, or a job's newly stored result, is a new entry in resources/list.
+    if (previousStatus === undefined || (job.resultState === "stored" && previousStatus !== undefined)) {
+      server.sendResourceListChanged();
+    }
     for (const uri of [jobUri(job.id), resultUri(job.id)]) {
       if (subscriptions.has(uri)) void server.server.sendResourceUpdated({ uri }).catch(() => undefined);
     }

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { ListRootsRequestSchema, ResourceUpdatedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { ListRootsRequestSchema, ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { tokensOf } from "../../src/condense/render.js";
 import { TOOLS } from "../../src/tools/index.js";
 import { ScriptedAdapter, withoutCancel } from "../support/scripted-adapter.js";
@@ -197,6 +197,8 @@ describe("tools over an in-memory MCP session", () => {
 
   it("offers jobs as resources with completion of job_id, and the full stored result", async () => {
     running = await startInMemoryApp([new ScriptedAdapter({ rows: 3 })]);
+    let listChanges = 0;
+    running.client.setNotificationHandler(ResourceListChangedNotificationSchema, () => void listChanges++);
     const started = await call("start_job", { provider: "pyannote", media: [{ url: "https://x.test/a.wav" }], wait_seconds: 10 });
     const jobId = (started.structuredContent as { job: { job_id: string } }).job.job_id;
     const listed = await running.client.listResources();
@@ -208,6 +210,7 @@ describe("tools over an in-memory MCP session", () => {
     });
     expect(completion.completion.values).toEqual([jobId]);
     const job = await running.client.readResource({ uri: `media-jobs://jobs/${jobId}` });
+    expect(listChanges).toBeGreaterThanOrEqual(2); // created, then result stored
     expect(JSON.parse((job.contents[0] as { text: string }).text)).toMatchObject({ job_id: jobId, status: "succeeded" });
     const result = await running.client.readResource({ uri: `media-jobs://jobs/${jobId}/result` });
     expect(JSON.parse((result.contents[0] as { text: string }).text).rows).toHaveLength(3);
