@@ -11,8 +11,9 @@ import { buildServer } from "./server.js";
 const HELP = `media-jobs-mcp — MCP server for asynchronous media-analysis jobs
 
 Usage:
-  media-jobs-mcp                 serve MCP over stdio (for Claude Desktop, IDE agents)
-  media-jobs-mcp --http [--port N] [--host H]
+  media-jobs-mcp [DIR ...]       serve MCP over stdio (for Claude Desktop, IDE agents);
+                                 local files may come from each DIR (and MEDIA_JOBS_ALLOWED_DIRS)
+  media-jobs-mcp --http [--port N] [--host H] [DIR ...]
                                  serve Streamable HTTP at /mcp (127.0.0.1:3000 by default)
 
 Configuration is by environment variables; see the README's configuration table.

@@ -86,6 +86,8 @@ export interface CliFlags {
   http: boolean;
   host?: string;
   port?: number;
+  /** Positional arguments: more allowed directories, as the MCP filesystem server takes them. */
+  dirs?: string[];
 }
 
 export class ConfigError extends Error {}
@@ -123,7 +125,8 @@ export function parseArgs(argv: string[]): CliFlags & { help: boolean; version: 
         flags.version = true;
         break;
       default:
-        throw new ConfigError(`unknown argument ${argument} (try --help)`);
+        if (argument.startsWith("-")) throw new ConfigError(`unknown argument ${argument} (try --help)`);
+        (flags.dirs ??= []).push(argument);
     }
   }
   return flags;
@@ -137,8 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: CliFlags = { http: fal
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.MEDIA_JOBS_DATA_DIR ?? path.join(os.homedir(), ".media-jobs-mcp"));
-  const allowedDirs = (e.MEDIA_JOBS_ALLOWED_DIRS ?? "")
-    .split(path.delimiter)
+  const allowedDirs = [...(e.MEDIA_JOBS_ALLOWED_DIRS ?? "").split(path.delimiter), ...(flags.dirs ?? [])]
     .map((dir) => dir.trim())
     .filter(Boolean)
     .map((dir) => path.resolve(dir.replace(/^~(?=$|[\\/])/, os.homedir())));

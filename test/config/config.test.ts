@@ -19,6 +19,8 @@ describe("config", () => {
     expect(parseArgs(["--http", "--port", "0", "--host=::1"])).toMatchObject({ http: true, port: 0, host: "::1" });
     expect(() => parseArgs(["--port", "99999"])).toThrow(ConfigError);
     expect(() => parseArgs(["--bogus"])).toThrow(/unknown argument --bogus/);
+    expect(parseArgs(["/media/a", "--http", "/media/b"]).dirs).toEqual(["/media/a", "/media/b"]);
+    expect(loadConfig({ MEDIA_JOBS_ALLOWED_DIRS: "/env" }, { http: false, dirs: ["/arg"] }).allowedDirs).toEqual(["/env", "/arg"]);
   });
 
   it("splits allowed dirs on the platform path delimiter and trims base URLs", () => {
