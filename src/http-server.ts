@@ -37,7 +37,11 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-export async function startHttpServer(app: App): Promise<RunningHttpServer> {
+export async function startHttpServer(
+  app: App,
+  options: { sessionIdleMs?: number; sweepEveryMs?: number } = {},
+): Promise<RunningHttpServer> {
+  const sessionIdleMs = options.sessionIdleMs ?? SESSION_IDLE_MS;
   const { host, port, token } = app.config.http;
   if (!isLoopbackHost(host) && !token) {
     throw new ConfigError(
@@ -180,14 +184,14 @@ export async function startHttpServer(app: App): Promise<RunningHttpServer> {
   }
 
   const sweeper = setInterval(() => {
-    const cutoff = Date.now() - SESSION_IDLE_MS;
+    const cutoff = Date.now() - sessionIdleMs;
     for (const [id, session] of sessions) {
       if (session.lastSeen >= cutoff || session.openStreams > 0) continue;
       sessions.delete(id);
       session.close();
       void session.transport.close().catch(() => undefined);
     }
-  }, 60_000);
+  }, options.sweepEveryMs ?? 60_000);
   sweeper.unref();
 
   await new Promise<void>((resolve, reject) => {

@@ -22,12 +22,12 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(env: Record<string, string> = {}, flags: { host?: string } = {}): Promise<string> {
+async function start(env: Record<string, string> = {}, flags: { host?: string } = {}, timing: { sessionIdleMs?: number; sweepEveryMs?: number } = {}): Promise<string> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mjm-http-"));
   dirs.push(dataDir);
   const config = loadConfig({ MEDIA_JOBS_DATA_DIR: dataDir, ...env }, { http: true, port: 0, host: flags.host });
   app = assembleApp(config, () => [new ScriptedAdapter()], { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
-  server = await startHttpServer(app);
+  server = await startHttpServer(app, timing);
   return server.url;
 }
 
@@ -90,6 +90,29 @@ describe("Streamable HTTP transport", () => {
 
   it("refuses to bind a non-loopback address without a token", async () => {
     await expect(start({}, { host: "0.0.0.0" })).rejects.toThrow(/MEDIA_JOBS_HTTP_TOKEN/);
+  });
+
+  it("closes a session abandoned without DELETE once it has been idle too long", async () => {
+    const url = await start({}, {}, { sessionIdleMs: 150, sweepEveryMs: 50 });
+    const initialized = await rawPost(url, {}, initialize);
+    expect(initialized.status).toBe(200);
+    const listTools = { jsonrpc: "2.0", id: 5, method: "tools/list" };
+    const sessionId = await new Promise<string>((resolve, reject) => {
+      const target = new URL(url);
+      const request = http.request(
+        { host: target.hostname, port: target.port, path: target.pathname, method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" } },
+        (response) => {
+          response.resume();
+          resolve(String(response.headers["mcp-session-id"]));
+        },
+      );
+      request.on("error", reject);
+      request.end(JSON.stringify(initialize));
+    });
+    expect((await rawPost(url, { "mcp-session-id": sessionId, "mcp-protocol-version": "2025-06-18" }, listTools)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const expired = await rawPost(url, { "mcp-session-id": sessionId, "mcp-protocol-version": "2025-06-18" }, listTools);
+    expect(expired.status).toBe(404);
   });
 
   it("answers requests without a session that are not initialize with 400", async () => {
