@@ -54,6 +54,8 @@ export interface JobServiceOptions {
 }
 
 const POLL_BACKOFF_FACTOR = 1.5;
+/** 404s in a row after which a job is taken as gone at the vendor. */
+const MAX_NOT_FOUND_POLLS = 5;
 
 export class JobService {
   readonly events = new EventEmitter<{ updated: [JobUpdate] }>();
@@ -325,6 +327,7 @@ export class JobService {
         const snapshot = await adapter.get(job.nativeId, job, {});
         current = applySnapshot(job, snapshot, new Date(this.now()));
         current.pollCount = job.pollCount + 1;
+        current.pollFailures = 0;
         current.nextPollAt = this.now() + this.pollDelay(adapter, current.pollCount);
         current = this.save(job, current);
       } catch (error) {
@@ -370,9 +373,25 @@ export class JobService {
 
   private recordPollFailure(job: Job, adapter: ProviderAdapter, error: unknown): void {
     const pollCount = job.pollCount + 1;
+    const pollFailures = (job.pollFailures ?? 0) + 1;
+    // A vendor that keeps saying it does not know the job has lost it (or it was deleted):
+    // end it plainly instead of polling forever.
+    if (error instanceof ProviderError && error.status === 404 && pollFailures >= MAX_NOT_FOUND_POLLS) {
+      const ended = applySnapshot(
+        job,
+        {
+          nativeId: job.nativeId,
+          status: "failed",
+          error: { code: "vendor_not_found", message: `${adapter.describe().name} no longer knows this job (404 on ${pollFailures} polls in a row)` },
+        },
+        new Date(this.now()),
+      );
+      this.save(job, { ...ended, pollCount, pollFailures, nextPollAt: undefined });
+      return;
+    }
     const retryAfterMs = error instanceof ProviderError && error.retryAfterSeconds ? error.retryAfterSeconds * 1000 : 0;
     const delay = Math.max(this.pollDelay(adapter, pollCount), retryAfterMs);
-    this.store.saveJob({ ...job, pollCount, nextPollAt: this.now() + delay });
+    this.store.saveJob({ ...job, pollCount, pollFailures, nextPollAt: this.now() + delay });
     const message = error instanceof MediaJobsError ? error.message : String(error);
     this.logger.warning(`refreshing ${job.id} failed; will retry`, { error: message });
   }

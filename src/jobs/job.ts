@@ -70,6 +70,8 @@ export interface Job {
   /** Epoch ms of the next background refresh; undefined once terminal with results stored. */
   nextPollAt?: number;
   pollCount: number;
+  /** Polls in a row that failed; reset by a successful one. */
+  pollFailures?: number;
 }
 
 /** What an adapter reports about a job at one moment. */

@@ -82,6 +82,28 @@ describe("JobService", () => {
     expect(service.dueJobs().map((entry) => entry.id)).toEqual([job.id]);
   });
 
+  it("ends a job the vendor keeps answering 404 for, instead of polling it forever", async () => {
+    const adapter = new ScriptedAdapter({ refreshesUntilDone: 100 });
+    const { service, store } = setup(adapter);
+    const { job } = await service.start({ provider: "pyannote", media: [{ kind: "url", url: "https://x.test/a.wav" }], options: {} });
+    const notFound = () => new ProviderError("pyannote answered 404: Job not found", { provider: "pyannote", status: 404, retryable: false });
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      adapter.failNextGet = notFound();
+      await expect(service.refresh(job.id)).rejects.toThrow(/404/);
+      expect(store.getJob(job.id)!.status).toBe("queued");
+    }
+    // A good poll in between resets the count.
+    await service.refresh(job.id);
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      adapter.failNextGet = notFound();
+      await service.refresh(job.id).catch(() => undefined);
+    }
+    const ended = store.getJob(job.id)!;
+    expect(ended.status).toBe("failed");
+    expect(ended.error?.message).toMatch(/no longer knows this job/);
+    expect(service.dueJobs()).toEqual([]);
+  });
+
   it("backs off polling of a long job up to the maximum delay", () => {
     const adapter = new ScriptedAdapter();
     Object.defineProperty(adapter, "pollPolicy", { value: undefined });
