@@ -11,7 +11,9 @@ export const jobViewSchema = z.object({
   label: z.string().optional(),
   status: z.enum(["queued", "running", "succeeded", "failed", "canceled"]),
   provider_status: z.string().optional(),
+  /** The first inputs (a catalog job can have thousands; inputs_total counts them all). */
   inputs: z.array(z.string()),
+  inputs_total: z.number(),
   created_at: z.string(),
   started_at: z.string().optional(),
   ended_at: z.string().optional(),
@@ -25,6 +27,9 @@ export const jobViewSchema = z.object({
 });
 
 export type JobView = z.infer<typeof jobViewSchema>;
+
+/** Inputs listed in a job view; the rest are counted, so a 10,000-track job stays small. */
+const MAX_LISTED_INPUTS = 10;
 
 export function describeJobInput(input: JobInput): string {
   switch (input.kind) {
@@ -63,7 +68,8 @@ export function toJobView(job: Job): JobView {
     ...(job.label ? { label: job.label } : {}),
     status: job.status,
     ...(job.providerStatus ? { provider_status: job.providerStatus } : {}),
-    inputs: job.inputs.map(describeJobInput),
+    inputs: job.inputs.slice(0, MAX_LISTED_INPUTS).map(describeJobInput),
+    inputs_total: job.inputs.length,
     created_at: job.createdAt,
     ...(job.startedAt ? { started_at: job.startedAt } : {}),
     ...(job.endedAt ? { ended_at: job.endedAt } : {}),
@@ -90,7 +96,7 @@ export function jobText(view: JobView): string {
   if (view.label) lines.push(`label: ${view.label}`);
   if (view.inputs.length > 0) {
     const shown = view.inputs.slice(0, 5).join(", ");
-    lines.push(`inputs: ${shown}${view.inputs.length > 5 ? ` and ${view.inputs.length - 5} more` : ""}`);
+    lines.push(`inputs: ${shown}${view.inputs_total > 5 ? ` and ${view.inputs_total - 5} more` : ""}`);
   }
   const progress = describeProgress(view.progress);
   if (progress) lines.push(`progress: ${progress}`);

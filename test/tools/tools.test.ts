@@ -156,6 +156,17 @@ describe("tools over an in-memory MCP session", () => {
     expect((canceled.structuredContent as { job: { status: string } }).job.status).toBe("canceled");
   });
 
+  it("keeps the job view small for a job with thousands of inputs", async () => {
+    running = await startInMemoryApp([new ScriptedAdapter({ refreshesUntilDone: 1_000 })], { startPoller: false });
+    const media = Array.from({ length: 5_000 }, (_, index) => ({ url: `https://cdn.example.com/catalog/track-${index}.mp3` }));
+    const started = await call("start_job", { provider: "pyannote", media });
+    const view = (started.structuredContent as { job: { inputs: string[]; inputs_total: number } }).job;
+    expect(view.inputs_total).toBe(5_000);
+    expect(view.inputs.length).toBeLessThanOrEqual(10);
+    expect(textOf(started)).toMatch(/and 4995 more/);
+    expect(JSON.stringify(started).length).toBeLessThan(4_000);
+  });
+
   it("explains a job that is not finished instead of returning empty predictions", async () => {
     running = await startInMemoryApp([new ScriptedAdapter({ refreshesUntilDone: 1_000 })], { startPoller: false });
     const started = await call("start_job", { provider: "pyannote", media: [{ url: "https://x.test/a.wav" }] });
