@@ -198,6 +198,16 @@ export class JobService {
     return this.adopt(adapter, snapshot, owner);
   }
 
+  /**
+   * The job as the vendor sees it now when our copy is older than `maxAgeMs` (the poller backs
+   * off on long jobs, so a direct question gets a direct look); a vendor hiccup returns our copy.
+   */
+  async getFresh(id: string, owner: string | undefined, maxAgeMs: number): Promise<Job> {
+    const job = await this.get(id, owner);
+    if (isSettled(job) || this.now() - Date.parse(job.updatedAt) < maxAgeMs) return job;
+    return this.refreshSafely(job);
+  }
+
   /** Refreshes one job from its vendor now (shared with concurrent callers). */
   refresh(id: string): Promise<Job> {
     const running = this.refreshing.get(id);

@@ -5,6 +5,9 @@ import { jobText, jobViewSchema, toJobView } from "./job-view.js";
 import { MAX_WAIT_SECONDS } from "./start-job.js";
 import { waitWithProgress } from "./wait.js";
 
+/** A stored status younger than this is answered as is; older ones are checked with the vendor. */
+const FRESH_ENOUGH_MS = 5_000;
+
 export const getJobTool = defineTool({
   name: "get_job",
   title: "Get a job's status",
@@ -26,7 +29,7 @@ export const getJobTool = defineTool({
     openWorldHint: true,
   },
   async handler(input, call) {
-    let job = await call.app.jobs.get(input.job_id, call.session.owner);
+    let job = await call.app.jobs.getFresh(input.job_id, call.session.owner, FRESH_ENOUGH_MS);
     if (input.wait_seconds && !isSettled(job)) job = await waitWithProgress(call, job.id, input.wait_seconds);
     const view = toJobView(job);
     return structuredResult(jobText(view), { job: view });

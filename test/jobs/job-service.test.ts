@@ -104,6 +104,19 @@ describe("JobService", () => {
     expect(service.dueJobs()).toEqual([]);
   });
 
+  it("answers a direct question with a fresh look when the stored status is old", async () => {
+    const adapter = new ScriptedAdapter({ refreshesUntilDone: 100 });
+    let now = 1_000_000;
+    const { service } = setup(adapter, undefined, () => now);
+    const { job } = await service.start({ provider: "pyannote", media: [{ kind: "url", url: "https://x.test/a.wav" }], options: {} });
+    await service.getFresh(job.id, undefined, 5_000);
+    expect(adapter.gets).toHaveLength(0);
+    now += 6_000;
+    const fresh = await service.getFresh(job.id, undefined, 5_000);
+    expect(adapter.gets).toHaveLength(1);
+    expect(fresh.status).toBe("running");
+  });
+
   it("backs off polling of a long job up to the maximum delay", () => {
     const adapter = new ScriptedAdapter();
     Object.defineProperty(adapter, "pollPolicy", { value: undefined });
