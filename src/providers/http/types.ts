@@ -19,6 +19,11 @@ export interface VendorHttpClientOptions {
   authHeaders: () => Record<string, string>;
   /** Strings that must never appear in logs, errors or results (API keys, secrets). */
   secrets: readonly string[];
+  /**
+   * The environment variable that holds the key ("PYANNOTEAI_API_KEY"), named in the hint of
+   * a 401/403 error. Optional; without it the hint says "check the API key".
+   */
+  apiKeyEnv?: string;
   timeouts?: {
     connectMs?: number;
     headersMs?: number;
