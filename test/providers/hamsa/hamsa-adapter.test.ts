@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ForbiddenError, ProviderError, UserInputError } from "../../../src/errors.js";
-import type { Job, JobSnapshot } from "../../../src/jobs/job.js";
+import type { JobSnapshot } from "../../../src/jobs/job.js";
 import { createHamsaAdapter } from "../../../src/providers/hamsa/hamsa-adapter.js";
 import type { HamsaTranscriptIndex } from "../../../src/providers/hamsa/hamsa-condense.js";
 import type { ProviderAdapter, ResultSink, StartRequest } from "../../../src/providers/provider.js";
 import { startHamsaFake, type HamsaFake } from "../../fakes/hamsa-fake.js";
-import { hamsaTestDeps } from "./hamsa-test-deps.js";
+import { jobFromSnapshot, testAdapterDeps } from "../../support/adapter-deps.js";
 
 let fake: HamsaFake;
 let adapter: ProviderAdapter;
@@ -17,21 +17,7 @@ const startRequest = (url: string, extra: Partial<StartRequest> = {}): StartRequ
   ...extra,
 });
 
-function jobFrom(snapshot: JobSnapshot, options: Record<string, unknown> = {}): Job {
-  return {
-    id: `hamsa:${snapshot.nativeId}`,
-    provider: "hamsa",
-    nativeId: snapshot.nativeId,
-    task: "transcribe",
-    status: snapshot.status,
-    inputs: snapshot.inputs ?? [],
-    options,
-    createdAt: "2026-03-01T10:00:00Z",
-    updatedAt: "2026-03-01T10:00:00Z",
-    resultState: "none",
-    pollCount: 0,
-  };
-}
+const jobFrom = (snapshot: JobSnapshot) => jobFromSnapshot("hamsa", "transcribe", snapshot);
 
 function memorySink(): ResultSink & { parts: Map<string, Buffer> } {
   const parts = new Map<string, Buffer>();
@@ -54,7 +40,7 @@ async function runToEnd(url: string, options: Record<string, unknown> = {}) {
 
 beforeEach(async () => {
   fake = await startHamsaFake({ pendingPolls: 2 });
-  adapter = createHamsaAdapter(hamsaTestDeps({ HAMSA_API_KEY: fake.apiKey, HAMSA_BASE_URL: fake.baseUrl, HAMSA_PROJECT_ID: fake.projectId }));
+  adapter = createHamsaAdapter(testAdapterDeps({ HAMSA_API_KEY: fake.apiKey, HAMSA_BASE_URL: fake.baseUrl, HAMSA_PROJECT_ID: fake.projectId }));
 });
 afterEach(async () => {
   await adapter.close?.();
@@ -169,14 +155,14 @@ describe("Hamsa adapter against the fake", () => {
   });
 
   it("has no list without a project id, and says so", () => {
-    const plain = createHamsaAdapter(hamsaTestDeps({ HAMSA_API_KEY: fake.apiKey, HAMSA_BASE_URL: fake.baseUrl }));
+    const plain = createHamsaAdapter(testAdapterDeps({ HAMSA_API_KEY: fake.apiKey, HAMSA_BASE_URL: fake.baseUrl }));
     expect(plain.list).toBeUndefined();
     expect(plain.describe()).toMatchObject({ canListRemote: false, notices: ["remote listing needs HAMSA_PROJECT_ID"] });
   });
 
   it("fails with a ProviderError that never shows the API key when the key is wrong", async () => {
     const wrongKey = "hamsa-wrong-key-abcdef";
-    const wrong = createHamsaAdapter(hamsaTestDeps({ HAMSA_API_KEY: wrongKey, HAMSA_BASE_URL: fake.baseUrl }));
+    const wrong = createHamsaAdapter(testAdapterDeps({ HAMSA_API_KEY: wrongKey, HAMSA_BASE_URL: fake.baseUrl }));
     const error = await wrong.start(startRequest("https://media.example/a.mp3"), {}).catch((caught: unknown) => caught);
     await wrong.close?.();
     expect(error).toBeInstanceOf(ProviderError);

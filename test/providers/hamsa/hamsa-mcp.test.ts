@@ -4,8 +4,8 @@ import { afterEach, expect, it } from "vitest";
 import { tokensOf } from "../../../src/condense/render.js";
 import { createHamsaAdapter } from "../../../src/providers/hamsa/hamsa-adapter.js";
 import { startHamsaFake, type HamsaFake } from "../../fakes/hamsa-fake.js";
+import { testAdapterDeps } from "../../support/adapter-deps.js";
 import { startInMemoryApp, textOf, type InMemoryApp } from "../../support/in-memory-app.js";
-import { hamsaTestDeps } from "./hamsa-test-deps.js";
 
 let fake: HamsaFake | undefined;
 let running: InMemoryApp | undefined;
@@ -19,7 +19,7 @@ afterEach(async () => {
 it("transcribes end to end and finds an Arabic phrase typed without hamza or tatweel", async () => {
   fake = await startHamsaFake({ pendingPolls: 2 });
   const env = { HAMSA_API_KEY: fake.apiKey, HAMSA_BASE_URL: fake.baseUrl };
-  running = await startInMemoryApp([createHamsaAdapter(hamsaTestDeps(env))], { env });
+  running = await startInMemoryApp([createHamsaAdapter(testAdapterDeps(env))], { env });
   const started = await running.client.callTool({
     name: "start_job",
     arguments: { provider: "hamsa", media: [{ url: "https://media.example/arabic-segments.mp3" }], label: "Interview", wait_seconds: 20 },

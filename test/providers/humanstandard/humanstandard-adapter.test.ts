@@ -1,20 +1,18 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../../src/config.js";
 import { renderWithinBudget, tokensOf } from "../../../src/condense/render.js";
 import { ForbiddenError, UserInputError } from "../../../src/errors.js";
-import type { Job, JobSnapshot } from "../../../src/jobs/job.js";
-import { createLogger } from "../../../src/logger.js";
+import type { JobSnapshot } from "../../../src/jobs/job.js";
 import { createRequestBudget } from "../../../src/providers/http/request-budget.js";
-import { createVendorHttpClient } from "../../../src/providers/http/vendor-http-client.js";
 import { createHumanStandardAdapter, type HumanStandardAdapterOverrides } from "../../../src/providers/humanstandard/humanstandard-adapter.js";
 import type { ProvenanceIndex } from "../../../src/providers/humanstandard/humanstandard-results-index.js";
-import type { AdapterDeps, MediaInput, ProviderAdapter, ResultSink, StartRequest } from "../../../src/providers/provider.js";
+import type { MediaInput, ProviderAdapter, ResultSink, StartRequest } from "../../../src/providers/provider.js";
 import {
   HUMANSTANDARD_FAKE_WEBHOOK_SECRET,
   startHumanStandardFake,
   type HumanStandardFake,
   type HumanStandardFakeOptions,
 } from "../../fakes/humanstandard-fake.js";
+import { jobFromSnapshot, testAdapterDeps } from "../../support/adapter-deps.js";
 
 const opened: Array<{ fake: HumanStandardFake; adapter: ProviderAdapter }> = [];
 
@@ -28,26 +26,10 @@ afterEach(async () => {
 
 async function setup(options: HumanStandardFakeOptions = {}, overrides: HumanStandardAdapterOverrides = {}) {
   const fake = await startHumanStandardFake(options);
-  const seen = new Set<string>();
-  const deps: AdapterDeps = {
-    config: loadConfig({
-      HUMANSTANDARD_API_KEY: fake.apiKey,
-      HUMANSTANDARD_BASE_URL: fake.baseUrl,
-      HUMANSTANDARD_WEBHOOK_SECRET,
-      MEDIA_JOBS_HTTP_TIMEOUT_MS: "20000",
-    }),
-    logger: createLogger({ level: "error", secrets: [fake.apiKey], write: () => undefined }),
-    voiceprints: { put: () => undefined, get: () => undefined, list: () => [], delete: () => false },
-    replayGuard: {
-      firstSeen(key) {
-        if (seen.has(key)) return false;
-        seen.add(key);
-        return true;
-      },
-    },
-    downloader: { download: () => Promise.reject(new Error("no downloads here")) },
-    createHttpClient: (clientOptions) => createVendorHttpClient(clientOptions),
-  };
+  const deps = testAdapterDeps(
+    { HUMANSTANDARD_API_KEY: fake.apiKey, HUMANSTANDARD_BASE_URL: fake.baseUrl, HUMANSTANDARD_WEBHOOK_SECRET, MEDIA_JOBS_HTTP_TIMEOUT_MS: "20000" },
+    { logLevel: "error" },
+  );
   const adapter = createHumanStandardAdapter(deps, overrides);
   opened.push({ fake, adapter });
   return { fake, adapter };
@@ -60,23 +42,7 @@ const urls = (count: number): MediaInput[] =>
 
 const request = (media: MediaInput[], extra: Partial<StartRequest> = {}): StartRequest => ({ task: "provenance", media, options: {}, ...extra });
 
-function jobFrom(snapshot: JobSnapshot): Job {
-  return {
-    id: `humanstandard:${snapshot.nativeId}`,
-    provider: "humanstandard",
-    nativeId: snapshot.nativeId,
-    task: "provenance",
-    label: snapshot.label,
-    status: snapshot.status,
-    inputs: [],
-    options: {},
-    createdAt: "2026-03-01T10:00:00Z",
-    updatedAt: "2026-03-01T10:00:00Z",
-    progress: snapshot.progress,
-    resultState: "none",
-    pollCount: 0,
-  };
-}
+const jobFrom = (snapshot: JobSnapshot) => jobFromSnapshot("humanstandard", "provenance", snapshot);
 
 /** A sink like the store's: appends chunks as they come, counting them. */
 function countingSink(): ResultSink & { chunks: number; stored: () => Buffer } {

@@ -2,12 +2,10 @@
 // results streamed into the SQLite store and read back from the stored index.
 
 import { afterEach, expect, it } from "vitest";
-import { loadConfig } from "../../../src/config.js";
 import { tokensOf } from "../../../src/condense/render.js";
-import { createLogger } from "../../../src/logger.js";
-import { createVendorHttpClient } from "../../../src/providers/http/vendor-http-client.js";
 import { createHumanStandardAdapter } from "../../../src/providers/humanstandard/humanstandard-adapter.js";
 import { HUMANSTANDARD_FAKE_WEBHOOK_SECRET, startHumanStandardFake, type HumanStandardFake } from "../../fakes/humanstandard-fake.js";
+import { testAdapterDeps } from "../../support/adapter-deps.js";
 import { startInMemoryApp, textOf, type InMemoryApp } from "../../support/in-memory-app.js";
 
 let fake: HumanStandardFake | undefined;
@@ -22,15 +20,7 @@ afterEach(async () => {
 it("scans a catalog end to end and answers get_predictions from the store within the budget", async () => {
   fake = await startHumanStandardFake({ pollsToComplete: 2 });
   const env = { HUMANSTANDARD_API_KEY: fake.apiKey, HUMANSTANDARD_BASE_URL: fake.baseUrl, HUMANSTANDARD_WEBHOOK_SECRET: HUMANSTANDARD_FAKE_WEBHOOK_SECRET };
-  const config = loadConfig(env);
-  const adapter = createHumanStandardAdapter({
-    config,
-    logger: createLogger({ level: "error", secrets: [fake.apiKey], write: () => undefined }),
-    voiceprints: { put: () => undefined, get: () => undefined, list: () => [], delete: () => false },
-    replayGuard: { firstSeen: () => true },
-    downloader: { download: () => Promise.reject(new Error("no downloads here")) },
-    createHttpClient: createVendorHttpClient,
-  });
+  const adapter = createHumanStandardAdapter(testAdapterDeps(env, { logLevel: "error" }));
   running = await startInMemoryApp([adapter], { env });
   const media = Array.from({ length: 2_500 }, (_, position) => ({ url: `https://cdn.example/c/${position + 1}.mp3` }));
   const started = await running.client.callTool({

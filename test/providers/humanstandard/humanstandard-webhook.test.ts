@@ -1,19 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ForbiddenError } from "../../../src/errors.js";
-import type { ReplayGuard } from "../../../src/providers/provider.js";
 import { verifyHumanStandardWebhook } from "../../../src/providers/humanstandard/humanstandard-webhook.js";
 import { HUMANSTANDARD_FAKE_WEBHOOK_SECRET, startHumanStandardFake, type HumanStandardFake } from "../../fakes/humanstandard-fake.js";
-
-function memoryReplayGuard(): ReplayGuard {
-  const seen = new Set<string>();
-  return {
-    firstSeen(key) {
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    },
-  };
-}
+import { memoryReplayGuard } from "../../support/adapter-deps.js";
 
 let fake: HumanStandardFake;
 let jobId: string;

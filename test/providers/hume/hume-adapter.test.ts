@@ -3,33 +3,19 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../../src/config.js";
 import { NotConfiguredError, UserInputError } from "../../../src/errors.js";
-import type { Job, JobSnapshot } from "../../../src/jobs/job.js";
-import { createLogger } from "../../../src/logger.js";
+import type { JobSnapshot } from "../../../src/jobs/job.js";
 import { createHumeAdapter } from "../../../src/providers/hume/hume-adapter.js";
 import type { HumeIndex } from "../../../src/providers/hume/hume-index.js";
-import type { AdapterDeps, MediaInput, ProviderAdapter, ResultSink } from "../../../src/providers/provider.js";
+import type { MediaInput, ProviderAdapter, ResultSink } from "../../../src/providers/provider.js";
 import { startHumeFake, type HumeFake } from "../../fakes/hume-fake.js";
-import { createVendorHttpClient } from "../../../src/providers/http/vendor-http-client.js";
+import { jobFromSnapshot, testAdapterDeps } from "../../support/adapter-deps.js";
 
 let fake: HumeFake;
 let adapter: ProviderAdapter;
 let directory: string;
 
-function depsFor(env: Record<string, string>): AdapterDeps {
-  const unused = () => {
-    throw new Error("not used by Hume");
-  };
-  return {
-    config: loadConfig({ MEDIA_JOBS_DATA_DIR: directory, ...env }),
-    logger: createLogger({ level: "error", secrets: [], write: () => undefined }),
-    voiceprints: { put: unused, get: unused, list: unused, delete: unused },
-    replayGuard: { firstSeen: () => true },
-    downloader: { download: unused },
-    createHttpClient: createVendorHttpClient,
-  };
-}
+const depsFor = (env: Record<string, string>) => testAdapterDeps({ MEDIA_JOBS_DATA_DIR: directory, ...env }, { logLevel: "error" });
 
 beforeAll(async () => {
   directory = mkdtempSync(path.join(os.tmpdir(), "hume-adapter-"));
@@ -45,21 +31,7 @@ afterAll(async () => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-function jobFor(snapshot: JobSnapshot, options: Record<string, unknown> = {}): Job {
-  return {
-    id: `hume:${snapshot.nativeId}`,
-    provider: "hume",
-    nativeId: snapshot.nativeId,
-    task: "expression",
-    status: snapshot.status,
-    inputs: [],
-    options,
-    createdAt: new Date().toISOString(),
-    updatedAt: new Date().toISOString(),
-    resultState: "none",
-    pollCount: 0,
-  };
-}
+const jobFor = (snapshot: JobSnapshot, options: Record<string, unknown> = {}) => jobFromSnapshot("hume", "expression", snapshot, { options });
 
 function memorySink() {
   const parts = new Map<string, { data: Buffer; contentType: string }>();

@@ -1,12 +1,11 @@
-// AdapterDeps for the local adapter's tests: real config and logger, a fake downloader that
-// serves files from a map of URLs, and stubs for what the local analyzer never uses.
+// AdapterDeps for the local adapter's tests: the shared test deps with a fake downloader that
+// serves files from a map of URLs, and an HTTP client factory that fails if the analyzer ever calls out.
 
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { loadConfig } from "../../../src/config.js";
-import { createLogger } from "../../../src/logger.js";
 import type { AdapterDeps, ResultSink } from "../../../src/providers/provider.js";
+import { testAdapterDeps } from "../../support/adapter-deps.js";
 
 export interface FakeDeps extends AdapterDeps {
   logs: string[];
@@ -18,37 +17,35 @@ export function fakeDeps(urls: Record<string, string> = {}): FakeDeps {
   const logs: string[] = [];
   const downloads: string[] = [];
   const removed: string[] = [];
-  return {
-    logs,
-    downloads,
-    removed,
-    config: loadConfig({ MEDIA_JOBS_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "mjm-local-data-")) }),
-    logger: createLogger({ level: "debug", secrets: [], write: (line) => logs.push(line) }),
-    voiceprints: { put() {}, get: () => undefined, list: () => [], delete: () => false },
-    replayGuard: { firstSeen: () => true },
-    downloader: {
-      async download(url, options) {
-        downloads.push(url);
-        const source = urls[url];
-        if (!source) throw new Error(`fake downloader has no ${url}`);
-        const bytes = fs.statSync(source).size;
-        if (bytes > options.maxBytes) throw new Error("too large");
-        const target = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "mjm-dl-")), "download.bin");
-        fs.copyFileSync(source, target);
-        return {
-          path: target,
-          bytes,
-          async cleanup() {
-            removed.push(target);
-            fs.rmSync(path.dirname(target), { recursive: true, force: true });
-          },
-        };
+  const deps = testAdapterDeps(
+    { MEDIA_JOBS_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "mjm-local-data-")) },
+    {
+      logLines: logs,
+      downloader: {
+        async download(url, options) {
+          downloads.push(url);
+          const source = urls[url];
+          if (!source) throw new Error(`fake downloader has no ${url}`);
+          const bytes = fs.statSync(source).size;
+          if (bytes > options.maxBytes) throw new Error("too large");
+          const target = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "mjm-dl-")), "download.bin");
+          fs.copyFileSync(source, target);
+          return {
+            path: target,
+            bytes,
+            async cleanup() {
+              removed.push(target);
+              fs.rmSync(path.dirname(target), { recursive: true, force: true });
+            },
+          };
+        },
+      },
+      createHttpClient() {
+        throw new Error("the local analyzer must not make vendor HTTP calls");
       },
     },
-    createHttpClient() {
-      throw new Error("the local analyzer must not make vendor HTTP calls");
-    },
-  };
+  );
+  return { ...deps, logs, downloads, removed };
 }
 
 export function fakeSink(): ResultSink & { parts: Map<string, { data: string; contentType: string }> } {

@@ -10,6 +10,7 @@ import type { Job, JobSnapshot } from "../../../src/jobs/job.js";
 import type { ProviderAdapter } from "../../../src/providers/provider.js";
 import { createLocalAdapter, newLocalNativeId } from "../../../src/providers/local/local-adapter.js";
 import type { LocalIndex, LocalReport } from "../../../src/providers/local/local-report.js";
+import { jobFromSnapshot } from "../../support/adapter-deps.js";
 import { fakeDeps, fakeSink } from "./fake-deps.js";
 import { concat, harmonicStack, mixInto, noise, silence, tempDir, writeWav } from "./signals.js";
 
@@ -60,22 +61,7 @@ async function waitFor(adapter: ProviderAdapter, nativeId: string, job: Job | un
 
 const ended = (snapshot: JobSnapshot) => ["succeeded", "failed", "canceled"].includes(snapshot.status);
 
-function jobFrom(snapshot: JobSnapshot, options: Record<string, unknown> = {}): Job {
-  const now = new Date().toISOString();
-  return {
-    id: `local:${snapshot.nativeId}`,
-    provider: "local",
-    nativeId: snapshot.nativeId,
-    task: "acoustic",
-    status: snapshot.status,
-    inputs: snapshot.inputs ?? [],
-    options,
-    createdAt: snapshot.createdAt ?? now,
-    updatedAt: now,
-    resultState: "none",
-    pollCount: 0,
-  };
-}
+const jobFrom = (snapshot: JobSnapshot, options: Record<string, unknown> = {}): Job => jobFromSnapshot("local", "acoustic", snapshot, { options });
 
 describe("local adapter", () => {
   it("describes itself: configured, acoustic task, path and url inputs, cancelable", () => {

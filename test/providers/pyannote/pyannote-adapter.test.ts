@@ -1,13 +1,11 @@
 import { createHmac } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../../src/config.js";
 import { ForbiddenError, ProviderError } from "../../../src/errors.js";
 import type { Job } from "../../../src/jobs/job.js";
-import { createLogger } from "../../../src/logger.js";
-import { createVendorHttpClient } from "../../../src/providers/http/vendor-http-client.js";
-import type { ProviderAdapter, ReplayGuard, ResultSink, VoiceprintStore } from "../../../src/providers/provider.js";
+import type { ProviderAdapter, ResultSink } from "../../../src/providers/provider.js";
 import { createPyannoteAdapter, mapPyannoteStatus } from "../../../src/providers/pyannote/pyannote-adapter.js";
 import { startPyannoteFake, type PyannoteFake } from "../../fakes/pyannote-fake.js";
+import { jobFromSnapshot, testAdapterDeps } from "../../support/adapter-deps.js";
 
 const SECRET = "whsec-unit-0123456789";
 let fake: PyannoteFake | undefined;
@@ -17,30 +15,13 @@ afterEach(async () => {
   fake = undefined;
 });
 
-function memoryVoiceprints(): VoiceprintStore {
-  const entries = new Map<string, string>();
-  return {
-    put: (label, voiceprint) => void entries.set(label, voiceprint),
-    get: (label) => entries.get(label),
-    list: () => [...entries.keys()].map((label) => ({ label, provider: "pyannote" as const, sourceJobId: "x", createdAt: "t" })),
-    delete: (label) => entries.delete(label),
-  };
-}
-
-function memoryReplayGuard(): ReplayGuard {
-  const seen = new Set<string>();
-  return { firstSeen: (key) => (seen.has(key) ? false : (seen.add(key), true)) };
-}
-
 function adapterFor(baseUrl: string, apiKey: string, env: Record<string, string> = {}): ProviderAdapter {
-  return createPyannoteAdapter({
-    config: loadConfig({ PYANNOTEAI_API_KEY: apiKey, PYANNOTEAI_BASE_URL: baseUrl, PYANNOTEAI_WEBHOOK_SECRET: SECRET, ...env }),
-    logger: createLogger({ level: "error", secrets: [apiKey], write: () => undefined }),
-    voiceprints: memoryVoiceprints(),
-    replayGuard: memoryReplayGuard(),
-    downloader: { download: () => Promise.reject(new Error("unused")) },
-    createHttpClient: (options) => createVendorHttpClient({ ...options, retry: { minDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1_500 } }),
-  });
+  return createPyannoteAdapter(
+    testAdapterDeps(
+      { PYANNOTEAI_API_KEY: apiKey, PYANNOTEAI_BASE_URL: baseUrl, PYANNOTEAI_WEBHOOK_SECRET: SECRET, ...env },
+      { logLevel: "error", retry: { minDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1_500 } },
+    ),
+  );
 }
 
 function signed(body: unknown, options: { secret?: string; timestamp?: number; encoding?: "base64" | "hex" } = {}) {
@@ -51,7 +32,7 @@ function signed(body: unknown, options: { secret?: string; timestamp?: number; e
 }
 
 function jobOf(nativeId: string, task: Job["task"] = "diarize", label?: string): Job {
-  return { id: `pyannote:${nativeId}`, provider: "pyannote", nativeId, task, label, status: "succeeded", inputs: [], options: {}, createdAt: "t", updatedAt: "t", resultState: "none", pollCount: 0 };
+  return jobFromSnapshot("pyannote", task, { nativeId, status: "succeeded", label });
 }
 
 const nullSink: ResultSink = { putPart: () => undefined, appendPart: () => undefined };
