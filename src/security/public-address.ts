@@ -24,18 +24,14 @@ for (const [address, prefix] of [
 ] as const) {
   BLOCKED.addSubnet(address, prefix, "ipv4");
 }
+// IPv6: only global unicast (2000::/3) can be public, which already leaves out ::, ::1, the
+// IPv4-compatible/translated and NAT64 forms, ULA (fc00::/7), link-local, site-local and
+// multicast. Within 2000::/3 these are not reachable hosts of their own:
 for (const [address, prefix] of [
-  ["::", 128],
-  ["::1", 128],
-  ["64:ff9b::", 96], // NAT64 (embeds IPv4)
-  ["100::", 64], // discard
+  ["2001::", 23], // IETF protocol assignments: Teredo (2001::/32), ORCHID, benchmarking
   ["2001:db8::", 32], // documentation
-  ["2001::", 32], // Teredo
-  ["2002::", 16], // 6to4 (embeds IPv4)
-  ["fc00::", 7], // unique local
-  ["fe80::", 10], // link-local
-  ["fec0::", 10], // site-local (deprecated)
-  ["ff00::", 8], // multicast
+  ["2002::", 16], // 6to4 (embeds an IPv4 address)
+  ["3fff::", 20], // documentation (RFC 9637)
 ] as const) {
   BLOCKED.addSubnet(address, prefix, "ipv6");
 }
@@ -57,28 +53,29 @@ function ipv6Groups(address: string): number[] | undefined {
   return groups.length === 8 && groups.every((group) => Number.isInteger(group) && group >= 0 && group <= 0xffff) ? groups : undefined;
 }
 
-/** The IPv4 address an IPv6 address embeds as mapped (::ffff:a.b.c.d) or compatible (::a.b.c.d). */
-function embeddedIpv4(groups: number[]): string | undefined {
-  const zeros = groups.slice(0, 5).every((group) => group === 0);
-  if (!zeros) return undefined;
-  if (groups[5] === 0xffff || (groups[5] === 0 && (groups[6] !== 0 || groups[7]! > 1))) {
-    return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join(".");
-  }
-  return undefined;
+/** The IPv4 address of an IPv4-mapped IPv6 address (::ffff:a.b.c.d), which connects to it. */
+function mappedIpv4(groups: number[]): string | undefined {
+  if (!groups.slice(0, 5).every((group) => group === 0) || groups[5] !== 0xffff) return undefined;
+  return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join(".");
 }
 
+/**
+ * Whether a download may connect to this address: public unicast only. Loopback, private,
+ * link-local (cloud metadata), CGNAT, multicast, unspecified, reserved and documentation
+ * ranges are refused, in IPv4 and IPv6, including the IPv6 forms that embed an IPv4 address.
+ */
 export function isPublicAddress(address: string): boolean {
-  const bare = address.replace(/^\[|\]$/g, "");
+  const bare = address.replace(/^\[|\]$/g, "").split("%")[0]!;
   const family = net.isIP(bare);
   if (family === 4) return !BLOCKED.check(bare, "ipv4");
-  if (family === 6) {
-    const groups = ipv6Groups(bare.split("%")[0]!);
-    if (!groups) return false;
-    const v4 = embeddedIpv4(groups);
-    if (v4) return isPublicAddress(v4);
-    return !BLOCKED.check(bare.split("%")[0]!, "ipv6");
-  }
-  return false;
+  if (family !== 6) return false;
+  const groups = ipv6Groups(bare);
+  if (!groups) return false;
+  const v4 = mappedIpv4(groups);
+  if (v4) return isPublicAddress(v4);
+  // Global unicast is 2000::/3.
+  if ((groups[0]! & 0xe000) !== 0x2000) return false;
+  return !BLOCKED.check(bare, "ipv6");
 }
 
 /** A host as WHATWG URL parsing normalizes it, and its IP when it is an IP literal. */

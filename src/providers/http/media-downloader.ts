@@ -9,7 +9,9 @@ import type { LookupAddress } from "node:dns";
 import os from "node:os";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
-import { Agent, request as undiciRequest } from "undici";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { Agent, request as undiciRequest, type Dispatcher } from "undici";
 import { UserInputError } from "../../errors.js";
 import { isPublicAddress, parseHostAsIp } from "../../security/public-address.js";
 import type { MediaDownloader } from "../provider.js";
@@ -41,7 +43,10 @@ export function createMediaDownloader(options: MediaDownloaderOptions): MediaDow
       const list = addresses as LookupAddress[];
       const blocked = list.find((entry) => !allowed(entry.address));
       if (blocked) {
-        const refusal = Object.assign(new Error(`${hostname} resolves to a private address (${blocked.address})`), { code: "EPRIVATEADDRESS" });
+        const refusal = Object.assign(new Error(`${hostname} resolves to a private address (${blocked.address})`), {
+          code: "EPRIVATEADDRESS",
+          refusedAddress: blocked.address,
+        });
         return callback(refusal, []);
       }
       if (lookupOptions.all) return callback(null, list);
@@ -63,8 +68,18 @@ export function createMediaDownloader(options: MediaDownloaderOptions): MediaDow
     if (url.username || url.password) throw new UserInputError("URLs with credentials are not downloaded");
     const ip = parseHostAsIp(url.hostname);
     if (ip && !allowed(ip)) {
-      throw new UserInputError(`${url.hostname} is a private address (${ip}); only public https URLs can be downloaded`);
+      throw new UserInputError(`the URL points to a private address (${ip}); only public https URLs can be downloaded`);
     }
+  };
+
+  const describeFailure = (url: URL, error: unknown, deadline: AbortSignal): UserInputError => {
+    const refusal = findRefusal(error);
+    if (refusal) {
+      return new UserInputError(`${url.hostname} resolves to a private address (${refusal}); only public https URLs can be downloaded`);
+    }
+    if (deadline.aborted) return new UserInputError(`the download from ${url.hostname} took longer than ${formatLimit(options.timeoutMs)}; try a smaller file or a faster host`);
+    const code = errorCode(error);
+    return new UserInputError(`could not download from ${url.hostname} (${/^[A-Z0-9_]{2,40}$/.test(code) ? code : "network error"})`);
   };
 
   return {
@@ -78,28 +93,28 @@ export function createMediaDownloader(options: MediaDownloaderOptions): MediaDow
       const deadline = AbortSignal.timeout(options.timeoutMs);
       const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
       for (let hop = 0; ; hop++) {
+        // Every hop is checked: scheme and IP literals here, resolved names when connecting.
         checkUrl(url);
-        let response;
+        let response: Dispatcher.ResponseData;
         try {
           response = await undiciRequest(url, { method: "GET", dispatcher: agent, signal: combined, headers: { accept: "*/*" } });
         } catch (error) {
-          const code = (error as { code?: string; cause?: { code?: string } }).code ?? (error as { cause?: { code?: string } }).cause?.code;
-          const message = (error as Error).message ?? "";
-          if (code === "EPRIVATEADDRESS" || /private address/.test(message)) {
-            throw new UserInputError(`${url.hostname} resolves to a private address; only public https URLs can be downloaded`);
-          }
-          throw new UserInputError(`could not download ${url.hostname}: ${code ?? "network error"}`);
+          throw describeFailure(url, error, deadline);
         }
         const location = response.headers.location;
         if (response.statusCode >= 300 && response.statusCode < 400 && location) {
           await response.body.dump().catch(() => undefined);
           if (hop >= MAX_REDIRECTS) throw new UserInputError(`too many redirects downloading ${rawUrl.slice(0, 100)}`);
-          url = new URL(Array.isArray(location) ? location[0]! : location, url);
+          try {
+            url = new URL(Array.isArray(location) ? location[0]! : location, url);
+          } catch {
+            throw new UserInputError(`${url.hostname} redirected to something that is not a URL`);
+          }
           continue;
         }
         if (response.statusCode !== 200) {
           await response.body.dump().catch(() => undefined);
-          throw new UserInputError(`download of ${url.hostname}${url.pathname} failed with HTTP ${response.statusCode}`);
+          throw new UserInputError(`the download from ${url.hostname}${url.pathname.slice(0, 100)} failed with HTTP ${response.statusCode}`);
         }
         const declared = Number(response.headers["content-length"]);
         if (Number.isFinite(declared) && declared > maxBytes) {
@@ -111,24 +126,27 @@ export function createMediaDownloader(options: MediaDownloaderOptions): MediaDow
         const filePath = path.join(dir, `${randomUUID().slice(0, 8)}-${name}`);
         const cleanup = () => fsp.rm(dir, { recursive: true, force: true });
         let bytes = 0;
-        try {
-          const out = fs.createWriteStream(filePath);
-          try {
-            for await (const chunk of response.body) {
-              bytes += (chunk as Buffer).length;
-              if (bytes > maxBytes) {
-                throw new UserInputError(`the file is over the ${maxBytes}-byte download limit (MEDIA_JOBS_MAX_DOWNLOAD_MB)`);
-              }
-              if (!out.write(chunk)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+        let overCap = false;
+        // Bytes are counted as they arrive, whatever Content-Length said (or did not say).
+        const counter = new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            bytes += chunk.length;
+            if (bytes > maxBytes) {
+              overCap = true;
+              return callback(new Error("over the download limit"));
             }
-          } finally {
-            await new Promise<void>((resolve) => out.end(resolve));
-          }
+            callback(null, chunk);
+          },
+        });
+        try {
+          await pipeline(response.body, counter, fs.createWriteStream(filePath));
         } catch (error) {
           response.body.destroy();
           await cleanup();
-          if (error instanceof UserInputError) throw error;
-          throw new UserInputError(`the download of ${url.hostname} broke off; try again`);
+          if (overCap) throw new UserInputError(`the file is over the ${maxBytes}-byte download limit (MEDIA_JOBS_MAX_DOWNLOAD_MB)`);
+          if (deadline.aborted) throw describeFailure(url, error, deadline);
+          if (signal?.aborted) throw new UserInputError("the download was cancelled");
+          throw new UserInputError(`the download from ${url.hostname} broke off; try again`);
         }
         const contentType = response.headers["content-type"];
         return {
@@ -140,4 +158,24 @@ export function createMediaDownloader(options: MediaDownloaderOptions): MediaDow
       }
     },
   };
+}
+
+/** The refused address, when a connect failed because our lookup refused it. */
+function findRefusal(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    const candidate = current as { code?: unknown; refusedAddress?: unknown; message?: unknown };
+    if (candidate.code === "EPRIVATEADDRESS") return typeof candidate.refusedAddress === "string" ? candidate.refusedAddress : "not public";
+  }
+  return undefined;
+}
+
+function errorCode(error: unknown): string {
+  const direct = (error as { code?: unknown } | undefined)?.code;
+  if (typeof direct === "string") return direct;
+  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  return typeof cause === "string" ? cause : "";
+}
+
+function formatLimit(ms: number): string {
+  return ms < 1_000 ? `${ms} ms` : `${Math.round(ms / 1_000)} s`;
 }
