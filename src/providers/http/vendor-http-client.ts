@@ -189,6 +189,10 @@ export function createVendorHttpClient(options: VendorHttpClientOptions, interna
         mayHaveReachedVendor: true,
       });
     }
+    if (code.startsWith("UND_ERR_INVALID") || code === "ERR_INVALID_URL" || code === "ERR_INVALID_ARG_TYPE") {
+      // Our request was malformed (a bad header value, say); the value is never shown, it may be a key.
+      return new ProviderError(`${provider} request could not be sent (${safeCode(code)})`, { provider, retryable: false, mayHaveReachedVendor: false });
+    }
     return new ProviderError(`${provider} could not be reached (${safeCode(code)}); check the network or the ${provider} base URL`, {
       provider,
       retryable: true,
@@ -331,15 +335,17 @@ export function createVendorHttpClient(options: VendorHttpClientOptions, interna
       const retryAfter = error.retryAfterSeconds !== undefined ? Math.min(error.retryAfterSeconds * 1000, retry.maxRetryAfterMs) : 0;
       return Math.max(backoff, retryAfter);
     };
-    const mayRetry = (error: unknown, attemptNumber: number): error is ProviderError => {
+    const mayRetry = (error: unknown, waitMs: number): boolean => {
       if (!(error instanceof ProviderError) || !error.retryable || scope.signal.aborted || !replayable) return false;
       if (!idempotent) {
         const neverSent = error.status === undefined && !error.mayHaveReachedVendor;
         if (!neverSent && error.status !== 429) return false;
       }
       // A wait that outlasts the deadline would only end in a timeout: report this failure now.
-      return Date.now() + retryWaitMs(error, attemptNumber) < scope.deadlineAt;
+      return Date.now() + waitMs < scope.deadlineAt;
     };
+    /** The attempt after which we decided to retry (and already waited). */
+    let retryAfterAttempt = 0;
 
     let succeeded = false;
     try {
@@ -362,9 +368,13 @@ export function createVendorHttpClient(options: VendorHttpClientOptions, interna
           maxRetryTime: timeouts.totalMs,
           signal: scope.signal,
           onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
-            if (retriesLeft > 0 && mayRetry(error, attemptNumber)) await sleep(retryWaitMs(error, attemptNumber), scope.signal);
+            if (retriesLeft <= 0 || !(error instanceof ProviderError)) return;
+            const wait = retryWaitMs(error, attemptNumber);
+            if (!mayRetry(error, wait)) return;
+            retryAfterAttempt = attemptNumber;
+            await sleep(wait, scope.signal);
           },
-          shouldRetry: ({ error, attemptNumber }) => mayRetry(error, attemptNumber),
+          shouldRetry: ({ attemptNumber }) => retryAfterAttempt === attemptNumber && !scope.signal.aborted,
         },
       );
       succeeded = true;

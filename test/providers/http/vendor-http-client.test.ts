@@ -463,6 +463,17 @@ describe("vendor HTTP client: errors are safe to show", () => {
     expect(vendor.requestsTo("GET", "/v1/jobs/a")[0]!.headers.authorization).toBe(`Bearer ${CANARY}`);
   });
 
+  it("refuses to send a header the key broke (a pasted newline) without showing it", async () => {
+    const server = await fake();
+    const error = await failure(
+      client(server.baseUrl, { authHeaders: () => ({ Authorization: `Bearer ${CANARY}\n` }) }).json({ method: "GET", path: "/v1/jobs/a" }, jobSchema),
+    );
+    expect(error.message).toBe("pyannote request could not be sent (UND_ERR_INVALID_ARG)");
+    expect(error).toMatchObject({ retryable: false, mayHaveReachedVendor: false });
+    expect(server.requests).toHaveLength(0);
+    expectNoCanary(error);
+  });
+
   it("stops following redirects after a few hops", async () => {
     const server = await fake();
     server.route("GET", "/v1/loop", () => ({ status: 302, headers: { location: "/v1/loop" } }));
