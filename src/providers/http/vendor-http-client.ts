@@ -382,6 +382,7 @@ export function createVendorHttpClient(options: VendorHttpClientOptions, interna
     } catch (error) {
       // The deadline or a cancellation that ends a wait reports the failure that led to it.
       if (error instanceof ProviderError) throw error;
+      if (scope.cancelledByCaller()) throw classify(error, request, scope, false);
       throw lastError ?? classify(error, request, scope, false);
     } finally {
       if (!succeeded || !keepScope) scope.dispose();

@@ -326,6 +326,18 @@ describe("vendor HTTP client: retries", () => {
     expect(received).toBe(1);
   });
 
+  it("encodes a multipart body afresh for each attempt of an idempotent request", async () => {
+    const server = await fake();
+    server.route("PUT", "/v1/media", () => ({ body: { jobId: "m", status: "stored" } }));
+    server.injectFault({ kind: "status", status: 503 });
+    const form = new FormData();
+    form.append("file", new Blob([Buffer.from("RIFF-every-byte")]), "a.wav");
+    const { internals } = recordingSleep();
+    await client(server.baseUrl, {}, internals).json({ method: "PUT", path: "/v1/media", body: form, idempotent: true }, jobSchema);
+    expect(server.requests).toHaveLength(2);
+    for (const request of server.requests) expect(request.body.toString("utf8")).toContain("RIFF-every-byte");
+  });
+
   it("never re-sends a stream body, even on a read-style request", async () => {
     const server = await fake();
     server.injectFault({ kind: "status", status: 503 }, { times: 3 });
