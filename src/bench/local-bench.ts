@@ -7,19 +7,9 @@ import os from "node:os";
 import path from "node:path";
 import { analyzeFile, DEFAULT_ANALYSIS_OPTIONS } from "../providers/local/local-analyze.js";
 import { startAnalysisWorker } from "../providers/local/local-worker-runner.js";
+import { seededRandom } from "./seeded-random.js";
 
 const RATE = 16_000;
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** A few seconds of one "voice": sawtooth with an F0 glide, 3–6 Hz syllable envelope, a fricative burst. */
 function utterance(random: () => number): Float32Array {

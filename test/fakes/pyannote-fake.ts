@@ -1,25 +1,40 @@
-// A loopback fake of pyannoteAI that speaks the documented wire format: bearer auth, body
-// validation, jobs that move created → running → succeeded as they are polled, deterministic
+// A loopback fake of pyannoteAI that speaks the documented wire format (PROVIDERS.md, seed 004):
+// bearer auth, body validation (400 {message, errors[{field,message}]}), jobs that move
+// created → running → succeeded as they are polled (or as time passes), deterministic
 // diarization output, /v2/jobs paging, the media upload flow with a presigned PUT on a second
-// "storage" origin, rate-limit headers, and signed webhooks.
+// "storage" origin, rate-limit headers (and 429s when a limit is set), outputs that expire,
+// and signed webhooks — sent on demand or delivered when a job that asked for one ends.
 
 import { createHmac } from "node:crypto";
-import { FakeServer, type RecordedRequest } from "./fake-server.js";
+import { FakeServer, type FakeReply, type RecordedRequest } from "./fake-server.js";
 
 export const PYANNOTE_FAKE_API_KEY = "pyannote-fake-key-1234567890";
 
 export interface PyannoteFakeOptions {
   apiKey?: string;
-  /** GETs answered "created" then "running" before a job succeeds (default 1 and 2). */
+  /** GETs answered "created" then "running" before a job ends (default 1 and 2). */
   createdPolls?: number;
   runningPolls?: number;
-  /** Speakers and segments of each diarization (default 3 speakers, 60 segments). */
+  /**
+   * The GET that first answers "succeeded" (1 = the first poll). Overrides createdPolls and
+   * runningPolls: one "created" answer, then "running" ones.
+   */
+  pollsUntilDone?: number;
+  /** A job also ends this many ms after it was created (whichever comes first with polls). */
+  doneAfterMs?: number;
+  /** Speakers (2–4 is realistic) and segments of each diarization (default 3 and 60). */
   speakers?: number;
   segments?: number;
-  /** Output is deleted this many ms after the job succeeds (default: never). */
+  /** Mixed into every output's seed; the media URL is the other half. */
+  seed?: number;
+  /** Output is deleted this many ms after the job ends (default: never). */
   outputTtlMs?: number;
   /** URLs containing this string make the job fail. */
   failMarker?: string;
+  /** When set, a job started with `webhook` gets a signed delivery there when it ends. */
+  webhookSecret?: string;
+  /** When set, requests over this many per sliding minute get 429 with Retry-After. */
+  requestsPerMinute?: number;
 }
 
 export interface FakeJob {
@@ -28,21 +43,52 @@ export interface FakeJob {
   body: Record<string, any>;
   polls: number;
   createdAt: string;
+  createdAtMs: number;
+  /** Epoch ms when the job was first seen ended (output expiry counts from here). */
   succeededAt?: number;
+  /** Set by finishJob(): the status every later GET answers. */
+  forcedStatus?: "succeeded" | "failed" | "canceled";
+  webhookSent?: boolean;
+}
+
+export interface WebhookDelivery {
+  url: string;
+  jobId: string;
+  status: string;
+  /** Our server's answer, or undefined when the delivery could not be made. */
+  httpStatus?: number;
+}
+
+export interface SendWebhookOptions {
+  secret: string;
+  /** Unix seconds; now by default. */
+  timestamp?: number;
+  /** The docs say base64; one sample shows hex. */
+  encoding?: "base64" | "hex";
+  /** Changes the body after signing. */
+  tamper?: boolean;
 }
 
 export interface PyannoteFake {
   baseUrl: string;
   apiKey: string;
   server: FakeServer;
+  /** The presigned-upload origin (another origin than baseUrl). */
   storage: FakeServer;
   jobs: Map<string, FakeJob>;
-  /** Uploaded bytes by media:// key. */
+  /** Uploaded bytes by media:// URL. */
   uploads: Map<string, Buffer>;
+  /** Deliveries made on their own (webhookSecret set), in order. */
+  webhookDeliveries: WebhookDelivery[];
+  /** The status a job has now, without counting a poll. */
+  statusOf(job: FakeJob): string;
   outputFor(job: FakeJob): Record<string, unknown>;
-  /** The voiceprint the fake issues for a voiceprint job. */
+  /** The voiceprint the fake issues for a voiceprint job (about 2,000 characters). */
   voiceprintFor(jobId: string): string;
-  sendWebhook(url: string, body: unknown, options: { secret: string; timestamp?: number; encoding?: "base64" | "hex"; tamper?: boolean }): Promise<number>;
+  /** Ends a job now (default: succeeded); delivers its webhook when one is due. */
+  finishJob(jobId: string, status?: "succeeded" | "failed" | "canceled"): Promise<void>;
+  /** Signs `body` like pyannoteAI and POSTs it to `url`; returns the HTTP status. */
+  sendWebhook(url: string, body: unknown, options: SendWebhookOptions): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -65,22 +111,42 @@ function seedOf(text: string): number {
 
 const WORDS = ["so", "the", "plan", "is", "ready", "we", "ship", "on", "monday", "and", "then", "review", "numbers", "together", "okay"];
 
-export function diarizationFor(seedText: string, speakers: number, segments: number, transcription: boolean) {
-  const random = prng(seedOf(seedText));
-  const diarization: Array<{ speaker: string; start: number; end: number; confidence: number }> = [];
+export interface DiarizationExtras {
+  /** Word- and turn-level transcription like precision-2 with transcription: true. */
+  turnLevel?: boolean;
+  /** Per-segment speaker → score objects, as with turnLevelConfidence: true. */
+  turnLevelConfidence?: boolean;
+  seed?: number;
+}
+
+/**
+ * The diarization the fake returns for a media URL. Exported so tests compute expected
+ * figures from the same truth, independently of the adapter.
+ */
+export function diarizationFor(seedText: string, speakers: number, segments: number, transcription: boolean, extras: DiarizationExtras = {}) {
+  const random = prng(seedOf(extras.seed === undefined ? seedText : `${extras.seed}:${seedText}`));
+  const speakerCount = Math.max(1, speakers);
+  const diarization: Array<{ speaker: string; start: number; end: number; confidence?: Record<string, number> }> = [];
   let time = 0.5;
   let speaker = 0;
   for (let index = 0; index < segments; index++) {
-    if (random() < 0.6) speaker = (speaker + 1 + Math.floor(random() * (speakers - 1))) % speakers;
+    if (speakerCount > 1 && random() < 0.6) speaker = (speaker + 1 + Math.floor(random() * (speakerCount - 1))) % speakerCount;
     const length = 0.8 + random() * 6;
     // Some turns start before the previous one ends: overlapping speech.
     const start = index > 0 && random() < 0.15 ? Math.max(0, time - 0.4 - random() * 0.6) : time + random() * 0.7;
-    diarization.push({ speaker: `SPEAKER_0${speaker}`, start: round(start), end: round(start + length), confidence: round(0.6 + random() * 0.4) });
+    const score = Math.round(60 + random() * 40);
+    const label = `SPEAKER_0${speaker}`;
+    diarization.push({
+      speaker: label,
+      start: round(start),
+      end: round(start + length),
+      ...(extras.turnLevelConfidence ? { confidence: { [label]: score, ...(speaker === 0 ? {} : { SPEAKER_00: 100 - score }) } } : {}),
+    });
     time = start + length;
   }
   const output: Record<string, unknown> = { diarization };
   if (transcription) {
-    output.wordLevelTranscription = diarization.flatMap((segment) => {
+    const words = diarization.flatMap((segment) => {
       const count = Math.max(1, Math.floor((segment.end - segment.start) * 2));
       return Array.from({ length: count }, (_, position) => ({
         start: round(segment.start + ((segment.end - segment.start) * position) / count),
@@ -89,8 +155,26 @@ export function diarizationFor(seedText: string, speakers: number, segments: num
         speaker: segment.speaker,
       }));
     });
+    output.wordLevelTranscription = words;
+    if (extras.turnLevel) {
+      output.turnLevelTranscription = diarization.map((segment) => ({
+        start: segment.start,
+        end: segment.end,
+        speaker: segment.speaker,
+        text: words
+          .filter((word) => word.speaker === segment.speaker && word.start >= segment.start && word.end <= segment.end)
+          .map((word) => word.text)
+          .join(" "),
+      }));
+    }
   }
   return output;
+}
+
+/** The body an attacker would send: the status flipped (or, without one, one byte more). */
+function tamperWith(raw: string): string {
+  const flipped = raw.replace(/"status":"([a-z]+)"/, (_match, status: string) => `"status":"${status === "failed" ? "succeeded" : "failed"}"`);
+  return flipped === raw ? raw + " " : flipped;
 }
 
 function round(value: number): number {
@@ -99,8 +183,8 @@ function round(value: number): number {
 
 export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Promise<PyannoteFake> {
   const apiKey = options.apiKey ?? PYANNOTE_FAKE_API_KEY;
-  const createdPolls = options.createdPolls ?? 1;
-  const runningPolls = options.runningPolls ?? 2;
+  const createdPolls = options.pollsUntilDone !== undefined ? Math.min(1, Math.max(0, options.pollsUntilDone - 1)) : (options.createdPolls ?? 1);
+  const runningPolls = options.pollsUntilDone !== undefined ? Math.max(0, options.pollsUntilDone - 1 - createdPolls) : (options.runningPolls ?? 2);
   const server = new FakeServer();
   const storage = new FakeServer();
   await server.listen();
@@ -108,18 +192,62 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
   const jobs = new Map<string, FakeJob>();
   const uploads = new Map<string, Buffer>();
   const pendingUploads = new Map<string, string>();
+  const webhookDeliveries: WebhookDelivery[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  const inFlight = new Set<Promise<unknown>>();
+  const limit = options.requestsPerMinute ?? 100;
+  const sentAt: number[] = [];
   let counter = 0;
-  let sent = 0;
+  let lastCreatedMs = 0;
 
-  const rateHeaders = () => ({ "x-ratelimit-limit": "100", "x-ratelimit-remaining": String(Math.max(0, 100 - (sent++ % 100))) });
-  const unauthorized = (request: RecordedRequest) => request.headers.authorization !== `Bearer ${apiKey}`;
-  const invalid = (errors: Array<{ field: string; message: string }>) => ({ status: 400, body: { message: "Validation failed", errors } });
+  const invalid = (errors: Array<{ field: string; message: string }>): FakeReply => ({ status: 400, body: { message: "Validation failed", errors } });
   const voiceprintFor = (jobId: string) => `VP1.${Buffer.from(`voiceprint-of-${jobId}`).toString("base64")}.${"Q".repeat(2_000)}`;
+
+  /** Auth and the sliding-minute rate limit in front of every API route, with X-RateLimit-* headers. */
+  const api =
+    (handler: (request: RecordedRequest, params: Record<string, string>) => FakeReply) =>
+    (request: RecordedRequest, params: Record<string, string>): FakeReply => {
+      if (request.headers.authorization !== `Bearer ${apiKey}`) return { status: 401, body: { message: "Unauthorized" } };
+      const now = Date.now();
+      while (sentAt.length > 0 && sentAt[0]! <= now - 60_000) sentAt.shift();
+      if (options.requestsPerMinute !== undefined && sentAt.length >= limit) {
+        const resetMs = sentAt[0]! + 60_000;
+        return {
+          status: 429,
+          headers: {
+            "retry-after": String(Math.max(1, Math.ceil((resetMs - now) / 1000))),
+            "x-ratelimit-limit": String(limit),
+            "x-ratelimit-remaining": "0",
+            "x-ratelimit-reset": String(Math.ceil(resetMs / 1000)),
+          },
+          body: { requestId: `req-${now}`, message: "Too many requests" },
+        };
+      }
+      sentAt.push(now);
+      const reply = handler(request, params);
+      return { ...reply, headers: { "x-ratelimit-limit": String(limit), "x-ratelimit-remaining": String(Math.max(0, limit - sentAt.length)), ...reply.headers } };
+    };
+
+  const statusOf = (job: FakeJob): string => {
+    if (job.forcedStatus) return job.forcedStatus;
+    const elapsed = Date.now() - job.createdAtMs;
+    const failed = options.failMarker !== undefined && String(job.body.url).includes(options.failMarker);
+    if (job.polls > createdPolls + runningPolls || (options.doneAfterMs !== undefined && elapsed >= options.doneAfterMs)) {
+      return failed ? "failed" : "succeeded";
+    }
+    if (job.polls > createdPolls || (options.doneAfterMs !== undefined && elapsed >= options.doneAfterMs / 2)) return "running";
+    return "created";
+  };
 
   const outputFor = (job: FakeJob): Record<string, unknown> => {
     if (job.kind === "voiceprint") return { voiceprint: voiceprintFor(job.jobId) };
-    const base = diarizationFor(String(job.body.url), options.speakers ?? 3, options.segments ?? 60, job.body.transcription === true);
+    const base = diarizationFor(String(job.body.url), options.speakers ?? 3, options.segments ?? 60, job.body.transcription === true, {
+      turnLevel: true,
+      turnLevelConfidence: job.body.turnLevelConfidence === true,
+      seed: options.seed,
+    });
     if (job.kind === "diarize") return base;
+    // Identification: the n-th speaker (sorted) matches the n-th voiceprint, if there is one.
     const labels: string[] = (job.body.voiceprints as Array<{ label: string }>).map((entry) => entry.label);
     const speakers = [...new Set((base.diarization as Array<{ speaker: string }>).map((segment) => segment.speaker))].sort();
     const matchOf = (speaker: string) => {
@@ -127,7 +255,7 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
       return position < labels.length ? labels[position]! : null;
     };
     return {
-      ...base,
+      diarization: base.diarization,
       identification: (base.diarization as Array<{ speaker: string; start: number; end: number }>).map((segment) => ({
         speaker: matchOf(segment.speaker) ?? segment.speaker,
         start: segment.start,
@@ -143,9 +271,41 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
     };
   };
 
+  const deliver = async (url: string, body: unknown, sendOptions: SendWebhookOptions): Promise<number> => {
+    const raw = JSON.stringify(body);
+    const timestamp = String(sendOptions.timestamp ?? Math.floor(Date.now() / 1000));
+    const mac = createHmac("sha256", sendOptions.secret).update(`v0:${timestamp}:${raw}`).digest(sendOptions.encoding ?? "base64");
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-signature": mac, "x-request-timestamp": timestamp },
+      body: sendOptions.tamper ? tamperWith(raw) : raw,
+    });
+    await response.arrayBuffer();
+    return response.status;
+  };
+
+  /** Marks a job ended (once) and, like pyannoteAI, calls its webhook with the result. */
+  const noteEnded = (job: FakeJob): Promise<void> => {
+    const status = statusOf(job);
+    if (status !== "succeeded" && status !== "failed" && status !== "canceled") return Promise.resolve();
+    job.succeededAt ??= Date.now();
+    if (job.webhookSent || !options.webhookSecret || typeof job.body.webhook !== "string") return Promise.resolve();
+    job.webhookSent = true;
+    const delivery: WebhookDelivery = { url: job.body.webhook, jobId: job.jobId, status };
+    webhookDeliveries.push(delivery);
+    const body = { jobId: job.jobId, status, ...(status === "succeeded" ? { output: outputFor(job) } : status === "failed" ? { output: { error: "Audio file could not be processed" } } : {}) };
+    const sending = deliver(job.body.webhook, body, { secret: options.webhookSecret })
+      .then((httpStatus) => void (delivery.httpStatus = httpStatus))
+      .catch(() => undefined);
+    inFlight.add(sending);
+    return sending.finally(() => inFlight.delete(sending));
+  };
+
   const validateUrl = (body: Record<string, any>, errors: Array<{ field: string; message: string }>) => {
     if (typeof body.url !== "string" || !/^(https|media):\/\//.test(body.url)) errors.push({ field: "url", message: "url must be https:// or media://" });
     else if (body.url.startsWith("media://") && !uploads.has(body.url)) errors.push({ field: "url", message: "media not found" });
+    if (body.webhook !== undefined && (typeof body.webhook !== "string" || !/^https?:\/\//.test(body.webhook))) errors.push({ field: "webhook", message: "webhook must be a URL" });
+    if (body.model !== undefined && !["precision-1", "precision-2", "community-1"].includes(body.model)) errors.push({ field: "model", message: "unknown model" });
   };
   const validateDiarize = (body: Record<string, any>, errors: Array<{ field: string; message: string }>) => {
     for (const field of ["numSpeakers", "minSpeakers", "maxSpeakers"]) {
@@ -154,75 +314,106 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
     if (body.numSpeakers !== undefined && (body.minSpeakers !== undefined || body.maxSpeakers !== undefined)) {
       errors.push({ field: "numSpeakers", message: "numSpeakers cannot be combined with min/maxSpeakers" });
     }
+    if (body.minSpeakers !== undefined && body.maxSpeakers !== undefined && body.minSpeakers > body.maxSpeakers) {
+      errors.push({ field: "minSpeakers", message: "minSpeakers must not exceed maxSpeakers" });
+    }
+    for (const field of ["exclusive", "confidence", "turnLevelConfidence", "transcription"]) {
+      if (body[field] !== undefined && typeof body[field] !== "boolean") errors.push({ field, message: "must be a boolean" });
+    }
     if (body.transcription && body.model && body.model !== "precision-2") errors.push({ field: "transcription", message: "precision-2 only" });
   };
 
-  const create = (kind: FakeJob["kind"]) => (request: RecordedRequest) => {
-    if (unauthorized(request)) return { status: 401, body: { message: "Unauthorized" } };
-    const body = (request.json ?? {}) as Record<string, any>;
-    const errors: Array<{ field: string; message: string }> = [];
-    validateUrl(body, errors);
-    if (kind !== "voiceprint") validateDiarize(body, errors);
-    if (kind === "identify") {
-      if (!Array.isArray(body.voiceprints) || body.voiceprints.length < 1 || body.voiceprints.length > 50) errors.push({ field: "voiceprints", message: "1 to 50 voiceprints" });
-      else for (const entry of body.voiceprints) {
-        if (typeof entry?.label !== "string" || typeof entry?.voiceprint !== "string" || entry.label.startsWith("speaker_")) errors.push({ field: "voiceprints", message: "label and voiceprint required" });
+  const create = (kind: FakeJob["kind"]) =>
+    api((request) => {
+      const body = (request.json ?? {}) as Record<string, any>;
+      const errors: Array<{ field: string; message: string }> = [];
+      validateUrl(body, errors);
+      if (kind !== "voiceprint") validateDiarize(body, errors);
+      if (kind === "identify") {
+        if (!Array.isArray(body.voiceprints) || body.voiceprints.length < 1 || body.voiceprints.length > 50) errors.push({ field: "voiceprints", message: "1 to 50 voiceprints" });
+        else
+          for (const entry of body.voiceprints) {
+            if (typeof entry?.label !== "string" || entry.label.length > 100 || entry.label.startsWith("speaker_") || typeof entry?.voiceprint !== "string" || entry.voiceprint.length === 0) {
+              errors.push({ field: "voiceprints", message: "each voiceprint needs a label (≤100 chars, not speaker_…) and a voiceprint" });
+            }
+          }
+        const threshold = body.matching?.threshold;
+        if (threshold !== undefined && (typeof threshold !== "number" || threshold < 0 || threshold > 100)) errors.push({ field: "matching.threshold", message: "0 to 100" });
+        if (body.transcription !== undefined) errors.push({ field: "transcription", message: "not supported for identify" });
       }
-      if (body.transcription !== undefined) errors.push({ field: "transcription", message: "not supported for identify" });
-    }
-    if (errors.length > 0) return invalid(errors);
-    const jobId = `${kind}-${String(++counter).padStart(4, "0")}-${seedOf(String(body.url)).toString(16)}`;
-    jobs.set(jobId, { jobId, kind, body, polls: 0, createdAt: new Date(Date.now() + counter).toISOString() });
-    return { headers: rateHeaders(), body: { jobId, status: "created" } };
-  };
+      if (errors.length > 0) return invalid(errors);
+      const jobId = `${kind}-${String(++counter).padStart(4, "0")}-${seedOf(String(body.url)).toString(16)}`;
+      // Strictly increasing creation times, so "newest first" is well defined within a millisecond.
+      const createdAtMs = Math.max(Date.now(), lastCreatedMs + 1);
+      lastCreatedMs = createdAtMs;
+      const job: FakeJob = { jobId, kind, body, polls: 0, createdAt: new Date(createdAtMs).toISOString(), createdAtMs };
+      jobs.set(jobId, job);
+      if (options.doneAfterMs !== undefined && options.webhookSecret && typeof body.webhook === "string") {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          void noteEnded(job);
+        }, options.doneAfterMs + 5);
+        timers.add(timer);
+      }
+      return { body: { jobId, status: "created" } };
+    });
 
   server.route("POST", "/v1/diarize", create("diarize"));
   server.route("POST", "/v1/voiceprint", create("voiceprint"));
   server.route("POST", "/v1/identify", create("identify"));
 
-  server.route("GET", "/v1/jobs/:id", (request, params) => {
-    if (unauthorized(request)) return { status: 401, body: { message: "Unauthorized" } };
-    const job = jobs.get(params.id!);
-    if (!job) return { status: 404, body: { message: "Job not found" } };
-    job.polls++;
-    const failed = options.failMarker && String(job.body.url).includes(options.failMarker);
-    let status = "created";
-    if (job.polls > createdPolls) status = "running";
-    if (job.polls > createdPolls + runningPolls) status = failed ? "failed" : "succeeded";
-    const base = { jobId: job.jobId, status, createdAt: job.createdAt, updatedAt: new Date().toISOString() };
-    if (status === "failed") return { headers: rateHeaders(), body: { ...base, output: { error: "Audio file could not be processed\n(corrupted header)" } } };
-    if (status !== "succeeded") return { headers: rateHeaders(), body: base };
-    job.succeededAt ??= Date.now();
-    const expired = options.outputTtlMs !== undefined && Date.now() - job.succeededAt > options.outputTtlMs;
-    return { headers: rateHeaders(), body: expired ? base : { ...base, output: outputFor(job) } };
-  });
+  server.route(
+    "GET",
+    "/v1/jobs/:id",
+    api((_request, params) => {
+      const job = jobs.get(params.id!);
+      if (!job) return { status: 404, body: { message: "Job not found" } };
+      job.polls++;
+      const status = statusOf(job);
+      void noteEnded(job);
+      const base = { jobId: job.jobId, status, createdAt: job.createdAt, updatedAt: new Date().toISOString() };
+      if (status === "failed") return { body: { ...base, output: { error: "Audio file could not be processed\n(corrupted header)" } } };
+      if (status !== "succeeded") return { body: base };
+      const expired = options.outputTtlMs !== undefined && Date.now() - job.succeededAt! > options.outputTtlMs;
+      return { body: expired ? base : { ...base, output: outputFor(job) } };
+    }),
+  );
 
-  server.route("GET", "/v2/jobs", (request) => {
-    if (unauthorized(request)) return { status: 401, body: { message: "Unauthorized" } };
-    const limit = Math.min(100, Number(request.query.get("limit") ?? 10));
-    const ordered = [...jobs.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-    const cursor = request.query.get("cursor");
-    const startAt = cursor ? ordered.findIndex((job) => job.jobId === cursor) : 0;
-    const page = ordered.slice(Math.max(0, startAt), Math.max(0, startAt) + limit);
-    const next = ordered[Math.max(0, startAt) + limit];
-    return {
-      headers: rateHeaders(),
-      body: { items: page.map((job) => ({ id: job.jobId, status: job.polls > createdPolls + runningPolls ? "succeeded" : "created", createdAt: job.createdAt })), nextCursor: next ? next.jobId : null },
-    };
-  });
+  server.route(
+    "GET",
+    "/v2/jobs",
+    api((request) => {
+      const limitParam = Number(request.query.get("limit") ?? 10);
+      if (!Number.isInteger(limitParam) || limitParam < 1 || limitParam > 100) return invalid([{ field: "limit", message: "1 to 100" }]);
+      const status = request.query.get("status");
+      const ordered = [...jobs.values()]
+        .sort((a, b) => b.createdAtMs - a.createdAtMs)
+        .filter((job) => !status || statusOf(job) === status || (status === "pending" && statusOf(job) === "created"));
+      const cursor = request.query.get("cursor");
+      const startAt = cursor ? ordered.findIndex((job) => job.jobId === cursor) : 0;
+      if (startAt < 0) return invalid([{ field: "cursor", message: "unknown cursor" }]);
+      const page = ordered.slice(startAt, startAt + limitParam);
+      const next = ordered[startAt + limitParam];
+      return { body: { items: page.map((job) => ({ id: job.jobId, status: statusOf(job), createdAt: job.createdAt })), nextCursor: next ? next.jobId : null } };
+    }),
+  );
 
-  server.route("POST", "/v1/media/input", (request) => {
-    if (unauthorized(request)) return { status: 401, body: { message: "Unauthorized" } };
-    const url = (request.json as { url?: string } | undefined)?.url;
-    if (!url || !/^media:\/\/[A-Za-z0-9\-_./]{1,255}$/.test(url)) return invalid([{ field: "url", message: "media:// key must match [A-Za-z0-9-_./], ≤255" }]);
-    const token = `put-${++counter}`;
-    pendingUploads.set(token, url);
-    return { status: 201, headers: rateHeaders(), body: { url: `${storage.baseUrl}/upload/${token}?signature=presigned` } };
-  });
+  server.route(
+    "POST",
+    "/v1/media/input",
+    api((request) => {
+      const url = (request.json as { url?: string } | undefined)?.url;
+      if (!url || !/^media:\/\/[A-Za-z0-9\-_./]{1,255}$/.test(url)) return invalid([{ field: "url", message: "media:// key must match [A-Za-z0-9-_./], ≤255" }]);
+      const token = `put-${++counter}`;
+      pendingUploads.set(token, url);
+      return { status: 201, body: { url: `${storage.baseUrl}/upload/${token}?X-Amz-Signature=presigned` } };
+    }),
+  );
 
   storage.route("PUT", "/upload/:token", (request, params) => {
     const url = pendingUploads.get(params.token!);
     if (!url) return { status: 403, body: "expired" };
+    pendingUploads.delete(params.token!);
     uploads.set(url, request.body);
     return { status: 200 };
   });
@@ -234,21 +425,20 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
     storage,
     jobs,
     uploads,
+    webhookDeliveries,
+    statusOf,
     outputFor,
     voiceprintFor,
-    async sendWebhook(url, body, webhookOptions) {
-      const raw = JSON.stringify(body);
-      const timestamp = String(webhookOptions.timestamp ?? Math.floor(Date.now() / 1000));
-      const mac = createHmac("sha256", webhookOptions.secret).update(`v0:${timestamp}:${raw}`).digest(webhookOptions.encoding ?? "base64");
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-signature": mac, "x-request-timestamp": timestamp },
-        body: webhookOptions.tamper ? raw.replace("succeeded", "failed") : raw,
-      });
-      await response.arrayBuffer();
-      return response.status;
+    async finishJob(jobId, status = "succeeded") {
+      const job = jobs.get(jobId);
+      if (!job) throw new Error(`the pyannote fake has no job ${jobId}`);
+      job.forcedStatus = status;
+      await noteEnded(job);
     },
+    sendWebhook: deliver,
     async close() {
+      for (const timer of timers) clearTimeout(timer);
+      await Promise.allSettled([...inFlight]);
       await server.close();
       await storage.close();
     },

@@ -2,6 +2,11 @@
 // Used by the loopback fake in tests and by the bench (which runs from dist, so this lives in
 // src). Scores drift smoothly over time, so arcs, peaks and per-speaker figures mean something.
 
+import { seededRandom } from "../../bench/seeded-random.js";
+
+// Re-exported for the bench and the Hume fake, which have always taken it from here.
+export { seededRandom };
+
 export const HUME_EXPRESSION_NAMES = [
   "Admiration", "Adoration", "Aesthetic Appreciation", "Amusement", "Anger", "Anxiety", "Awe", "Awkwardness",
   "Boredom", "Calmness", "Concentration", "Confusion", "Contemplation", "Contempt", "Contentment", "Craving",
@@ -53,18 +58,6 @@ export interface GeneratedModels {
   language?: { granularity?: "word" | "sentence"; speakers?: number; sentiment?: boolean; toxicity?: boolean; text?: string };
   ner?: { mentions?: number };
   facemesh?: { count?: number };
-}
-
-/** Mulberry32: tiny, fast, deterministic. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** Smoothly drifting scores: a baseline per name plus two slow waves with random phases. */

@@ -4,19 +4,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { seededRandom } from "../../../src/bench/seeded-random.js";
 import { encodeWav } from "../../../src/providers/local/local-wav.js";
-
-/** Deterministic uniform noise in [-1, 1) (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4_294_967_296) * 2 - 1;
-  };
-}
 
 export function sine(seconds: number, rate: number, hz: number, amplitude: number, phase = 0): Float32Array {
   const samples = new Float32Array(Math.round(seconds * rate));
@@ -44,7 +33,8 @@ export function harmonicStack(seconds: number, rate: number, f0: number, peak: n
 export function noise(seconds: number, rate: number, amplitude: number, seed = 1): Float32Array {
   const random = seededRandom(seed);
   const samples = new Float32Array(Math.round(seconds * rate));
-  for (let index = 0; index < samples.length; index++) samples[index] = amplitude * random();
+  // Uniform in [-1, 1): the same seed gives the same noise on every run.
+  for (let index = 0; index < samples.length; index++) samples[index] = amplitude * (random() * 2 - 1);
   return samples;
 }
 

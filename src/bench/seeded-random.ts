@@ -1,0 +1,14 @@
+// One seeded PRNG for everything that must be reproducible: generated vendor payloads, benchmark
+// audio, test signals and fakes. Same seed, same sequence, on every machine.
+
+/** Mulberry32: tiny, fast, deterministic; uniform in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
