@@ -3,45 +3,17 @@
 // Optional env: HUMANSTANDARD_FAKE_POLLS (polls until complete), HUMANSTANDARD_FAKE_RATE_LIMIT
 // (requests per minute). Prints one JSON line on stdout:
 //   {"baseUrl": "...", "apiKey": "...", "webhookSecret": "..."}
-// Node runs this file with type stripping; the project's imports say ".js" (NodeNext), so a
-// resolve hook maps a missing relative ".js" to its ".ts" source before anything is imported.
+// fake-main-support.ts is loaded by its ".ts" name: it installs the hook that lets ".js" imports work.
 
-import { registerHooks } from "node:module";
-
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    try {
-      return nextResolve(specifier, context);
-    } catch (error) {
-      if (/^\.{1,2}\/.*\.js$/.test(specifier)) return nextResolve(specifier.replace(/\.js$/, ".ts"), context);
-      throw error;
-    }
-  },
-});
+const support = (await import(new URL("./fake-main-support.ts", import.meta.url).href)) as typeof import("./fake-main-support.js");
+support.resolveTypeScriptSources();
 
 const { startHumanStandardFake, HUMANSTANDARD_FAKE_WEBHOOK_SECRET } = await import("./humanstandard-fake.js");
 
-function numberFrom(raw: string | undefined, name: string): number | undefined {
-  if (raw === undefined || raw === "") return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`invalid ${name}: ${raw}`);
-  return value;
-}
-
-const argv = process.argv.slice(2);
-const flag = argv.findIndex((argument) => argument === "--port" || argument.startsWith("--port="));
-const portText = flag >= 0 ? (argv[flag]!.includes("=") ? argv[flag]!.split("=")[1] : argv[flag + 1]) : process.env.HUMANSTANDARD_FAKE_PORT;
-const port = numberFrom(portText, "port");
-const pollsToComplete = numberFrom(process.env.HUMANSTANDARD_FAKE_POLLS, "HUMANSTANDARD_FAKE_POLLS");
-const perMinute = numberFrom(process.env.HUMANSTANDARD_FAKE_RATE_LIMIT, "HUMANSTANDARD_FAKE_RATE_LIMIT");
-
+const perMinute = support.wholeNumber(process.env.HUMANSTANDARD_FAKE_RATE_LIMIT, "HUMANSTANDARD_FAKE_RATE_LIMIT");
 const fake = await startHumanStandardFake({
-  port,
-  pollsToComplete,
+  port: support.portFromArguments(process.argv.slice(2), process.env.HUMANSTANDARD_FAKE_PORT),
+  pollsToComplete: support.wholeNumber(process.env.HUMANSTANDARD_FAKE_POLLS, "HUMANSTANDARD_FAKE_POLLS"),
   ...(perMinute ? { rateLimit: { limit: perMinute, windowMs: 60_000 } } : {}),
 });
-process.stdout.write(JSON.stringify({ baseUrl: fake.baseUrl, apiKey: fake.apiKey, webhookSecret: HUMANSTANDARD_FAKE_WEBHOOK_SECRET }) + "\n");
-
-const stop = () => void fake.close().then(() => process.exit(0));
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+support.announceAndServe(fake, { baseUrl: fake.baseUrl, apiKey: fake.apiKey, webhookSecret: HUMANSTANDARD_FAKE_WEBHOOK_SECRET });
