@@ -1,23 +1,29 @@
 // pyannoteAI: diarization, voiceprints and identification. Local files go through the
 // media upload flow (presigned PUT, never with our key). Voiceprints are stored by label and
-// never reach the model.
+// never reach the model, the logs, the stored raw copy or an error message.
 
 import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import fs from "node:fs";
 import { sanitizeVendorText } from "../../condense/format.js";
-import { ForbiddenError, ProviderError, UserInputError } from "../../errors.js";
+import { ForbiddenError, NotConfiguredError, ProviderError, UserInputError } from "../../errors.js";
 import type { Job, JobSnapshot, JobStatus, TaskId } from "../../jobs/job.js";
 import { createRequestBudget } from "../http/request-budget.js";
 import type { VendorHttpClient } from "../http/types.js";
-import type { AdapterDeps, CallContext, MediaInput, ProviderAdapter, ProviderInfo, StartRequest, WebhookEvent, WebhookRequest } from "../provider.js";
-import {
-  pyannoteJobListSchema,
-  pyannoteJobSchema,
-  pyannoteMediaInputSchema,
-  pyannoteStartResponseSchema,
-  pyannoteWebhookSchema,
-  type PyannoteJob,
-} from "./pyannote-api.js";
+import type {
+  AdapterDeps,
+  CallContext,
+  FetchedResults,
+  MediaInput,
+  ProviderAdapter,
+  ProviderInfo,
+  RemoteJobPage,
+  RemoteListQuery,
+  ResultSink,
+  StartRequest,
+  WebhookEvent,
+  WebhookRequest,
+} from "../provider.js";
+import { pyannoteJobListSchema, pyannoteJobSchema, pyannoteMediaInputSchema, pyannoteStartResponseSchema, pyannoteWebhookSchema, type PyannoteJob, type PyannoteOutput } from "./pyannote-api.js";
 import { buildPyannoteIndex, condensePyannote, type PyannoteIndex } from "./pyannote-condense.js";
 import {
   parseOptions,
@@ -26,13 +32,21 @@ import {
   pyannoteIdentifyOptionsSchema,
   pyannoteVoiceprintOptionsSchema,
   toDiarizeFields,
+  toMatching,
+  voiceprintLabelProblem,
 } from "./pyannote-options.js";
 
-const REQUESTS_PER_MINUTE = 100;
-const MAX_FILE_BYTES = 1024 ** 3;
+/** pyannoteAI's sliding-window limit, shared by every job and tool call of this adapter. */
+export const PYANNOTE_REQUESTS_PER_MINUTE = 100;
+const MAX_MEDIA_BYTES = 1024 ** 3;
+const MAX_VOICEPRINT_MEDIA_BYTES = 100 * 1024 ** 2;
+/** A presigned PUT of up to 1 GiB gets its own deadline: the API calls' 60 s would cut it off. */
+const UPLOAD_DEADLINE_MS = 3 * 60 * 60_000;
 const WEBHOOK_TOLERANCE_S = 300;
 const WEBHOOK_REPLAY_TTL_MS = 10 * 60_000;
+const VOICEPRINT_PLACEHOLDER = (label: string) => `[stored under label ${label}]`;
 
+/** The vendor's job states, mapped once. Unknown states are "not finished" (DESIGN §3). */
 export function mapPyannoteStatus(status: string): JobStatus {
   switch (status) {
     case "pending":
@@ -47,275 +61,11 @@ export function mapPyannoteStatus(status: string): JobStatus {
     case "canceled":
       return "canceled";
     default:
-      // Unknown vendor states are "not finished" (DESIGN §3).
       return "running";
   }
 }
 
-function errorMessageOf(job: PyannoteJob): string | undefined {
-  const error = job.output?.error;
-  if (typeof error === "string") return sanitizeVendorText(error);
-  if (error && typeof error === "object" && typeof (error as { message?: unknown }).message === "string") {
-    return sanitizeVendorText((error as { message: string }).message);
-  }
-  return undefined;
-}
-
-function toSnapshot(job: PyannoteJob): JobSnapshot {
-  const status = mapPyannoteStatus(job.status);
-  const message = errorMessageOf(job);
-  return {
-    nativeId: job.jobId,
-    status,
-    providerStatus: job.status,
-    ...(job.createdAt ? { createdAt: job.createdAt } : {}),
-    ...(status === "failed" ? { error: { code: "vendor_failed", message: message ?? "pyannoteAI reported the job failed" } } : {}),
-    ...(job.output?.warning ? { warnings: [sanitizeVendorText(job.output.warning)] } : {}),
-  };
-}
-
-/** A media:// key that is valid for pyannoteAI ([A-Za-z0-9-_./], ≤255) and unique. */
-export function mediaKeyFor(fileName: string): string {
-  const safeName = fileName.replace(/[^A-Za-z0-9._-]/g, "_").slice(-80) || "media";
-  return `media-jobs-mcp/${randomUUID()}/${safeName}`;
-}
-
-export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
-  const { config } = deps;
-  const apiKey = config.pyannote.apiKey;
-  const budget = createRequestBudget({ requestsPerMinute: REQUESTS_PER_MINUTE });
-  let client: VendorHttpClient | undefined;
-  const http = (): VendorHttpClient => {
-    if (!apiKey) throw new UserInputError("pyannoteAI is not configured: set PYANNOTEAI_API_KEY");
-    client ??= deps.createHttpClient({
-      provider: "pyannote",
-      baseUrl: config.pyannote.baseUrl,
-      authHeaders: () => ({ Authorization: `Bearer ${apiKey}` }),
-      secrets: [apiKey, ...(config.pyannote.webhookSecret ? [config.pyannote.webhookSecret] : [])],
-      budget,
-      timeouts: { totalMs: config.httpTimeoutMs },
-    });
-    return client;
-  };
-
-  /** The vendor URL for one input: a URL as is, a local file uploaded first. */
-  const mediaUrlFor = async (item: MediaInput, context: CallContext): Promise<string> => {
-    if (item.kind === "url") {
-      if (!/^(https:|media:)\/\//i.test(item.url)) throw new UserInputError("pyannote needs an https:// or media:// URL, or a local path");
-      return item.url;
-    }
-    if (item.kind === "path") {
-      if (item.bytes > MAX_FILE_BYTES) throw new UserInputError(`${item.name} is over pyannoteAI's 1 GiB limit`);
-      const mediaUrl = `media://${mediaKeyFor(item.name)}`;
-      const presigned = await http().json(
-        { method: "POST", path: "/v1/media/input", json: { url: mediaUrl }, idempotent: true, signal: context.signal },
-        pyannoteMediaInputSchema,
-      );
-      // The presigned URL is another origin: the client never sends our key there.
-      await http().bytes({
-        method: "PUT",
-        path: presigned.body.url,
-        body: fs.createReadStream(item.path),
-        headers: { "content-length": String(item.bytes), "content-type": "application/octet-stream" },
-        auth: false,
-        signal: context.signal,
-      });
-      return mediaUrl;
-    }
-    throw new UserInputError(`pyannote takes a url or a path, not ${item.kind}`);
-  };
-
-  const describe = (): ProviderInfo => {
-    const labels = deps.voiceprints.list().filter((entry) => entry.provider === "pyannote").map((entry) => entry.label);
-    return {
-      id: "pyannote",
-      name: "pyannoteAI",
-      description: "Speaker diarization (who spoke when), voiceprints and speaker identification, with optional transcription.",
-      configured: Boolean(apiKey),
-      setup: "set PYANNOTEAI_API_KEY",
-      tasks: [
-        {
-          task: "diarize",
-          description: "Who spoke when: speakers, talk time, overlaps, turns; transcripts with transcription: true.",
-          inputs: ["url", "path"],
-          options: PYANNOTE_OPTION_DESCRIPTIONS.diarize,
-          views: ["timeline", "summary", "transcript"],
-          filters: ["speaker", "start_s", "end_s"],
-        },
-        {
-          task: "voiceprint",
-          description: "Makes a voiceprint from a recording of one speaker and stores it under the job's label (never shown).",
-          inputs: ["url", "path"],
-          options: PYANNOTE_OPTION_DESCRIPTIONS.voiceprint,
-          views: ["summary"],
-          filters: [],
-        },
-        {
-          task: "identify",
-          description: "Diarization that names speakers by matching stored voiceprints.",
-          inputs: ["url", "path"],
-          options: PYANNOTE_OPTION_DESCRIPTIONS.identify,
-          views: ["timeline", "summary"],
-          filters: ["speaker", "start_s", "end_s"],
-        },
-      ],
-      canCancel: false,
-      canListRemote: true,
-      limits: [
-        `${REQUESTS_PER_MINUTE} requests/min, shared by polling and tool calls`,
-        "files up to 24 h and 1 GiB",
-        "pyannoteAI deletes outputs 24 h after a job ends; this server keeps them",
-      ],
-      notices: [labels.length > 0 ? `stored voiceprints: ${labels.join(", ")}` : "no stored voiceprints yet (run a voiceprint job with a label)"],
-    };
-  };
-
-  const resolveVoiceprints = (labels: string[]) =>
-    labels.map((label) => {
-      const voiceprint = deps.voiceprints.get(label);
-      if (!voiceprint) {
-        const known = deps.voiceprints.list().map((entry) => entry.label);
-        throw new UserInputError(`no stored voiceprint labelled "${label}"; known labels: ${known.length > 0 ? known.join(", ") : "none (run a voiceprint job first)"}`);
-      }
-      return { label, voiceprint };
-    });
-
-  return {
-    id: "pyannote",
-    describe,
-
-    async start(request: StartRequest, context: CallContext): Promise<JobSnapshot> {
-      if (request.media.length !== 1) throw new UserInputError(`pyannote ${request.task} takes exactly one media item (got ${request.media.length}); start one job per recording`);
-      let path: string;
-      let body: Record<string, unknown>;
-      switch (request.task) {
-        case "diarize": {
-          const options = parseOptions(pyannoteDiarizeOptionsSchema, request.options, "diarize");
-          body = toDiarizeFields(options);
-          path = "/v1/diarize";
-          break;
-        }
-        case "voiceprint": {
-          const options = parseOptions(pyannoteVoiceprintOptionsSchema, request.options, "voiceprint");
-          const label = request.label;
-          if (!label) throw new UserInputError('pyannote voiceprint needs a label: it names the stored voiceprint (e.g. label: "alice")');
-          if (label.length > 100 || label.startsWith("speaker_")) {
-            throw new UserInputError('the voiceprint label must be at most 100 characters and must not start with "speaker_"');
-          }
-          body = options.model ? { model: options.model } : {};
-          path = "/v1/voiceprint";
-          break;
-        }
-        case "identify": {
-          const options = parseOptions(pyannoteIdentifyOptionsSchema, request.options, "identify");
-          const { voiceprints, matching_exclusive, matching_threshold, ...diarize } = options;
-          body = {
-            ...toDiarizeFields(diarize),
-            voiceprints: resolveVoiceprints([...new Set(voiceprints)]),
-            ...(matching_exclusive !== undefined || matching_threshold !== undefined
-              ? { matching: { ...(matching_exclusive !== undefined ? { exclusive: matching_exclusive } : {}), ...(matching_threshold !== undefined ? { threshold: matching_threshold } : {}) } }
-              : {}),
-          };
-          path = "/v1/identify";
-          break;
-        }
-        default:
-          throw new UserInputError(`pyannote has no task ${request.task}; it offers diarize, voiceprint, identify`);
-      }
-      const url = await mediaUrlFor(request.media[0]!, context);
-      const response = await http().json(
-        { method: "POST", path, json: { url, ...body, ...(request.webhookUrl ? { webhook: request.webhookUrl } : {}) }, signal: context.signal },
-        pyannoteStartResponseSchema,
-      );
-      return {
-        nativeId: response.body.jobId,
-        status: mapPyannoteStatus(response.body.status ?? "created"),
-        providerStatus: response.body.status ?? "created",
-        ...(response.body.warning ? { warnings: [sanitizeVendorText(response.body.warning)] } : {}),
-      };
-    },
-
-    async get(nativeId: string, _job: Job | undefined, context: CallContext): Promise<JobSnapshot> {
-      const response = await http().json({ method: "GET", path: `/v1/jobs/${encodeURIComponent(nativeId)}`, signal: context.signal }, pyannoteJobSchema);
-      return toSnapshot(response.body);
-    },
-
-    async list(query, context) {
-      const response = await http().json(
-        { method: "GET", path: "/v2/jobs", query: { limit: Math.min(100, query.limit), cursor: query.cursor, status: query.status ? toVendorStatus(query.status) : undefined }, signal: context.signal },
-        pyannoteJobListSchema,
-      );
-      return {
-        items: response.body.items.map((item) => ({
-          nativeId: item.id,
-          status: mapPyannoteStatus(item.status),
-          providerStatus: item.status,
-          task: "diarize" as TaskId,
-          ...(item.createdAt ? { createdAt: item.createdAt } : {}),
-        })),
-        ...(response.body.nextCursor ? { nextCursor: response.body.nextCursor } : {}),
-      };
-    },
-
-    async fetchResults(job, sink, context) {
-      const response = await http().json({ method: "GET", path: `/v1/jobs/${encodeURIComponent(job.nativeId)}`, signal: context.signal }, pyannoteJobSchema);
-      const output = response.body.output;
-      if (!output) {
-        throw new ProviderError("pyannoteAI no longer has this job's output (it deletes outputs 24 h after a job ends)", {
-          provider: "pyannote",
-          status: response.status,
-          retryable: false,
-        });
-      }
-      let label: string | undefined;
-      if (job.task === "voiceprint") {
-        if (!output.voiceprint) throw new ProviderError("pyannoteAI returned no voiceprint for this job", { provider: "pyannote", retryable: false });
-        label = job.label!;
-        deps.voiceprints.put(label, output.voiceprint, { provider: "pyannote", sourceJobId: job.id });
-      }
-      // The stored raw copy never holds the voiceprint: resources serve it as is.
-      const stored = output.voiceprint ? { ...output, voiceprint: `[stored under label ${label}]` } : output;
-      sink.putPart("output.json", JSON.stringify(stored), "application/json");
-      const index = buildPyannoteIndex(job.task, output, label);
-      return { index, description: job.task === "voiceprint" ? `voiceprint stored as "${label}"` : `${index.segments.length} diarization segments` };
-    },
-
-    condense({ job, index, query }) {
-      return condensePyannote(job, index as PyannoteIndex, query);
-    },
-
-    handleWebhook(request: WebhookRequest): WebhookEvent {
-      const secret = config.pyannote.webhookSecret;
-      if (!secret) throw new ForbiddenError("pyannote webhooks are not accepted: PYANNOTEAI_WEBHOOK_SECRET is not set");
-      const signature = request.headers["x-signature"];
-      const timestamp = request.headers["x-request-timestamp"];
-      if (!signature || !timestamp || !/^\d+$/.test(timestamp)) throw new ForbiddenError("missing X-Signature or X-Request-Timestamp");
-      const skew = Math.abs(Date.now() / 1000 - Number(timestamp));
-      if (skew > WEBHOOK_TOLERANCE_S) throw new ForbiddenError("webhook timestamp outside the ±300 s window");
-      const mac = createHmac("sha256", secret).update(`v0:${timestamp}:`).update(request.rawBody).digest();
-      if (!signatureMatches(signature, mac)) throw new ForbiddenError("webhook signature does not match");
-      // A retry of the same delivery is signed anew with a new timestamp, so the signature
-      // is the delivery's identity; a captured request replayed within the window is refused.
-      if (!deps.replayGuard.firstSeen(`pyannote:${createHash("sha256").update(signature).digest("hex")}`, WEBHOOK_REPLAY_TTL_MS)) {
-        throw new ForbiddenError("webhook already received (replay)");
-      }
-      let parsed;
-      try {
-        parsed = pyannoteWebhookSchema.parse(JSON.parse(request.rawBody.toString("utf8")));
-      } catch {
-        throw new UserInputError("webhook body is not a pyannoteAI job event");
-      }
-      // Terminal events come with output; still, results are fetched through the
-      // authenticated API, so the webhook only moves the status.
-      return { nativeId: parsed.jobId, snapshot: toSnapshot({ jobId: parsed.jobId, status: parsed.status, output: parsed.output }) };
-    },
-
-    async close() {
-      await client?.close();
-    },
-  };
-}
-
+/** Our status filter → the vendor's word for /v2/jobs (queued covers two vendor states; we ask for the first). */
 function toVendorStatus(status: string): string | undefined {
   switch (status) {
     case "queued":
@@ -330,9 +80,347 @@ function toVendorStatus(status: string): string | undefined {
   }
 }
 
-/** Accepts base64 (the docs) or hex (one sample), compared in constant time. */
+/** Which of our tasks produced an output, from its shape (jobs started elsewhere carry no task). */
+function taskOfOutput(output: PyannoteOutput | null | undefined): TaskId | undefined {
+  if (!output) return undefined;
+  if (typeof output.voiceprint === "string") return "voiceprint";
+  if (output.identification || output.voiceprints) return "identify";
+  if (output.diarization) return "diarize";
+  return undefined;
+}
+
+function toSnapshot(job: PyannoteJob): JobSnapshot {
+  const status = mapPyannoteStatus(job.status);
+  const vendorError = job.output?.error ? sanitizeVendorText(job.output.error) : undefined;
+  const task = taskOfOutput(job.output);
+  const terminal = status === "succeeded" || status === "failed" || status === "canceled";
+  return {
+    nativeId: job.jobId,
+    status,
+    providerStatus: job.status,
+    ...(task ? { task } : {}),
+    ...(job.createdAt ? { createdAt: job.createdAt } : {}),
+    ...(terminal && job.updatedAt ? { endedAt: job.updatedAt } : {}),
+    ...(status === "failed" ? { error: { code: "vendor_failed", message: vendorError || "pyannoteAI reported the job failed without a reason" } } : {}),
+    ...(job.output?.warning ? { warnings: [sanitizeVendorText(job.output.warning)] } : {}),
+  };
+}
+
+/** A media:// key that is valid for pyannoteAI ([A-Za-z0-9-_./], ≤255) and unique per upload. */
+export function mediaKeyFor(fileName: string): string {
+  const safeName = fileName.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^[._]+/, "").slice(-80) || "media";
+  return `media-jobs-mcp/${randomUUID()}/${safeName}`;
+}
+
+/** Accepts base64 (the docs) or hex (one sample), with or without a "v0="/"sha256=" prefix, in constant time. */
 function signatureMatches(given: string, mac: Buffer): boolean {
-  const trimmed = given.trim().replace(/^sha256=/, "");
-  const candidates = [/^[0-9a-f]{64}$/i.test(trimmed) ? Buffer.from(trimmed, "hex") : undefined, Buffer.from(trimmed, "base64")];
-  return candidates.some((candidate) => candidate !== undefined && candidate.length === mac.length && timingSafeEqual(candidate, mac));
+  const trimmed = given.trim().replace(/^(v0|sha256)=/, "");
+  const candidates = [/^[0-9a-f]{64}$/i.test(trimmed) ? Buffer.from(trimmed, "hex") : undefined, /^[A-Za-z0-9+/_-]{42,44}={0,2}$/.test(trimmed) ? Buffer.from(trimmed, "base64") : undefined];
+  let matched = false;
+  for (const candidate of candidates) {
+    if (candidate && candidate.length === mac.length && timingSafeEqual(candidate, mac)) matched = true;
+  }
+  return matched;
+}
+
+function headerOf(headers: Record<string, string | undefined>, name: string): string | undefined {
+  const direct = headers[name];
+  if (direct !== undefined) return direct;
+  const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === name);
+  return key ? headers[key] : undefined;
+}
+
+export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
+  const { config, logger } = deps;
+  const apiKey = config.pyannote.apiKey;
+  const secrets = [apiKey, config.pyannote.webhookSecret].filter((value): value is string => Boolean(value));
+  // One budget per adapter: polling and tool calls draw from the same 100 requests/min.
+  const budget = createRequestBudget({ requestsPerMinute: PYANNOTE_REQUESTS_PER_MINUTE });
+  let client: VendorHttpClient | undefined;
+  let uploadClient: VendorHttpClient | undefined;
+
+  const http = (): VendorHttpClient => {
+    if (!apiKey) throw new NotConfiguredError("pyannoteAI is not configured: set PYANNOTEAI_API_KEY");
+    client ??= deps.createHttpClient({
+      provider: "pyannote",
+      baseUrl: config.pyannote.baseUrl,
+      authHeaders: () => ({ Authorization: `Bearer ${apiKey}` }),
+      secrets,
+      apiKeyEnv: "PYANNOTEAI_API_KEY",
+      budget,
+      timeouts: { totalMs: config.httpTimeoutMs },
+    });
+    return client;
+  };
+
+  // Presigned PUTs go to the storage origin: a client without any auth headers at all, with
+  // a deadline sized for a 1 GiB body. (The shared client would not send our key there
+  // either; this makes it impossible rather than merely prevented.)
+  const uploads = (): VendorHttpClient => {
+    uploadClient ??= deps.createHttpClient({
+      provider: "pyannote",
+      baseUrl: config.pyannote.baseUrl,
+      authHeaders: () => ({}),
+      secrets,
+      timeouts: { totalMs: UPLOAD_DEADLINE_MS },
+    });
+    return uploadClient;
+  };
+
+  const uploadFile = async (item: Extract<MediaInput, { kind: "path" }>, task: TaskId, context: CallContext): Promise<string> => {
+    const limit = task === "voiceprint" ? MAX_VOICEPRINT_MEDIA_BYTES : MAX_MEDIA_BYTES;
+    if (item.bytes > limit) {
+      throw new UserInputError(`${item.name} is ${(item.bytes / 1024 ** 2).toFixed(0)} MiB, over pyannoteAI's ${task === "voiceprint" ? "100 MiB limit for voiceprints" : "1 GiB limit"}`);
+    }
+    const mediaUrl = `media://${mediaKeyFor(item.name)}`;
+    // Asking twice for the same key only yields another presigned URL: safe to re-send.
+    const presigned = await http().json({ method: "POST", path: "/v1/media/input", json: { url: mediaUrl }, idempotent: true, signal: context.signal }, pyannoteMediaInputSchema);
+    let stream: fs.ReadStream;
+    try {
+      await fs.promises.access(item.path, fs.constants.R_OK);
+      stream = fs.createReadStream(item.path);
+    } catch {
+      throw new UserInputError(`${item.name} can no longer be read; check that the file still exists`);
+    }
+    logger.info("pyannote: uploading a local file", { name: item.name, bytes: item.bytes });
+    // A stream is sent once: a failed PUT is reported, never silently re-sent half-read.
+    await uploads().bytes({
+      method: "PUT",
+      path: presigned.body.url,
+      body: stream,
+      headers: { "content-length": String(item.bytes), "content-type": "application/octet-stream" },
+      auth: false,
+      signal: context.signal,
+      maxBodyBytes: 1024 * 1024,
+    });
+    return mediaUrl;
+  };
+
+  /** The vendor URL for one input: an https/media URL as is, a local file uploaded first. */
+  const mediaUrlFor = async (item: MediaInput, task: TaskId, context: CallContext): Promise<string> => {
+    switch (item.kind) {
+      case "url":
+        if (!/^(https|media):\/\//i.test(item.url)) throw new UserInputError("pyannote needs an https:// or media:// URL, or a local path");
+        return item.url;
+      case "path":
+        return uploadFile(item, task, context);
+      default:
+        throw new UserInputError(`pyannote ${task} takes a url or a path, not ${item.kind}`);
+    }
+  };
+
+  const storedLabels = () => deps.voiceprints.list().filter((entry) => entry.provider === "pyannote").map((entry) => entry.label);
+
+  const resolveVoiceprints = (labels: string[]) => {
+    const known = storedLabels();
+    return labels.map((label) => {
+      const voiceprint = known.includes(label) ? deps.voiceprints.get(label) : undefined;
+      if (!voiceprint) {
+        throw new UserInputError(
+          `no stored voiceprint labelled "${sanitizeVendorText(label, 100)}"; known labels: ${known.length > 0 ? known.join(", ") : "none (run a pyannote voiceprint job with a label first)"}`,
+        );
+      }
+      return { label, voiceprint };
+    });
+  };
+
+  /** Request body (without url/webhook) and path for one task. Throws before any network call. */
+  const requestFor = (request: StartRequest): { path: string; body: Record<string, unknown> } => {
+    switch (request.task) {
+      case "diarize": {
+        const options = parseOptions(pyannoteDiarizeOptionsSchema, request.options, "diarize");
+        return { path: "/v1/diarize", body: toDiarizeFields(options) };
+      }
+      case "voiceprint": {
+        const options = parseOptions(pyannoteVoiceprintOptionsSchema, request.options, "voiceprint");
+        const problem = voiceprintLabelProblem(request.label);
+        if (problem) throw new UserInputError(problem);
+        return { path: "/v1/voiceprint", body: options.model ? { model: options.model } : {} };
+      }
+      case "identify": {
+        const options = parseOptions(pyannoteIdentifyOptionsSchema, request.options, "identify");
+        const { voiceprints, matching_exclusive, matching_threshold, matching: nested, ...diarize } = options;
+        const matching = toMatching({ matching: nested, matching_exclusive, matching_threshold });
+        const body = { ...toDiarizeFields(diarize), voiceprints: resolveVoiceprints([...new Set(voiceprints)]), ...(matching ? { matching } : {}) };
+        return { path: "/v1/identify", body };
+      }
+      default:
+        throw new UserInputError(`pyannote has no task ${request.task}; it offers diarize, voiceprint, identify`);
+    }
+  };
+
+  const describe = (): ProviderInfo => {
+    const labels = storedLabels();
+    const shown = labels.slice(0, 50);
+    return {
+      id: "pyannote",
+      name: "pyannoteAI",
+      description: "Speaker diarization (who spoke when), voiceprints and speaker identification by voiceprint, with optional transcription.",
+      configured: Boolean(apiKey),
+      setup: "set PYANNOTEAI_API_KEY",
+      tasks: [
+        {
+          task: "diarize",
+          description: "Who spoke when: speakers, talk time and share, turns, longest monologue, overlap; transcript with options.transcription: true.",
+          inputs: ["url", "path"],
+          options: PYANNOTE_OPTION_DESCRIPTIONS.diarize,
+          views: ["timeline", "summary", "transcript", "exclusive"],
+          filters: ["speaker", "start_s", "end_s"],
+        },
+        {
+          task: "voiceprint",
+          description: "Makes a voiceprint from ≤30 s of one speaker and stores it under the job's label (required); the voiceprint itself is never shown.",
+          inputs: ["url", "path"],
+          options: PYANNOTE_OPTION_DESCRIPTIONS.voiceprint,
+          views: ["summary"],
+          filters: [],
+        },
+        {
+          task: "identify",
+          description: "Diarization that names speakers by matching stored voiceprints (options.voiceprints: labels).",
+          inputs: ["url", "path"],
+          options: PYANNOTE_OPTION_DESCRIPTIONS.identify,
+          views: ["timeline", "summary", "exclusive"],
+          filters: ["speaker", "start_s", "end_s"],
+        },
+      ],
+      canCancel: false,
+      canListRemote: true,
+      limits: [
+        `${PYANNOTE_REQUESTS_PER_MINUTE} requests/min, shared by polling and tool calls`,
+        "recordings up to 24 h and 1 GiB (voiceprints: 30 s, 100 MiB)",
+        "pyannoteAI deletes outputs 24 h after a job ends; this server keeps them once fetched",
+        "no cancel endpoint: a started job runs to its end",
+      ],
+      notices: [
+        labels.length > 0
+          ? `stored voiceprints (use in identify options.voiceprints): ${shown.join(", ")}${labels.length > shown.length ? ` and ${labels.length - shown.length} more` : ""}`
+          : "no stored voiceprints yet (run a voiceprint job with a label)",
+      ],
+    };
+  };
+
+  const fetchJob = async (nativeId: string, context: CallContext): Promise<{ status: number; body: PyannoteJob }> => {
+    const response = await http().json({ method: "GET", path: `/v1/jobs/${encodeURIComponent(nativeId)}`, signal: context.signal }, pyannoteJobSchema);
+    return { status: response.status, body: response.body };
+  };
+
+  return {
+    id: "pyannote",
+    describe,
+
+    async start(request: StartRequest, context: CallContext): Promise<JobSnapshot> {
+      if (request.media.length !== 1) {
+        throw new UserInputError(`pyannote ${request.task} takes exactly one media item (got ${request.media.length}); start one job per recording`);
+      }
+      // Options and labels are checked before anything is uploaded or started.
+      const { path, body } = requestFor(request);
+      const url = await mediaUrlFor(request.media[0]!, request.task, context);
+      const webhook = request.webhookUrl
+        ? // The webhook is only a hint (results are fetched through the authenticated API), so
+          // diarize/identify ask for status-only deliveries: small bodies, no output in transit.
+          // The voiceprint endpoint does not document webhookStatusOnly.
+          { webhook: request.webhookUrl, ...(request.task !== "voiceprint" ? { webhookStatusOnly: true } : {}) }
+        : {};
+      // Starting paid work: the client never re-sends this POST once it may have arrived.
+      const response = await http().json({ method: "POST", path, json: { url, ...body, ...webhook }, signal: context.signal }, pyannoteStartResponseSchema);
+      const status = response.body.status ?? "created";
+      return {
+        nativeId: response.body.jobId,
+        status: mapPyannoteStatus(status),
+        providerStatus: status,
+        task: request.task,
+        ...(request.label ? { label: request.label } : {}),
+        ...(response.body.warning ? { warnings: [sanitizeVendorText(response.body.warning)] } : {}),
+      };
+    },
+
+    async get(nativeId: string, _job: Job | undefined, context: CallContext): Promise<JobSnapshot> {
+      return toSnapshot((await fetchJob(nativeId, context)).body);
+    },
+
+    async list(query: RemoteListQuery, context: CallContext): Promise<RemoteJobPage> {
+      const status = query.status ? toVendorStatus(query.status) : undefined;
+      const response = await http().json(
+        { method: "GET", path: "/v2/jobs", query: { limit: Math.max(1, Math.min(100, query.limit)), cursor: query.cursor, status }, signal: context.signal },
+        pyannoteJobListSchema,
+      );
+      return {
+        // The listing says nothing of the task: the core files them under its default until
+        // the output's shape tells (see get/fetchResults).
+        items: response.body.items.map((item) => ({
+          nativeId: item.id,
+          status: mapPyannoteStatus(item.status),
+          providerStatus: item.status,
+          ...(item.createdAt ? { createdAt: item.createdAt } : {}),
+        })),
+        ...(response.body.nextCursor ? { nextCursor: response.body.nextCursor } : {}),
+      };
+    },
+
+    async fetchResults(job: Job, sink: ResultSink, context: CallContext): Promise<FetchedResults> {
+      const { status, body } = await fetchJob(job.nativeId, context);
+      const output = body.output;
+      if (!output) {
+        throw new ProviderError(
+          `pyannoteAI no longer has this job's output (it deletes outputs 24 h after a job ends, and this server had not fetched ${job.id} by then); run the job again`,
+          { provider: "pyannote", status, retryable: false },
+        );
+      }
+      const task = taskOfOutput(output) ?? job.task;
+      let label: string | undefined;
+      if (task === "voiceprint") {
+        if (!output.voiceprint) throw new ProviderError("pyannoteAI returned no voiceprint for this job", { provider: "pyannote", retryable: false });
+        // A voiceprint job started elsewhere has no label of ours: it gets one from its id.
+        label = job.label && !voiceprintLabelProblem(job.label) ? job.label : `voiceprint-${job.nativeId.replace(/[^A-Za-z0-9-]/g, "").slice(0, 12)}`;
+        deps.voiceprints.put(label, output.voiceprint, { provider: "pyannote", sourceJobId: job.id });
+        logger.info("pyannote: voiceprint stored", { label, job: job.id });
+      }
+      // The stored raw copy never holds the voiceprint: resources serve it as is.
+      const redacted = output.voiceprint !== undefined && output.voiceprint !== null ? { ...output, voiceprint: VOICEPRINT_PLACEHOLDER(label ?? "?") } : output;
+      sink.putPart("output.json", JSON.stringify(redacted), "application/json");
+      const index = buildPyannoteIndex(task, output, label);
+      const speakers = new Set(index.segments.map((segment) => segment.speaker)).size;
+      return {
+        index,
+        description: task === "voiceprint" ? `voiceprint stored under label "${label}"` : `${index.segments.length} diarization segments, ${speakers} speakers`,
+      };
+    },
+
+    condense({ job, index, query }) {
+      return condensePyannote(job, index as PyannoteIndex, query);
+    },
+
+    handleWebhook(request: WebhookRequest): WebhookEvent {
+      const secret = config.pyannote.webhookSecret;
+      if (!secret) throw new ForbiddenError("pyannote webhooks are not accepted: PYANNOTEAI_WEBHOOK_SECRET is not set");
+      const signature = headerOf(request.headers, "x-signature");
+      const timestamp = headerOf(request.headers, "x-request-timestamp");
+      if (!signature || !timestamp) throw new ForbiddenError("missing X-Signature or X-Request-Timestamp header");
+      if (!/^\d{1,12}$/.test(timestamp.trim())) throw new ForbiddenError("X-Request-Timestamp is not a Unix time in seconds");
+      const skew = Math.abs(Date.now() / 1000 - Number(timestamp));
+      if (skew > WEBHOOK_TOLERANCE_S) throw new ForbiddenError(`webhook timestamp outside the ±${WEBHOOK_TOLERANCE_S} s window`);
+      const mac = createHmac("sha256", secret).update(`v0:${timestamp.trim()}:`).update(request.rawBody).digest();
+      if (!signatureMatches(signature, mac)) throw new ForbiddenError("webhook signature does not match");
+      // Replays: the signature covers the timestamp, so it identifies one signed delivery.
+      // Whether a retry (x-retry-num) is signed afresh is not documented. If it is, it passes
+      // as a new delivery; if it is the same bytes re-sent, it is refused here as a replay.
+      // Either way nothing is lost: a webhook only hints, and the poller (and the GET it
+      // triggers) is what moves a job, so refusing a verbatim repeat is the safe side.
+      const replayKey = `pyannote:${createHash("sha256").update(mac).digest("hex")}`;
+      if (!deps.replayGuard.firstSeen(replayKey, WEBHOOK_REPLAY_TTL_MS)) throw new ForbiddenError("webhook already received (replay)");
+      let parsed;
+      try {
+        parsed = pyannoteWebhookSchema.parse(JSON.parse(request.rawBody.toString("utf8")));
+      } catch {
+        throw new UserInputError("webhook body is not a pyannoteAI job event ({jobId, status})");
+      }
+      // Only the status is taken from the body; results always come from the authenticated GET.
+      return { nativeId: parsed.jobId, snapshot: toSnapshot({ jobId: parsed.jobId, status: parsed.status }) };
+    },
+
+    async close() {
+      await Promise.all([client?.close(), uploadClient?.close()]);
+    },
+  };
 }
