@@ -6,12 +6,16 @@
 // and signed webhooks — sent on demand or delivered when a job that asked for one ends.
 
 import { createHmac } from "node:crypto";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { FakeServer, type FakeReply, type RecordedRequest } from "./fake-server.js";
 
 export const PYANNOTE_FAKE_API_KEY = "pyannote-fake-key-1234567890";
 
 export interface PyannoteFakeOptions {
   apiKey?: string;
+  /** Listen on this port (default: any free port). The storage origin always takes a free one. */
+  port?: number;
   /** GETs answered "created" then "running" before a job ends (default 1 and 2). */
   createdPolls?: number;
   runningPolls?: number;
@@ -22,11 +26,14 @@ export interface PyannoteFakeOptions {
   pollsUntilDone?: number;
   /** A job also ends this many ms after it was created (whichever comes first with polls). */
   doneAfterMs?: number;
+  /** Time-based progress in two steps: running after the first, ended after the second. */
+  runningAfterMs?: number;
+  succeededAfterMs?: number;
   /** Speakers (2–4 is realistic) and segments of each diarization (default 3 and 60). */
   speakers?: number;
   segments?: number;
   /** Mixed into every output's seed; the media URL is the other half. */
-  seed?: number;
+  seed?: number | string;
   /** Output is deleted this many ms after the job ends (default: never). */
   outputTtlMs?: number;
   /** URLs containing this string make the job fail. */
@@ -35,6 +42,8 @@ export interface PyannoteFakeOptions {
   webhookSecret?: string;
   /** When set, requests over this many per sliding minute get 429 with Retry-After. */
   requestsPerMinute?: number;
+  /** Shorthand for requestsPerMinute: 100, pyannoteAI's documented limit. */
+  enforceRateLimit?: boolean;
 }
 
 export interface FakeJob {
@@ -67,6 +76,10 @@ export interface SendWebhookOptions {
   encoding?: "base64" | "hex";
   /** Changes the body after signing. */
   tamper?: boolean;
+  /** Sets x-retry-num (and x-retry-reason), as the vendor's redeliveries do. */
+  retryNum?: number;
+  /** Leaves out the signature headers. */
+  unsigned?: boolean;
 }
 
 export interface PyannoteFake {
@@ -78,6 +91,8 @@ export interface PyannoteFake {
   jobs: Map<string, FakeJob>;
   /** Uploaded bytes by media:// URL. */
   uploads: Map<string, Buffer>;
+  /** Whether any request to the storage origin carried an Authorization header. */
+  storageSawAuthorization(): boolean;
   /** Deliveries made on their own (webhookSecret set), in order. */
   webhookDeliveries: WebhookDelivery[];
   /** The status a job has now, without counting a poll. */
@@ -116,7 +131,7 @@ export interface DiarizationExtras {
   turnLevel?: boolean;
   /** Per-segment speaker → score objects, as with turnLevelConfidence: true. */
   turnLevelConfidence?: boolean;
-  seed?: number;
+  seed?: number | string;
 }
 
 /**
@@ -171,6 +186,19 @@ export function diarizationFor(seedText: string, speakers: number, segments: num
   return output;
 }
 
+/**
+ * FakeServer.listen() takes any free port; a standalone fake (pyannote-fake-main.ts) may need a
+ * fixed one, so this reaches the toolkit's node server without changing the shared toolkit.
+ */
+async function listenOnPort(fake: FakeServer, port: number): Promise<void> {
+  const inner = (fake as unknown as { server: Server }).server;
+  await new Promise<void>((resolve, reject) => {
+    inner.once("error", reject);
+    inner.listen(port, "127.0.0.1", () => resolve());
+  });
+  fake.baseUrl = `http://127.0.0.1:${(inner.address() as AddressInfo).port}`;
+}
+
 /** The body an attacker would send: the status flipped (or, without one, one byte more). */
 function tamperWith(raw: string): string {
   const flipped = raw.replace(/"status":"([a-z]+)"/, (_match, status: string) => `"status":"${status === "failed" ? "succeeded" : "failed"}"`);
@@ -187,15 +215,19 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
   const runningPolls = options.pollsUntilDone !== undefined ? Math.max(0, options.pollsUntilDone - 1 - createdPolls) : (options.runningPolls ?? 2);
   const server = new FakeServer();
   const storage = new FakeServer();
-  await server.listen();
+  if (options.port !== undefined && options.port !== 0) await listenOnPort(server, options.port);
+  else await server.listen();
   await storage.listen();
+  const doneAfterMs = options.doneAfterMs ?? options.succeededAfterMs;
+  const runningAfterMs = options.runningAfterMs ?? (doneAfterMs !== undefined ? doneAfterMs / 2 : undefined);
   const jobs = new Map<string, FakeJob>();
   const uploads = new Map<string, Buffer>();
   const pendingUploads = new Map<string, string>();
   const webhookDeliveries: WebhookDelivery[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const inFlight = new Set<Promise<unknown>>();
-  const limit = options.requestsPerMinute ?? 100;
+  const enforcedLimit = options.requestsPerMinute ?? (options.enforceRateLimit ? 100 : undefined);
+  const limit = enforcedLimit ?? 100;
   const sentAt: number[] = [];
   let counter = 0;
   let lastCreatedMs = 0;
@@ -210,7 +242,7 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
       if (request.headers.authorization !== `Bearer ${apiKey}`) return { status: 401, body: { message: "Unauthorized" } };
       const now = Date.now();
       while (sentAt.length > 0 && sentAt[0]! <= now - 60_000) sentAt.shift();
-      if (options.requestsPerMinute !== undefined && sentAt.length >= limit) {
+      if (enforcedLimit !== undefined && sentAt.length >= limit) {
         const resetMs = sentAt[0]! + 60_000;
         return {
           status: 429,
@@ -232,10 +264,10 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
     if (job.forcedStatus) return job.forcedStatus;
     const elapsed = Date.now() - job.createdAtMs;
     const failed = options.failMarker !== undefined && String(job.body.url).includes(options.failMarker);
-    if (job.polls > createdPolls + runningPolls || (options.doneAfterMs !== undefined && elapsed >= options.doneAfterMs)) {
+    if (job.polls > createdPolls + runningPolls || (doneAfterMs !== undefined && elapsed >= doneAfterMs)) {
       return failed ? "failed" : "succeeded";
     }
-    if (job.polls > createdPolls || (options.doneAfterMs !== undefined && elapsed >= options.doneAfterMs / 2)) return "running";
+    if (job.polls > createdPolls || (runningAfterMs !== undefined && elapsed >= runningAfterMs)) return "running";
     return "created";
   };
 
@@ -275,9 +307,12 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
     const raw = JSON.stringify(body);
     const timestamp = String(sendOptions.timestamp ?? Math.floor(Date.now() / 1000));
     const mac = createHmac("sha256", sendOptions.secret).update(`v0:${timestamp}:${raw}`).digest(sendOptions.encoding ?? "base64");
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (!sendOptions.unsigned) Object.assign(headers, { "x-signature": mac, "x-request-timestamp": timestamp });
+    if (sendOptions.retryNum !== undefined) Object.assign(headers, { "x-retry-num": String(sendOptions.retryNum), "x-retry-reason": "timeout" });
     const response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-signature": mac, "x-request-timestamp": timestamp },
+      headers,
       body: sendOptions.tamper ? tamperWith(raw) : raw,
     });
     await response.arrayBuffer();
@@ -348,11 +383,11 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
       lastCreatedMs = createdAtMs;
       const job: FakeJob = { jobId, kind, body, polls: 0, createdAt: new Date(createdAtMs).toISOString(), createdAtMs };
       jobs.set(jobId, job);
-      if (options.doneAfterMs !== undefined && options.webhookSecret && typeof body.webhook === "string") {
+      if (doneAfterMs !== undefined && options.webhookSecret && typeof body.webhook === "string") {
         const timer = setTimeout(() => {
           timers.delete(timer);
           void noteEnded(job);
-        }, options.doneAfterMs + 5);
+        }, doneAfterMs + 5);
         timers.add(timer);
       }
       return { body: { jobId, status: "created" } };
@@ -426,6 +461,7 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
     jobs,
     uploads,
     webhookDeliveries,
+    storageSawAuthorization: () => storage.requests.some((request) => request.headers.authorization !== undefined),
     statusOf,
     outputFor,
     voiceprintFor,
