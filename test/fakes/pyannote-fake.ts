@@ -8,6 +8,7 @@
 import { createHmac } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { seededRandom } from "../../src/bench/seeded-random.js";
 import { FakeServer, type FakeReply, type RecordedRequest } from "./fake-server.js";
 
 export const PYANNOTE_FAKE_API_KEY = "pyannote-fake-key-1234567890";
@@ -93,6 +94,10 @@ export interface PyannoteFake {
   uploads: Map<string, Buffer>;
   /** Whether any request to the storage origin carried an Authorization header. */
   storageSawAuthorization(): boolean;
+  /** The body pyannoteAI would post for this job now (no output with webhookStatusOnly). */
+  webhookBodyFor(jobId: string): Record<string, unknown>;
+  /** The next `times` API requests (matching method/path prefix) answer 429 with Retry-After and X-RateLimit-*. */
+  rateLimitNext(options?: { times?: number; retryAfterSeconds?: number; method?: string; pathPrefix?: string }): void;
   /** Deliveries made on their own (webhookSecret set), in order. */
   webhookDeliveries: WebhookDelivery[];
   /** The status a job has now, without counting a poll. */
@@ -107,16 +112,6 @@ export interface PyannoteFake {
   close(): Promise<void>;
 }
 
-/** Small deterministic PRNG so outputs are stable across runs. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 4_294_967_296;
-  };
-}
 
 function seedOf(text: string): number {
   let hash = 2166136261;
@@ -131,15 +126,21 @@ export interface DiarizationExtras {
   turnLevel?: boolean;
   /** Per-segment speaker → score objects, as with turnLevelConfidence: true. */
   turnLevelConfidence?: boolean;
+  /** exclusiveDiarization (one speaker at a time), as with exclusive: true. */
+  exclusive?: boolean;
+  /** Per-sample confidence {score[], resolution}, as with confidence: true. */
+  confidence?: boolean;
   seed?: number | string;
 }
+
+const CONFIDENCE_RESOLUTION_S = 0.02;
 
 /**
  * The diarization the fake returns for a media URL. Exported so tests compute expected
  * figures from the same truth, independently of the adapter.
  */
 export function diarizationFor(seedText: string, speakers: number, segments: number, transcription: boolean, extras: DiarizationExtras = {}) {
-  const random = prng(seedOf(extras.seed === undefined ? seedText : `${extras.seed}:${seedText}`));
+  const random = seededRandom(seedOf(extras.seed === undefined ? seedText : `${extras.seed}:${seedText}`));
   const speakerCount = Math.max(1, speakers);
   const diarization: Array<{ speaker: string; start: number; end: number; confidence?: Record<string, number> }> = [];
   let time = 0.5;
@@ -183,8 +184,46 @@ export function diarizationFor(seedText: string, speakers: number, segments: num
       }));
     }
   }
+  if (extras.exclusive) output.exclusiveDiarization = exclusiveOf(diarization);
+  if (extras.confidence) {
+    const end = Math.max(0, ...diarization.map((segment) => segment.end));
+    const score: number[] = [];
+    for (let sample = 0; sample * CONFIDENCE_RESOLUTION_S < end; sample++) {
+      const at = sample * CONFIDENCE_RESOLUTION_S;
+      let active = 0;
+      for (const segment of diarization) if (segment.start <= at && at < segment.end) active++;
+      // Sure inside one speaker's speech, unsure in overlaps and silence.
+      score.push(active === 1 ? 80 + Math.floor(random() * 20) : active > 1 ? 30 + Math.floor(random() * 30) : Math.floor(random() * 40));
+    }
+    output.confidence = { score, resolution: CONFIDENCE_RESOLUTION_S };
+  }
   return output;
 }
+
+/** One speaker at a time: each segment starts where the previous one ended; same-speaker runs joined. */
+export function exclusiveOf(segments: ReadonlyArray<{ speaker: string; start: number; end: number }>): Array<{ speaker: string; start: number; end: number }> {
+  const out: Array<{ speaker: string; start: number; end: number }> = [];
+  let cursor = 0;
+  for (const segment of [...segments].sort((a, b) => a.start - b.start)) {
+    const start = Math.max(segment.start, cursor);
+    if (segment.end <= start) continue;
+    const last = out.at(-1);
+    if (last && last.speaker === segment.speaker && start - last.end < 1e-9) last.end = segment.end;
+    else out.push({ speaker: segment.speaker, start: round(start), end: segment.end });
+    cursor = Math.max(cursor, segment.end);
+  }
+  return out;
+}
+
+/** The vendor's signature: HMAC-SHA256(secret, "v0:{timestamp}:{raw body}"), base64 by default. */
+export function signPyannoteWebhook(rawBody: string | Buffer, secret: string, timestamp: number | string, encoding: "base64" | "hex" = "base64"): string {
+  return createHmac("sha256", secret).update(`v0:${timestamp}:`).update(rawBody).digest(encoding);
+}
+
+const DIARIZE_FIELDS = ["url", "webhook", "webhookStatusOnly", "model", "numSpeakers", "minSpeakers", "maxSpeakers", "turnLevelConfidence", "exclusive", "confidence", "transcription", "transcriptionConfig"];
+const IDENTIFY_FIELDS = ["url", "webhook", "webhookStatusOnly", "model", "numSpeakers", "minSpeakers", "maxSpeakers", "turnLevelConfidence", "exclusive", "confidence", "voiceprints", "matching"];
+// The voiceprint endpoint's OpenAPI lists url, model and webhook only.
+const VOICEPRINT_FIELDS = ["url", "webhook", "model"];
 
 /**
  * FakeServer.listen() takes any free port; a standalone fake (pyannote-fake-main.ts) may need a
@@ -239,9 +278,11 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
   const api =
     (handler: (request: RecordedRequest, params: Record<string, string>) => FakeReply) =>
     (request: RecordedRequest, params: Record<string, string>): FakeReply => {
-      if (request.headers.authorization !== `Bearer ${apiKey}`) return { status: 401, body: { message: "Unauthorized" } };
       const now = Date.now();
       while (sentAt.length > 0 && sentAt[0]! <= now - 60_000) sentAt.shift();
+      if (request.headers.authorization !== `Bearer ${apiKey}`) {
+        return { status: 401, headers: { "x-ratelimit-limit": String(limit), "x-ratelimit-remaining": String(Math.max(0, limit - sentAt.length)) }, body: { requestId: `req-${now}`, message: "Unauthorized" } };
+      }
       if (enforcedLimit !== undefined && sentAt.length >= limit) {
         const resetMs = sentAt[0]! + 60_000;
         return {
@@ -276,18 +317,24 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
     const base = diarizationFor(String(job.body.url), options.speakers ?? 3, options.segments ?? 60, job.body.transcription === true, {
       turnLevel: true,
       turnLevelConfidence: job.body.turnLevelConfidence === true,
+      exclusive: job.body.exclusive === true,
+      confidence: job.body.confidence === true,
       seed: options.seed,
     });
     if (job.kind === "diarize") return base;
     // Identification: the n-th speaker (sorted) matches the n-th voiceprint, if there is one.
     const labels: string[] = (job.body.voiceprints as Array<{ label: string }>).map((entry) => entry.label);
     const speakers = [...new Set((base.diarization as Array<{ speaker: string }>).map((segment) => segment.speaker))].sort();
+    // matching.threshold: a best score under it is no match (the fake's scores are 87.5 / 12.5).
+    const threshold = typeof job.body.matching?.threshold === "number" ? job.body.matching.threshold : 0;
     const matchOf = (speaker: string) => {
       const position = speakers.indexOf(speaker);
-      return position < labels.length ? labels[position]! : null;
+      return position < labels.length && 87.5 >= threshold ? labels[position]! : null;
     };
     return {
       diarization: base.diarization,
+      ...(base.exclusiveDiarization ? { exclusiveDiarization: base.exclusiveDiarization } : {}),
+      ...(base.confidence ? { confidence: base.confidence } : {}),
       identification: (base.diarization as Array<{ speaker: string; start: number; end: number }>).map((segment) => ({
         speaker: matchOf(segment.speaker) ?? segment.speaker,
         start: segment.start,
@@ -306,7 +353,7 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
   const deliver = async (url: string, body: unknown, sendOptions: SendWebhookOptions): Promise<number> => {
     const raw = JSON.stringify(body);
     const timestamp = String(sendOptions.timestamp ?? Math.floor(Date.now() / 1000));
-    const mac = createHmac("sha256", sendOptions.secret).update(`v0:${timestamp}:${raw}`).digest(sendOptions.encoding ?? "base64");
+    const mac = signPyannoteWebhook(raw, sendOptions.secret, timestamp, sendOptions.encoding ?? "base64");
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (!sendOptions.unsigned) Object.assign(headers, { "x-signature": mac, "x-request-timestamp": timestamp });
     if (sendOptions.retryNum !== undefined) Object.assign(headers, { "x-retry-num": String(sendOptions.retryNum), "x-retry-reason": "timeout" });
@@ -319,6 +366,14 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
     return response.status;
   };
 
+  /** What pyannoteAI posts: the output too, unless the job asked for webhookStatusOnly. */
+  const webhookBody = (job: FakeJob, status: string): Record<string, unknown> => {
+    if (job.body.webhookStatusOnly === true) return { jobId: job.jobId, status };
+    if (status === "succeeded") return { jobId: job.jobId, status, output: outputFor(job) };
+    if (status === "failed") return { jobId: job.jobId, status, output: { error: "Audio file could not be processed" } };
+    return { jobId: job.jobId, status };
+  };
+
   /** Marks a job ended (once) and, like pyannoteAI, calls its webhook with the result. */
   const noteEnded = (job: FakeJob): Promise<void> => {
     const status = statusOf(job);
@@ -328,7 +383,7 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
     job.webhookSent = true;
     const delivery: WebhookDelivery = { url: job.body.webhook, jobId: job.jobId, status };
     webhookDeliveries.push(delivery);
-    const body = { jobId: job.jobId, status, ...(status === "succeeded" ? { output: outputFor(job) } : status === "failed" ? { output: { error: "Audio file could not be processed" } } : {}) };
+    const body = webhookBody(job, status);
     const sending = deliver(job.body.webhook, body, { secret: options.webhookSecret })
       .then((httpStatus) => void (delivery.httpStatus = httpStatus))
       .catch(() => undefined);
@@ -362,8 +417,12 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
     api((request) => {
       const body = (request.json ?? {}) as Record<string, any>;
       const errors: Array<{ field: string; message: string }> = [];
+      // Unknown fields are refused, so a misspelt field in the adapter shows up in tests.
+      const allowed = kind === "diarize" ? DIARIZE_FIELDS : kind === "identify" ? IDENTIFY_FIELDS : VOICEPRINT_FIELDS;
+      for (const field of Object.keys(body)) if (!allowed.includes(field)) errors.push({ field, message: `property ${field} should not exist` });
       validateUrl(body, errors);
       if (kind !== "voiceprint") validateDiarize(body, errors);
+      else if (body.model !== undefined && body.model !== "precision-2") errors.push({ field: "model", message: "model must be precision-2" });
       if (kind === "identify") {
         if (!Array.isArray(body.voiceprints) || body.voiceprints.length < 1 || body.voiceprints.length > 50) errors.push({ field: "voiceprints", message: "1 to 50 voiceprints" });
         else
@@ -448,6 +507,8 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
   storage.route("PUT", "/upload/:token", (request, params) => {
     const url = pendingUploads.get(params.token!);
     if (!url) return { status: 403, body: "expired" };
+    // Like S3: a presigned PUT takes a Content-Length, not a chunked body.
+    if (request.headers["content-length"] === undefined) return { status: 411, body: "MissingContentLength" };
     pendingUploads.delete(params.token!);
     uploads.set(url, request.body);
     return { status: 200 };
@@ -472,6 +533,28 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
       await noteEnded(job);
     },
     sendWebhook: deliver,
+    webhookBodyFor(jobId) {
+      const job = jobs.get(jobId);
+      if (!job) throw new Error(`the pyannote fake has no job ${jobId}`);
+      return webhookBody(job, statusOf(job));
+    },
+    rateLimitNext(limitOptions = {}) {
+      const retryAfter = limitOptions.retryAfterSeconds ?? 1;
+      server.injectFault(
+        {
+          kind: "status",
+          status: 429,
+          headers: {
+            "retry-after": String(retryAfter),
+            "x-ratelimit-limit": String(limit),
+            "x-ratelimit-remaining": "0",
+            "x-ratelimit-reset": String(Math.ceil(Date.now() / 1000) + retryAfter),
+          },
+          body: { requestId: "req-rate-limited", message: "Too many requests" },
+        },
+        { times: limitOptions.times ?? 1, method: limitOptions.method, pathPrefix: limitOptions.pathPrefix },
+      );
+    },
     async close() {
       for (const timer of timers) clearTimeout(timer);
       await Promise.allSettled([...inFlight]);
