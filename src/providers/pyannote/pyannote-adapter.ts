@@ -7,6 +7,7 @@ import fs from "node:fs";
 import { sanitizeVendorText } from "../../condense/format.js";
 import { ForbiddenError, NotConfiguredError, ProviderError, UserInputError } from "../../errors.js";
 import type { Job, JobSnapshot, JobStatus, TaskId } from "../../jobs/job.js";
+import { redactSecrets } from "../../logger.js";
 import { createRequestBudget } from "../http/request-budget.js";
 import type { VendorHttpClient } from "../http/types.js";
 import type {
@@ -128,6 +129,39 @@ function headerOf(headers: Record<string, string | undefined>, name: string): st
   if (direct !== undefined) return direct;
   const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === name);
   return key ? headers[key] : undefined;
+}
+
+/**
+ * A vendor refusal may quote the request back ("Invalid voiceprint <…>"), and the HTTP client
+ * only redacts the keys it was given. The voiceprints of this one request are redacted from
+ * its error too, in a fresh error so no stack or cause keeps the original text.
+ */
+async function withVoiceprintsRedacted<T>(body: Record<string, unknown>, call: () => Promise<T>): Promise<T> {
+  const voiceprints = Array.isArray(body.voiceprints)
+    ? (body.voiceprints as Array<{ voiceprint?: unknown }>).map((entry) => entry.voiceprint).filter((value): value is string => typeof value === "string")
+    : [];
+  if (voiceprints.length === 0) return call();
+  try {
+    return await call();
+  } catch (error) {
+    if (!(error instanceof Error)) throw error;
+    // Redacted whole, and by any 16-character stretch, so a vendor that cuts the quote short is caught too.
+    let message = redactSecrets(error.message, voiceprints);
+    for (const voiceprint of voiceprints) {
+      for (let start = 0; start + 16 <= voiceprint.length; start += 8) message = redactSecrets(message, [voiceprint.slice(start, start + 16)]);
+    }
+    if (error instanceof ProviderError) {
+      throw new ProviderError(message, {
+        provider: error.provider,
+        status: error.status,
+        retryable: error.retryable,
+        retryAfterSeconds: error.retryAfterSeconds,
+        mayHaveReachedVendor: error.mayHaveReachedVendor,
+      });
+    }
+    if (message === error.message) throw error;
+    throw new ProviderError(message, { provider: "pyannote", retryable: false });
+  }
 }
 
 export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
@@ -323,7 +357,9 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
           { webhook: request.webhookUrl, ...(request.task !== "voiceprint" ? { webhookStatusOnly: true } : {}) }
         : {};
       // Starting paid work: the client never re-sends this POST once it may have arrived.
-      const response = await http().json({ method: "POST", path, json: { url, ...body, ...webhook }, signal: context.signal }, pyannoteStartResponseSchema);
+      const response = await withVoiceprintsRedacted(body, () =>
+        http().json({ method: "POST", path, json: { url, ...body, ...webhook }, signal: context.signal }, pyannoteStartResponseSchema),
+      );
       const status = response.body.status ?? "created";
       return {
         nativeId: response.body.jobId,

@@ -263,6 +263,20 @@ describe("identify", () => {
     expect(JSON.stringify(view)).not.toContain("VP-alice-");
   });
 
+  it("keeps a voiceprint out of the error when pyannoteAI's refusal quotes it back", async () => {
+    const { fake, adapter, voiceprints, logLines } = await harness();
+    const secret = "VPx" + "Zq9".repeat(300);
+    voiceprints.put("alice", secret, { provider: "pyannote", sourceJobId: "pyannote:v1" });
+    fake.server.injectFault(
+      { kind: "status", status: 400, body: { message: `Invalid voiceprint ${secret}`, errors: [{ field: "voiceprints.0.voiceprint", message: secret }] } },
+      { method: "POST", pathPrefix: "/v1/identify" },
+    );
+    const error = await adapter.start({ task: "identify", media: [url("m.wav")], options: { voiceprints: ["alice"] } }, {}).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect((error as Error).message).toMatch(/400/);
+    for (const text of [(error as Error).message, String((error as Error).stack), logLines.join("\n")]) expect(text).not.toContain(secret.slice(0, 24));
+  });
+
   it("refuses an unknown label with the labels it knows, before calling pyannoteAI", async () => {
     const { fake, adapter, voiceprints } = await harness();
     voiceprints.put("alice", "VP-alice", { provider: "pyannote", sourceJobId: "pyannote:v1" });
