@@ -235,7 +235,7 @@ describe("voiceprints", () => {
 
 describe("identify", () => {
   it("resolves labels to stored voiceprints, maps matching options, and names the speakers it matched", async () => {
-    const { fake, adapter, voiceprints } = await harness({ pollsUntilDone: 1, speakers: 3, segments: 30 });
+    const { fake, adapter, voiceprints, logLines } = await harness({ pollsUntilDone: 1, speakers: 3, segments: 30 });
     voiceprints.put("alice", "VP-alice-" + "a".repeat(500), { provider: "pyannote", sourceJobId: "pyannote:v1" });
     voiceprints.put("bob", "VP-bob-" + "b".repeat(500), { provider: "pyannote", sourceJobId: "pyannote:v2" });
     const options = { voiceprints: ["alice", "bob"], matching_exclusive: false, matching_threshold: 40, num_speakers: 3 };
@@ -261,6 +261,7 @@ describe("identify", () => {
     expect(text).toMatch(/SPEAKER_02[^\n]*no match|unmatched[^\n]*SPEAKER_02/i);
     expect(view.sections.flatMap((section) => section.rows).some((row) => /\balice\b.*\(\d+\.\d s\)$/.test(row))).toBe(true);
     expect(JSON.stringify(view)).not.toContain("VP-alice-");
+    expect(logLines.join("\n")).not.toContain("VP-alice-");
   });
 
   it("keeps a voiceprint out of the error when pyannoteAI's refusal quotes it back", async () => {
@@ -389,6 +390,42 @@ describe("webhooks from the fake", () => {
     expect(await fake.sendWebhook(hook, { jobId: "j1", status: "succeeded" }, { secret: "not-the-secret" })).toBe(401);
     expect(await fake.sendWebhook(hook, { jobId: "j1", status: "failed" }, { secret: WEBHOOK_SECRET, tamper: true })).toBe(401);
     expect(received).toHaveLength(0);
+  });
+});
+
+describe("the fake's clock and limits (what MCP-level tests rely on)", () => {
+  it("ends a job by time when polls alone would not", async () => {
+    const { fake, adapter } = await harness({ createdPolls: 1_000, runningPolls: 1_000, runningAfterMs: 20, succeededAfterMs: 40 });
+    const started = await adapter.start({ task: "diarize", media: [url("slow.wav")], options: {} }, {});
+    expect((await adapter.get(started.nativeId, undefined, {})).status).toBe("queued");
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect((await adapter.get(started.nativeId, undefined, {})).status).toBe("succeeded");
+    expect(fake.jobs.get(started.nativeId)!.polls).toBe(2);
+  });
+
+  it("answers 429 with Retry-After and X-RateLimit-* once its minute is spent", async () => {
+    const { fake } = await harness({ requestsPerMinute: 2 });
+    const get = () => fetch(`${fake.baseUrl}/v2/jobs`, { headers: { authorization: `Bearer ${fake.apiKey}` } });
+    const answers = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const response = await get();
+      await response.arrayBuffer();
+      answers.push({ status: response.status, retryAfter: response.headers.get("retry-after"), remaining: response.headers.get("x-ratelimit-remaining") });
+    }
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 429]);
+    expect(answers[1]!.remaining).toBe("0");
+    expect(Number(answers[2]!.retryAfter)).toBeGreaterThan(0);
+  });
+
+  it("keeps the output only for its TTL, like pyannoteAI's 24 h", async () => {
+    const { fake, adapter } = await harness({ pollsUntilDone: 1, outputTtlMs: 30 });
+    const started = await adapter.start({ task: "diarize", media: [url("brief.wav")], options: {} }, {});
+    await pollToEnd(adapter, started.nativeId);
+    expect(fake.jobs.get(started.nativeId)!.succeededAt).toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const error = await adapter.fetchResults(jobFrom(started, "diarize"), collectingSink().sink, {}).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect((error as ProviderError).retryable).toBe(false);
   });
 });
 
