@@ -381,16 +381,31 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
         { method: "GET", path: "/v2/jobs", query: { limit: Math.max(1, Math.min(100, query.limit)), cursor: query.cursor, status }, signal: context.signal },
         pyannoteJobListSchema,
       );
+      // /v2/jobs has no time filter. The bounds are applied here, so jobs outside them are not
+      // adopted (and then polled and fetched against the 100/min budget) only to be hidden;
+      // the listing is newest first, so a page that ends before createdAfter is the last one.
+      const after = query.createdAfter ? Date.parse(query.createdAfter) : Number.NaN;
+      const before = query.createdBefore ? Date.parse(query.createdBefore) : Number.NaN;
+      const createdMs = (createdAt: string | null | undefined) => (createdAt ? Date.parse(createdAt) : Number.NaN);
+      const inBounds = (createdAt: string | null | undefined) => {
+        const at = createdMs(createdAt);
+        if (Number.isNaN(at)) return true;
+        return !(at < after) && !(at > before);
+      };
+      const oldest = createdMs(response.body.items.at(-1)?.createdAt);
+      const exhausted = !Number.isNaN(after) && !Number.isNaN(oldest) && oldest < after;
       return {
         // The listing says nothing of the task: the core files them under its default until
         // the output's shape tells (see get/fetchResults).
-        items: response.body.items.map((item) => ({
-          nativeId: item.id,
-          status: mapPyannoteStatus(item.status),
-          providerStatus: item.status,
-          ...(item.createdAt ? { createdAt: item.createdAt } : {}),
-        })),
-        ...(response.body.nextCursor ? { nextCursor: response.body.nextCursor } : {}),
+        items: response.body.items
+          .filter((item) => inBounds(item.createdAt))
+          .map((item) => ({
+            nativeId: item.id,
+            status: mapPyannoteStatus(item.status),
+            providerStatus: item.status,
+            ...(item.createdAt ? { createdAt: item.createdAt } : {}),
+          })),
+        ...(response.body.nextCursor && !exhausted ? { nextCursor: response.body.nextCursor } : {}),
       };
     },
 

@@ -318,6 +318,28 @@ describe("remote listing", () => {
   });
 });
 
+describe("remote listing within a time window", () => {
+  it("keeps only jobs created inside the bounds, and stops paging once the newest-first listing is past them", async () => {
+    const { fake, adapter } = await harness();
+    const ids: string[] = [];
+    for (const name of ["a.wav", "b.wav", "c.wav", "d.wav"]) ids.push((await adapter.start({ task: "diarize", media: [url(name)], options: {} }, {})).nativeId);
+    // Spread the creation times an hour apart: a (oldest) … d (newest).
+    ids.forEach((id, position) => {
+      const job = fake.jobs.get(id)!;
+      job.createdAtMs = Date.parse("2026-11-20T08:00:00Z") + position * 3_600_000;
+      job.createdAt = new Date(job.createdAtMs).toISOString();
+    });
+    const window = { createdAfter: "2026-11-20T08:30:00Z", createdBefore: "2026-11-20T10:30:00Z" };
+    const first = await adapter.list!({ limit: 2, ...window }, {});
+    expect(first.items.map((item) => item.nativeId)).toEqual([ids[2]]);
+    expect(first.nextCursor).toBeDefined();
+    const second = await adapter.list!({ limit: 2, cursor: first.nextCursor, ...window }, {});
+    expect(second.items.map((item) => item.nativeId)).toEqual([ids[1]]);
+    // b and a are on this page and a is older than createdAfter: nothing older can match.
+    expect(second.nextCursor).toBeUndefined();
+  });
+});
+
 describe("vendor errors", () => {
   it("reports a wrong key without echoing it, and names the variable to fix", async () => {
     const { fake } = await harness();
