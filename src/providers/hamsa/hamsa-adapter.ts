@@ -64,6 +64,7 @@ export function createHamsaAdapter(deps: AdapterDeps): ProviderAdapter {
     if (!apiKey) throw new NotConfiguredError("Hamsa is not configured: set HAMSA_API_KEY");
     client ??= deps.createHttpClient({
       provider: PROVIDER,
+      apiKeyEnv: "HAMSA_API_KEY",
       baseUrl: config.baseUrl,
       authHeaders: () => ({ authorization: `Token ${apiKey}` }),
       secrets: [apiKey],

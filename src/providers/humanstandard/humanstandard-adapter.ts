@@ -85,6 +85,7 @@ export function createHumanStandardAdapter(deps: AdapterDeps, overrides: HumanSt
     if (!apiKey) throw new NotConfiguredError("HumanStandard is not configured: set HUMANSTANDARD_API_KEY");
     client ??= deps.createHttpClient({
       provider: PROVIDER,
+      apiKeyEnv: "HUMANSTANDARD_API_KEY",
       baseUrl: config.baseUrl,
       authHeaders: () => ({ authorization: `Bearer ${apiKey}` }),
       secrets: [apiKey, ...(config.webhookSecret ? [config.webhookSecret] : [])],

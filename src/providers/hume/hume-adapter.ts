@@ -138,6 +138,7 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
     const key = requireKey();
     return deps.createHttpClient({
       provider: "hume",
+      apiKeyEnv: "HUME_API_KEY",
       baseUrl: config.hume.baseUrl,
       authHeaders: () => ({ "X-Hume-Api-Key": key }),
       secrets,

@@ -14,6 +14,25 @@ afterEach(async () => {
 });
 
 describe("Hume remote listing with time filters", () => {
+  it("names the env var to check when the key is refused", async () => {
+    fake = await startHumeFake();
+    adapter = createHumeAdapter({
+      config: loadConfig({ HUME_API_KEY: "wrong-key-123456", HUME_BASE_URL: fake.baseUrl }),
+      logger: createLogger({ level: "error", secrets: ["wrong-key-123456"], write: () => undefined }),
+      voiceprints: { put: () => undefined, get: () => undefined, list: () => [], delete: () => false },
+      replayGuard: { firstSeen: () => true },
+      downloader: { download: () => Promise.reject(new Error("unused")) },
+      createHttpClient: createVendorHttpClient,
+    });
+    const error = await adapter.list!({ limit: 5 }, {}).catch((caught: Error) => caught);
+    expect((error as Error).message).toMatch(/answered 401.*HUME_API_KEY/);
+    expect((error as Error).message).not.toContain("wrong-key-123456");
+    await adapter.close?.();
+    await fake.close();
+    fake = undefined;
+    adapter = undefined;
+  });
+
   it("sends created_after to Hume and pages with created_before, never past the bound", async () => {
     fake = await startHumeFake();
     adapter = createHumeAdapter({
