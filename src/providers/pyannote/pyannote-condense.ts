@@ -62,8 +62,12 @@ export interface PyannoteIndex {
   /** identify: segments named after the matched voiceprint (or the diarized speaker). */
   named?: NamedSegment[];
   matches?: VoiceprintMatch[];
-  /** Per-sample confidence averaged into buckets of `resolution` seconds, rounded to integers. */
-  confidence?: { resolution: number; scores: Array<number | null> };
+  /**
+   * Per-sample confidence averaged into buckets of `resolution` seconds, rounded to integers
+   * (for turns and windows), plus the exact mean and low share over all speech, computed from
+   * the vendor's samples before bucketing.
+   */
+  confidence?: { resolution: number; scores: Array<number | null>; speechMean?: number; speechLowShare?: number };
   voiceprintLabel?: string;
   warning?: string;
 }
@@ -114,7 +118,7 @@ export function buildPyannoteIndex(task: TaskId, output: PyannoteOutput, voicepr
       ? { matches: output.voiceprints.map((entry) => ({ speaker: entry.speaker, match: entry.match ?? null, confidence: entry.confidence ?? {} })) }
       : {}),
     ...(output.confidence?.score && output.confidence.score.length > 0 && output.confidence.resolution && output.confidence.resolution > 0
-      ? { confidence: downsample(output.confidence.score, output.confidence.resolution) }
+      ? { confidence: { ...downsample(output.confidence.score, output.confidence.resolution), ...speechConfidence(output.confidence.score, output.confidence.resolution, segments) } }
       : {}),
     ...(voiceprintLabel ? { voiceprintLabel } : {}),
     ...(output.warning ? { warning: sanitizeVendorText(output.warning) } : {}),
@@ -137,6 +141,26 @@ function downsample(scores: readonly number[], resolution: number): { resolution
     out.push(count > 0 ? Math.round(sum / count) : null);
   }
   return { resolution: resolution * perBucket, scores: out };
+}
+
+/** Exact mean of the samples whose centre lies in someone's speech, and the share of them under LOW_CONFIDENCE. */
+function speechConfidence(scores: readonly number[], resolution: number, segments: readonly Segment[]): { speechMean?: number; speechLowShare?: number } {
+  const speech = mergeTurnsExact(segments.map((segment) => ({ ...segment, speaker: "speech" })));
+  let sum = 0;
+  let count = 0;
+  let low = 0;
+  for (const stretch of speech) {
+    const first = Math.max(0, Math.ceil(stretch.start / resolution - 0.5));
+    const last = Math.min(scores.length, Math.ceil(stretch.end / resolution - 0.5));
+    for (let sample = first; sample < last; sample++) {
+      const value = scores[sample]!;
+      if (!Number.isFinite(value)) continue;
+      sum += value;
+      count++;
+      if (value < LOW_CONFIDENCE) low++;
+    }
+  }
+  return count > 0 ? { speechMean: Math.round((sum / count) * 10) / 10, speechLowShare: Math.round((low / count) * 1000) / 1000 } : {};
 }
 
 /** Mean per-sample confidence over [start, end), or undefined when no sample falls in it. */
@@ -452,6 +476,11 @@ function timelineRow(turn: NamedSegment, index: PyannoteIndex): string {
 function confidenceSummary(index: PyannoteIndex, base: readonly Segment[], from?: number, to?: number): { line: string; mean: number } | undefined {
   const confidence = index.confidence;
   if (!confidence) return undefined;
+  // Over the whole recording the exact figures apply (identification segments are the
+  // diarization's, renamed); a window reads the 1 s buckets.
+  if (from === undefined && to === undefined && confidence.speechMean !== undefined) {
+    return { mean: confidence.speechMean, line: `Confidence over speech: mean ${confidence.speechMean.toFixed(0)}/100; ${formatPercent(confidence.speechLowShare ?? 0)} of it under ${LOW_CONFIDENCE}` };
+  }
   const speech = mergeTurnsExact(clip(base, from, to).map((segment) => ({ ...segment, speaker: "speech" })));
   let sum = 0;
   let count = 0;
