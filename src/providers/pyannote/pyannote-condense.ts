@@ -317,7 +317,9 @@ export function condensePyannote(job: Job, index: PyannoteIndex, query: Predicti
   const windowed = clip(base, from, to);
   // Turn-level confidence belongs to diarized segments; for identify it is read from them.
   const stats = speakerStats(identify ? windowed : clip(index.segments, from, to));
-  const span = base.length > 0 ? { start: Math.min(...base.map((s) => s.start)), end: Math.max(...base.map((s) => s.end)) } : undefined;
+  // A loop, not Math.min(...): a 24 h recording can hold more segments than a call takes arguments.
+  let span: { start: number; end: number } | undefined;
+  for (const segment of base) span = span ? { start: Math.min(span.start, segment.start), end: Math.max(span.end, segment.end) } : { start: segment.start, end: segment.end };
   const totalTalk = stats.reduce((sum, entry) => sum + entry.talkSeconds, 0);
   const overlap = overlapSeconds(windowed);
   const window = describeWindow(from, to);
