@@ -118,7 +118,7 @@ export function createMediaDownloader(options: MediaDownloaderOptions): MediaDow
         }
         const declared = Number(response.headers["content-length"]);
         if (Number.isFinite(declared) && declared > maxBytes) {
-          response.body.destroy();
+          discard(response.body);
           throw new UserInputError(`the file is ${declared} bytes, over the ${maxBytes}-byte download limit (MEDIA_JOBS_MAX_DOWNLOAD_MB)`);
         }
         const dir = await fsp.mkdtemp(path.join(options.tempDir ?? os.tmpdir(), "media-jobs-dl-"));
@@ -141,7 +141,7 @@ export function createMediaDownloader(options: MediaDownloaderOptions): MediaDow
         try {
           await pipeline(response.body, counter, fs.createWriteStream(filePath));
         } catch (error) {
-          response.body.destroy();
+          discard(response.body);
           await cleanup();
           if (overCap) throw new UserInputError(`the file is over the ${maxBytes}-byte download limit (MEDIA_JOBS_MAX_DOWNLOAD_MB)`);
           if (deadline.aborted) throw describeFailure(url, error, deadline);
@@ -178,4 +178,13 @@ function errorCode(error: unknown): string {
 
 function formatLimit(ms: number): string {
   return ms < 1_000 ? `${ms} ms` : `${Math.round(ms / 1_000)} s`;
+}
+
+/**
+ * Drops a response body we will not read. undici reports the abort as an 'error' event on the
+ * body; with no listener that would surface as an unhandled error in the process.
+ */
+function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
+  body.on("error", () => undefined);
+  body.destroy();
 }

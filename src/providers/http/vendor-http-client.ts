@@ -455,7 +455,7 @@ export function createVendorHttpClient(options: VendorHttpClientOptions, interna
             } catch (error) {
               throw classify(error instanceof ProviderError ? error : new BodyReadError(error), request, scope, false);
             } finally {
-              if (!body.readableEnded) body.destroy();
+              if (!body.readableEnded) body.on("error", () => undefined).destroy();
               scope.dispose();
             }
           };
@@ -464,7 +464,7 @@ export function createVendorHttpClient(options: VendorHttpClientOptions, interna
             headers: response.headers,
             body: chunks(),
             async cancel() {
-              if (!body.readableEnded) body.destroy();
+              if (!body.readableEnded) body.on("error", () => undefined).destroy();
               scope.dispose();
             },
           };
@@ -492,7 +492,7 @@ async function readLimited(body: ResponseBody, maxBytes: number): Promise<Buffer
     }
   } finally {
     // Consumed or cancelled, also on error paths, so the connection is released.
-    if (!body.readableEnded) body.destroy();
+    if (!body.readableEnded) body.on("error", () => undefined).destroy();
   }
   return Buffer.concat(chunks);
 }
