@@ -445,10 +445,6 @@ export class JobService {
     return Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.factor ** Math.max(0, pollCount - 1));
   }
 
-  isWatched(id: string): boolean {
-    return this.watched.has(id);
-  }
-
   private assertOwner(job: Job, owner: string | undefined): void {
     if (owner !== undefined && job.owner !== undefined && job.owner !== owner) {
       throw new NotFoundError(`no job ${job.id} here; list_jobs shows yours`);

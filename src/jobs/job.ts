@@ -127,8 +127,3 @@ export function applySnapshot(job: Job, snapshot: JobSnapshot, now: Date): Job {
   if (isTerminal(next.status) && !next.endedAt) next.endedAt = now.toISOString();
   return next;
 }
-
-/** One line a person can read: "succeeded (provider: COMPLETED)". */
-export function describeStatus(job: Pick<Job, "status" | "providerStatus">): string {
-  return job.providerStatus ? `${job.status} (provider: ${job.providerStatus})` : job.status;
-}
