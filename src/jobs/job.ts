@@ -121,9 +121,7 @@ export function applySnapshot(job: Job, snapshot: JobSnapshot, now: Date): Job {
     label: job.label ?? snapshot.label,
     updatedAt: now.toISOString(),
   };
-  if (next.status !== "queued" && !next.startedAt && next.status === "running") {
-    next.startedAt = now.toISOString();
-  }
+  if (next.status === "running" && !next.startedAt) next.startedAt = now.toISOString();
   if (isTerminal(next.status) && !next.endedAt) next.endedAt = now.toISOString();
   return next;
 }
