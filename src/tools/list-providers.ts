@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PROVIDER_IDS } from "../jobs/job.js";
 import { defineTool, structuredResult } from "./define-tool.js";
 
 const taskSchema = z.object({
@@ -14,8 +15,10 @@ export const listProvidersTool = defineTool({
   name: "list_providers",
   title: "List media-analysis providers",
   description:
-    "Lists the providers this server can run jobs at (local offline analyzer, Hume, pyannoteAI, Hamsa, HumanStandard), their tasks, accepted inputs, options, result views and filters, and whether each is configured with an API key. Call it first to choose `provider`, `task` and `options` for start_job.",
-  inputSchema: z.object({}).strict(),
+    "Lists the providers this server can run jobs at (local offline analyzer, Hume, pyannoteAI, Hamsa, HumanStandard), their tasks, accepted inputs, options, result views and filters, and whether each is configured with an API key. Call it first to choose `provider`, `task` and `options` for start_job; pass provider to see one provider only (fewer tokens).",
+  inputSchema: z
+    .object({ provider: z.enum(PROVIDER_IDS).optional().describe("Only this provider's details") })
+    .strict(),
   outputSchema: z.object({
     providers: z.array(
       z.object({
@@ -39,8 +42,9 @@ export const listProvidersTool = defineTool({
     idempotentHint: true,
     openWorldHint: false,
   },
-  async handler(_input, { app }) {
-    const providers = app.providers.list().map((adapter) => {
+  async handler(input, { app }) {
+    const adapters = app.providers.list().filter((adapter) => !input.provider || adapter.id === input.provider);
+    const providers = adapters.map((adapter) => {
       const info = adapter.describe();
       return {
         id: info.id,

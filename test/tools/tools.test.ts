@@ -43,6 +43,15 @@ describe("tool registry (meta)", () => {
 });
 
 describe("tools over an in-memory MCP session", () => {
+  it("narrows list_providers to one provider when asked", async () => {
+    running = await startInMemoryApp([new ScriptedAdapter(), new ScriptedAdapter({ id: "hume" })]);
+    const all = await call("list_providers", {});
+    const one = await call("list_providers", { provider: "hume" });
+    expect((all.structuredContent as { providers: unknown[] }).providers).toHaveLength(2);
+    expect((one.structuredContent as { providers: Array<{ id: string }> }).providers.map((provider) => provider.id)).toEqual(["hume"]);
+    expect(JSON.stringify(one).length).toBeLessThan(JSON.stringify(all).length);
+  });
+
   it("starts a job, waits for it, and pages condensed predictions within the budget", async () => {
     const adapter = new ScriptedAdapter({ rows: 400 });
     running = await startInMemoryApp([adapter]);
