@@ -15,6 +15,7 @@ import { Agent, request as undiciRequest, type Dispatcher } from "undici";
 import { UserInputError } from "../../errors.js";
 import { isPublicAddress, parseHostAsIp } from "../../security/public-address.js";
 import type { MediaDownloader } from "../provider.js";
+import { discardBody, errorCode } from "./body-and-errors.js";
 
 const MAX_REDIRECTS = 5;
 
@@ -118,7 +119,7 @@ export function createMediaDownloader(options: MediaDownloaderOptions): MediaDow
         }
         const declared = Number(response.headers["content-length"]);
         if (Number.isFinite(declared) && declared > maxBytes) {
-          discard(response.body);
+          discardBody(response.body);
           throw new UserInputError(`the file is ${declared} bytes, over the ${maxBytes}-byte download limit (MEDIA_JOBS_MAX_DOWNLOAD_MB)`);
         }
         const dir = await fsp.mkdtemp(path.join(options.tempDir ?? os.tmpdir(), "media-jobs-dl-"));
@@ -141,7 +142,7 @@ export function createMediaDownloader(options: MediaDownloaderOptions): MediaDow
         try {
           await pipeline(response.body, counter, fs.createWriteStream(filePath));
         } catch (error) {
-          discard(response.body);
+          discardBody(response.body);
           await cleanup();
           if (overCap) throw new UserInputError(`the file is over the ${maxBytes}-byte download limit (MEDIA_JOBS_MAX_DOWNLOAD_MB)`);
           if (deadline.aborted) throw describeFailure(url, error, deadline);
@@ -169,22 +170,6 @@ function findRefusal(error: unknown): string | undefined {
   return undefined;
 }
 
-function errorCode(error: unknown): string {
-  const direct = (error as { code?: unknown } | undefined)?.code;
-  if (typeof direct === "string") return direct;
-  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
-  return typeof cause === "string" ? cause : "";
-}
-
 function formatLimit(ms: number): string {
   return ms < 1_000 ? `${ms} ms` : `${Math.round(ms / 1_000)} s`;
-}
-
-/**
- * Drops a response body we will not read. undici reports the abort as an 'error' event on the
- * body; with no listener that would surface as an unhandled error in the process.
- */
-function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
-  body.on("error", () => undefined);
-  body.destroy();
 }

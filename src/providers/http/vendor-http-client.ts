@@ -24,6 +24,7 @@ import { ProviderError } from "../../errors.js";
 import { redactSecrets } from "../../logger.js";
 import { parseRetryAfterMs } from "./retry-after.js";
 import type { RateLimitInfo, VendorHttpClient, VendorHttpClientOptions, VendorRequest, VendorResponse } from "./types.js";
+import { discardBody, errorCode } from "./body-and-errors.js";
 
 export const VENDOR_HTTP_DEFAULTS = {
   connectMs: 10_000,
@@ -455,7 +456,7 @@ export function createVendorHttpClient(options: VendorHttpClientOptions, interna
             } catch (error) {
               throw classify(error instanceof ProviderError ? error : new BodyReadError(error), request, scope, false);
             } finally {
-              if (!body.readableEnded) body.on("error", () => undefined).destroy();
+              discardBody(body);
               scope.dispose();
             }
           };
@@ -464,7 +465,7 @@ export function createVendorHttpClient(options: VendorHttpClientOptions, interna
             headers: response.headers,
             body: chunks(),
             async cancel() {
-              if (!body.readableEnded) body.on("error", () => undefined).destroy();
+              discardBody(body);
               scope.dispose();
             },
           };
@@ -492,7 +493,7 @@ async function readLimited(body: ResponseBody, maxBytes: number): Promise<Buffer
     }
   } finally {
     // Consumed or cancelled, also on error paths, so the connection is released.
-    if (!body.readableEnded) body.on("error", () => undefined).destroy();
+    discardBody(body);
   }
   return Buffer.concat(chunks);
 }
@@ -515,13 +516,6 @@ export function resetToEpochMs(reset: number, now: number): number {
   if (reset > 1e12) return reset;
   if (reset > 1e9) return reset * 1000;
   return now + reset * 1000;
-}
-
-function errorCode(error: unknown): string {
-  const direct = (error as { code?: unknown } | undefined)?.code;
-  if (typeof direct === "string") return direct;
-  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
-  return typeof cause === "string" ? cause : "";
 }
 
 /** Error codes are short constants; anything else is not shown. */
