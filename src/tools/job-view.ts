@@ -28,6 +28,20 @@ export const jobViewSchema = z.object({
 
 export type JobView = z.infer<typeof jobViewSchema>;
 
+/** One row of list_jobs: the view's identifying and status fields. */
+export const jobSummarySchema = jobViewSchema.pick({
+  job_id: true,
+  provider: true,
+  task: true,
+  label: true,
+  status: true,
+  created_at: true,
+  ended_at: true,
+  progress: true,
+});
+
+export type JobSummary = z.infer<typeof jobSummarySchema>;
+
 /** Inputs listed in a job view; the rest are counted, so a 10,000-track job stays small. */
 const MAX_LISTED_INPUTS = 10;
 
@@ -79,6 +93,11 @@ export function toJobView(job: Job): JobView {
     results: job.resultState === "stored" ? "stored" : job.resultState === "fetch_failed" ? "unavailable" : "pending",
     next_step: nextStepFor(job),
   };
+}
+
+/** Parsing with the picked schema keeps exactly the summary's fields. */
+export function toJobSummary(job: Job): JobSummary {
+  return jobSummarySchema.parse(toJobView(job));
 }
 
 export function describeProgress(progress: Job["progress"]): string | undefined {

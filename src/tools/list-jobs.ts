@@ -3,7 +3,7 @@ import { UserInputError } from "../errors.js";
 import { JOB_STATUSES, PROVIDER_IDS, TASK_IDS, type ProviderId } from "../jobs/job.js";
 import { InvalidCursorError } from "../store/sqlite-store.js";
 import { defineTool, structuredResult } from "./define-tool.js";
-import { describeProgress, jobViewSchema, toJobView } from "./job-view.js";
+import { describeProgress, jobSummarySchema, toJobSummary } from "./job-view.js";
 
 function encodeRemoteCursor(cursors: Partial<Record<ProviderId, string>>): string | undefined {
   return Object.keys(cursors).length > 0 ? Buffer.from(JSON.stringify(cursors)).toString("base64url") : undefined;
@@ -46,7 +46,7 @@ export const listJobsTool = defineTool({
     })
     .strict(),
   outputSchema: z.object({
-    jobs: z.array(jobViewSchema.pick({ job_id: true, provider: true, task: true, label: true, status: true, created_at: true, ended_at: true, progress: true })),
+    jobs: z.array(jobSummarySchema),
     next_cursor: z.string().nullable(),
     remote_next_cursor: z.string().nullable().optional(),
     remote_errors: z.array(z.string()).optional(),
@@ -104,19 +104,7 @@ export const listJobsTool = defineTool({
       if (error instanceof InvalidCursorError) throw new UserInputError("cursor is not one this server issued; omit it to start from the newest job");
       throw error;
     }
-    const jobs = page.jobs.map((job) => {
-      const view = toJobView(job);
-      return {
-        job_id: view.job_id,
-        provider: view.provider,
-        task: view.task,
-        ...(view.label ? { label: view.label } : {}),
-        status: view.status,
-        created_at: view.created_at,
-        ...(view.ended_at ? { ended_at: view.ended_at } : {}),
-        ...(view.progress ? { progress: view.progress } : {}),
-      };
-    });
+    const jobs = page.jobs.map(toJobSummary);
     const lines = jobs.map((job) => {
       const progress = job.status === "running" ? describeProgress(job.progress) : undefined;
       return `${job.job_id} ${job.task} ${job.status}${progress ? ` ${progress}` : ""}${job.label ? ` "${job.label}"` : ""} created ${job.created_at}`;

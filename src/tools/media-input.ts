@@ -31,21 +31,30 @@ export const mediaItemSchema = z
 
 export type MediaItem = z.infer<typeof mediaItemSchema>;
 
+/** Which kind of input a validated item is. */
+export function mediaKindOf(item: MediaItem): MediaInput["kind"] {
+  if (item.path !== undefined) return "path";
+  if (item.text !== undefined) return "text";
+  if (item.id !== undefined) return "id";
+  return "url";
+}
+
 export async function resolveMedia(items: MediaItem[], allowedDirs: () => Promise<string[]>): Promise<MediaInput[]> {
   const resolved: MediaInput[] = [];
   let dirs: string[] | undefined;
   for (const [position, item] of items.entries()) {
-    if (item.path !== undefined) {
+    const kind = mediaKindOf(item);
+    if (kind === "path") {
       dirs ??= await allowedDirs();
       try {
-        const file = await resolveAllowedFile(item.path, dirs);
+        const file = await resolveAllowedFile(item.path!, dirs);
         resolved.push({ kind: "path", path: file.path, name: file.name, bytes: file.bytes });
       } catch (error) {
         if (error instanceof UserInputError) throw new UserInputError(`media[${position}]: ${error.message}`);
         throw error;
       }
-    } else if (item.text !== undefined) resolved.push({ kind: "text", text: item.text });
-    else if (item.id !== undefined) resolved.push({ kind: "id", id: item.id, url: item.url });
+    } else if (kind === "text") resolved.push({ kind: "text", text: item.text! });
+    else if (kind === "id") resolved.push({ kind: "id", id: item.id!, url: item.url });
     else resolved.push({ kind: "url", url: item.url! });
   }
   return resolved;
