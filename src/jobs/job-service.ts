@@ -66,8 +66,6 @@ export class JobService {
   private readonly now: () => number;
   /** One refresh per job at a time; concurrent callers share it. */
   private readonly refreshing = new Map<string, Promise<Job>>();
-  /** Jobs someone is waiting on: polled at the brisk cadence, not the backed-off one. */
-  private readonly watched = new Map<string, number>();
 
   constructor(options: JobServiceOptions) {
     this.options = options;
@@ -204,8 +202,18 @@ export class JobService {
    */
   async getFresh(id: string, owner: string | undefined, maxAgeMs: number): Promise<Job> {
     const job = await this.get(id, owner);
-    if (isSettled(job) || this.now() - Date.parse(job.updatedAt) < maxAgeMs) return job;
-    return this.refreshSafely(job);
+    return this.isStale(job, maxAgeMs) ? this.refreshSafely(job) : job;
+  }
+
+  /**
+   * Whether a job wants a look at its vendor now: results to fetch, a status older than
+   * `maxAgeMs`, or (after failed polls) its back-off time reached.
+   */
+  private isStale(job: Job, maxAgeMs: number): boolean {
+    if (isSettled(job)) return false;
+    if (job.status === "succeeded") return true;
+    if ((job.pollFailures ?? 0) > 0) return (job.nextPollAt ?? 0) <= this.now();
+    return this.now() - Date.parse(job.updatedAt) >= maxAgeMs;
   }
 
   /** Refreshes one job from its vendor now (shared with concurrent callers). */
@@ -229,22 +237,17 @@ export class JobService {
     let job = await this.get(id, options.owner);
     if (seconds <= 0 || isSettled(job)) return job;
     const deadline = this.now() + seconds * 1000;
-    this.watched.set(id, (this.watched.get(id) ?? 0) + 1);
-    try {
-      job = await this.refreshIfDue(job);
-      while (!isSettled(job) && this.now() < deadline && !options.signal?.aborted) {
-        options.onProgress?.(job);
-        const adapter = this.registry.require(job.provider);
-        const step = Math.min(this.pollDelay(adapter, 0), Math.max(0, deadline - this.now()));
-        job = await this.nextUpdate(id, step, options.signal) ?? job;
-        if (!isSettled(job) && (job.nextPollAt ?? 0) <= this.now()) job = await this.refreshSafely(job);
-      }
-      return job;
-    } finally {
-      const count = (this.watched.get(id) ?? 1) - 1;
-      if (count <= 0) this.watched.delete(id);
-      else this.watched.set(id, count);
+    const adapter = this.registry.require(job.provider);
+    // Someone is waiting: look at the brisk cadence, not the poller's backed-off one.
+    const brisk = this.pollDelay(adapter, 0);
+    if (this.isStale(job, brisk)) job = await this.refreshSafely(job);
+    while (!isSettled(job) && this.now() < deadline && !options.signal?.aborted) {
+      options.onProgress?.(job);
+      const step = Math.min(brisk, Math.max(0, deadline - this.now()));
+      job = (await this.nextUpdate(id, step, options.signal)) ?? this.store.getJob(id) ?? job;
+      if (!isSettled(job) && this.isStale(job, brisk)) job = await this.refreshSafely(job);
     }
+    return job;
   }
 
   async cancel(id: string, owner?: string): Promise<Job> {
@@ -307,14 +310,7 @@ export class JobService {
 
   /** Jobs the poller should refresh now. */
   dueJobs(): Job[] {
-    const now = this.now();
-    return this.store
-      .listJobsToPoll()
-      .filter((job) => (job.nextPollAt ?? 0) <= now || this.watched.has(job.id));
-  }
-
-  private async refreshIfDue(job: Job): Promise<Job> {
-    return (job.nextPollAt ?? 0) <= this.now() ? this.refreshSafely(job) : job;
+    return this.store.listJobsDue(this.now());
   }
 
   /** Refresh, but a vendor hiccup while waiting leaves the job as it was (the poller retries). */

@@ -9,7 +9,7 @@ import { isTerminal, type Job, type JobStatus } from "../jobs/job.js";
 import type { ProviderId } from "../jobs/job.js";
 import type { IdempotencyRecord, JobListFilter, JobListPage, JobStore, StoredPart } from "./store.js";
 
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: string[] = [
   `CREATE TABLE jobs (
      id TEXT PRIMARY KEY,
      provider TEXT NOT NULL,
@@ -55,6 +55,11 @@ const MIGRATIONS: string[] = [
      key TEXT PRIMARY KEY,
      expires_at INTEGER NOT NULL
    );`,
+  // The poller asks for due jobs every tick: answer from a column, not by parsing every job.
+  `ALTER TABLE jobs ADD COLUMN next_poll_at INTEGER;
+   UPDATE jobs SET next_poll_at = json_extract(data, '$.nextPollAt');
+   DROP INDEX jobs_to_poll;
+   CREATE INDEX jobs_due ON jobs (next_poll_at) WHERE needs_poll = 1;`,
 ];
 
 function compress(data: Uint8Array): Buffer {
@@ -108,11 +113,14 @@ export function openSqliteJobStore(dataDir: string, options: { now?: () => numbe
 
   const statements = {
     insertJob: db.prepare(
-      "INSERT INTO jobs (id, provider, task, status, owner, created_at, needs_poll, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO jobs (id, provider, task, status, owner, created_at, needs_poll, next_poll_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ),
-    updateJob: db.prepare("UPDATE jobs SET status = ?, needs_poll = ?, data = ? WHERE id = ?"),
+    updateJob: db.prepare("UPDATE jobs SET status = ?, needs_poll = ?, next_poll_at = ?, data = ? WHERE id = ?"),
     getJob: db.prepare("SELECT data FROM jobs WHERE id = ?"),
-    jobsToPoll: db.prepare("SELECT data FROM jobs WHERE needs_poll = 1 ORDER BY created_at"),
+    getStatus: db.prepare("SELECT status FROM jobs WHERE id = ?"),
+    jobsDue: db.prepare(
+      "SELECT data FROM jobs WHERE needs_poll = 1 AND (next_poll_at IS NULL OR next_poll_at <= ?) ORDER BY next_poll_at",
+    ),
     completeIds: db.prepare("SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT ?"),
     getKey: db.prepare("SELECT key, owner, fingerprint, job_id FROM idempotency_keys WHERE key = ? AND owner = ?"),
     insertKey: db.prepare(
@@ -157,19 +165,19 @@ export function openSqliteJobStore(dataDir: string, options: { now?: () => numbe
         job.owner ?? "",
         job.createdAt,
         needsPoll(job),
+        job.nextPollAt ?? null,
         JSON.stringify(job),
       );
     },
 
     saveJob(job) {
       transaction(() => {
-        const existingRow = statements.getJob.get(job.id);
-        if (!existingRow) throw new Error(`job ${job.id} is not in the store`);
-        const existing = readJob(existingRow);
+        const existing = statements.getStatus.get(job.id) as { status: JobStatus } | undefined;
+        if (!existing) throw new Error(`job ${job.id} is not in the store`);
         if (isTerminal(existing.status) && existing.status !== job.status) {
           throw new Error(`job ${job.id} is ${existing.status}; a terminal status never changes`);
         }
-        statements.updateJob.run(job.status, needsPoll(job), JSON.stringify(job), job.id);
+        statements.updateJob.run(job.status, needsPoll(job), job.nextPollAt ?? null, JSON.stringify(job), job.id);
       });
     },
 
@@ -223,8 +231,8 @@ export function openSqliteJobStore(dataDir: string, options: { now?: () => numbe
       };
     },
 
-    listJobsToPoll() {
-      return statements.jobsToPoll.all().map(readJob);
+    listJobsDue(now) {
+      return statements.jobsDue.all(now).map(readJob);
     },
 
     completeJobIds(prefix, limit) {

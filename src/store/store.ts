@@ -44,8 +44,11 @@ export interface JobStore {
   saveJob(job: Job): void;
   getJob(id: string): Job | undefined;
   listJobs(filter: JobListFilter): JobListPage;
-  /** Jobs still to refresh: non-terminal, or succeeded without stored results. */
-  listJobsToPoll(): Job[];
+  /**
+   * Jobs still to refresh (non-terminal, or succeeded without stored results) whose next poll
+   * time has come. Answered from an indexed column: the poller asks every tick.
+   */
+  listJobsDue(now: number): Job[];
   /** Job ids starting with `prefix`, for completion. */
   completeJobIds(prefix: string, limit: number): string[];
 

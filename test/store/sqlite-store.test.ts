@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Job } from "../../src/jobs/job.js";
-import { openSqliteJobStore } from "../../src/store/sqlite-store.js";
+import { DatabaseSync } from "node:sqlite";
+import { MIGRATIONS, openSqliteJobStore } from "../../src/store/sqlite-store.js";
 import type { JobStore } from "../../src/store/store.js";
 
 const dirs: string[] = [];
@@ -61,7 +62,7 @@ describe("sqlite job store", () => {
     expect(second.getResultPart("pyannote:a", "output.json")?.data.toString()).toBe('{"x":1}');
     expect(second.getResultIndex("pyannote:a")).toEqual({ index: { speakers: 2 }, description: "2 speakers" });
     expect(second.voiceprints.get("alice")).toBe("VOICEPRINT-SECRET");
-    expect(second.listJobsToPoll().map((entry) => entry.id)).toEqual(["pyannote:a"]);
+    expect(second.listJobsDue(Date.now()).map((entry) => entry.id)).toEqual(["pyannote:a"]);
   });
 
   it("stores results compressed: a repetitive 1 MB part takes far less room on disk", () => {
@@ -83,6 +84,32 @@ describe("sqlite job store", () => {
     store.appendResultPart("humanstandard:j", "results.ndjson", Buffer.from(':2}\n'), "application/x-ndjson");
     expect(store.getResultPart("humanstandard:j", "results.ndjson")?.data.toString()).toBe('{"a":1}\n{"b":2}\n');
     expect(store.listResultParts("humanstandard:j")).toEqual([{ name: "results.ndjson", contentType: "application/x-ndjson", bytes: 16 }]);
+  });
+
+  it("lists only jobs whose poll time has come, and none that are settled", () => {
+    const store = open(tempDir());
+    store.insertJob(job("pyannote:due", "2026-01-01T00:00:00.000Z", { nextPollAt: 1_000 }));
+    store.insertJob(job("pyannote:later", "2026-01-01T00:00:01.000Z", { nextPollAt: 5_000 }));
+    store.insertJob(job("pyannote:done", "2026-01-01T00:00:02.000Z", { status: "succeeded", resultState: "stored" }));
+    store.insertJob(job("pyannote:fetch", "2026-01-01T00:00:03.000Z", { status: "succeeded", resultState: "none", nextPollAt: 2_000 }));
+    expect(store.listJobsDue(2_000).map((entry) => entry.id)).toEqual(["pyannote:due", "pyannote:fetch"]);
+    const later = store.getJob("pyannote:later")!;
+    store.saveJob({ ...later, nextPollAt: 1_500 });
+    expect(store.listJobsDue(2_000).map((entry) => entry.id).sort()).toEqual(["pyannote:due", "pyannote:fetch", "pyannote:later"]);
+  });
+
+  it("upgrades a data dir written by schema 1 and keeps its jobs due for polling", () => {
+    const dir = tempDir();
+    const legacy = new DatabaseSync(path.join(dir, "jobs.sqlite"));
+    legacy.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+    legacy.exec(MIGRATIONS[0]!);
+    legacy.prepare("INSERT INTO schema_migrations VALUES (1, 't')").run();
+    const old = job("pyannote:old", "2026-01-01T00:00:00.000Z", { nextPollAt: 1_000 });
+    legacy.prepare("INSERT INTO jobs (id, provider, task, status, owner, created_at, needs_poll, data) VALUES (?, ?, ?, ?, '', ?, 1, ?)").run(old.id, old.provider, old.task, old.status, old.createdAt, JSON.stringify(old));
+    legacy.close();
+    const store = open(dir);
+    expect(store.listJobsDue(500)).toEqual([]);
+    expect(store.listJobsDue(1_000).map((entry) => entry.id)).toEqual(["pyannote:old"]);
   });
 
   it("refuses to move a terminal job to another status", () => {
