@@ -59,15 +59,21 @@ describe("Streamable HTTP transport", () => {
     const url = await start();
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
     const first = new Client({ name: "a", version: "1" });
-    await first.connect(new StreamableHTTPClientTransport(new URL(url)));
+    const firstTransport = new StreamableHTTPClientTransport(new URL(url));
+    await first.connect(firstTransport);
     const second = new Client({ name: "b", version: "1" });
-    await second.connect(new StreamableHTTPClientTransport(new URL(url)));
+    const secondTransport = new StreamableHTTPClientTransport(new URL(url));
+    await second.connect(secondTransport);
+    expect(firstTransport.sessionId).toBeTruthy();
+    expect(secondTransport.sessionId).not.toBe(firstTransport.sessionId);
+    // Each session has its own server: closing the first leaves the second working.
     expect((await first.listTools()).tools.length).toBeGreaterThan(5);
     const started = await first.callTool({ name: "start_job", arguments: { provider: "pyannote", media: [{ url: "https://x.test/a.wav" }] } });
     expect(started.isError).toBeFalsy();
     const listed = await second.callTool({ name: "list_jobs", arguments: {} });
     expect((listed.structuredContent as { jobs: unknown[] }).jobs).toHaveLength(1);
     await first.close();
+    expect((await second.listTools()).tools.length).toBeGreaterThan(5);
     await second.close();
   });
 
