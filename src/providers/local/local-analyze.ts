@@ -5,7 +5,7 @@ import { LoudnessMeter, type LoudnessResult } from "./local-loudness.js";
 import { openAudioSource } from "./local-decode.js";
 import { AudioDecodeError } from "./local-errors.js";
 import { pitchStats, trackPitch, type PitchTrack } from "./local-pitch.js";
-import type { FileReport, SegmentReport } from "./local-report.js";
+import type { FileReport, SegmentReport, StreamFacts } from "./local-report.js";
 import { ANALYSIS_RATE, mixToMono, SampleAccumulator, StreamingResampler } from "./local-resample.js";
 import { findSyllableNuclei } from "./local-syllables.js";
 import { computeFrameFeatures, detectSpeech, frameTime, type FrameFeatures, type SpeechSegment } from "./local-vad.js";
@@ -29,13 +29,7 @@ const DECODE_SHARE = 0.5;
 const VOICE_CHANGE_SEMITONES = 4;
 const MIN_VOICED_FRAMES_FOR_CHANGE = 15;
 
-export interface DecodedForAnalysis {
-  format: string;
-  sampleRate: number;
-  channels: number;
-  bitDepth?: number;
-  durationSeconds: number;
-  damagedFrames: number;
+export interface DecodedForAnalysis extends StreamFacts {
   loudness: LoudnessResult;
   mono: Float32Array;
 }

@@ -22,8 +22,8 @@ export interface PauseStats {
   totalSeconds: number;
 }
 
-export interface FileSummary {
-  name: string;
+/** What decoding tells about a file's stream, before any analysis. */
+export interface StreamFacts {
   format: string;
   sampleRate: number;
   channels: number;
@@ -31,6 +31,10 @@ export interface FileSummary {
   durationSeconds: number;
   /** Frames the decoder skipped as damaged. */
   damagedFrames: number;
+}
+
+export interface FileSummary extends StreamFacts {
+  name: string;
   loudness: Omit<LoudnessResult, "shortTermPerSecond">;
   speech: {
     ratio: number;
