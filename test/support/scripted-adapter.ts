@@ -21,6 +21,8 @@ export interface ScriptedAdapterOptions {
   finalStatus?: "succeeded" | "failed";
   canCancel?: boolean;
   configured?: boolean;
+  /** Whether a running job reports done/total (default true); some vendors report none. */
+  reportsProgress?: boolean;
 }
 
 export class ScriptedAdapter implements ProviderAdapter {
@@ -87,7 +89,8 @@ export class ScriptedAdapter implements ProviderAdapter {
         ...(status === "failed" ? { error: { code: "vendor_failed", message: "audio could not be decoded" } } : {}),
       };
     }
-    return { nativeId, status: "running", providerStatus: "running", progress: { done: state.gets, total: done, unit: "steps" } };
+    const progress = this.options.reportsProgress === false ? {} : { progress: { done: state.gets, total: done, unit: "steps" } };
+    return { nativeId, status: "running", providerStatus: "running", ...progress };
   }
 
   async fetchResults(job: Job, sink: ResultSink): Promise<FetchedResults> {

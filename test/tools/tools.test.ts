@@ -215,6 +215,41 @@ describe("tools over an in-memory MCP session", () => {
     expect([...progress].sort((a, b) => a - b)).toEqual(progress);
   });
 
+  it("sends the job's own progress while waiting: done/total as the message says, increasing", async () => {
+    running = await startInMemoryApp([new ScriptedAdapter({ refreshesUntilDone: 6 })], { startPoller: false });
+    const started = await call("start_job", { provider: "pyannote", media: [{ url: "https://x.test/a.wav" }] });
+    const jobId = (started.structuredContent as { job: { job_id: string } }).job.job_id;
+    const events: Array<{ progress: number; total?: number; message?: string }> = [];
+    const result = (await running.client.callTool({ name: "get_job", arguments: { job_id: jobId, wait_seconds: 30 } }, undefined, {
+      onprogress: (event) => events.push(event),
+    })) as CallToolResult;
+    expect((result.structuredContent as { job: { status: string } }).job.status).toBe("succeeded");
+    const withTotal = events.filter((event) => event.total !== undefined);
+    expect(withTotal.length).toBeGreaterThan(1);
+    for (const event of withTotal) {
+      // The job's steps, not the 30 seconds of the wait; the message shows the same fraction.
+      expect(event.total).toBe(6);
+      expect(event.message).toContain(`${Math.round(event.progress)}/${event.total} steps (${((event.progress / event.total!) * 100).toFixed(1)}%)`);
+    }
+    const values = events.map((event) => event.progress);
+    for (let index = 1; index < values.length; index++) expect(values[index]).toBeGreaterThan(values[index - 1]!);
+  });
+
+  it("sends no total when the job has no progress figure, and says the value is waited seconds", async () => {
+    running = await startInMemoryApp([new ScriptedAdapter({ refreshesUntilDone: 5, reportsProgress: false })], { startPoller: false });
+    const started = await call("start_job", { provider: "pyannote", media: [{ url: "https://x.test/a.wav" }] });
+    const jobId = (started.structuredContent as { job: { job_id: string } }).job.job_id;
+    const events: Array<{ progress: number; total?: number; message?: string }> = [];
+    await running.client.callTool({ name: "get_job", arguments: { job_id: jobId, wait_seconds: 30 } }, undefined, {
+      onprogress: (event) => events.push(event),
+    });
+    expect(events.length).toBeGreaterThan(0);
+    for (const event of events) {
+      expect(event.total).toBeUndefined();
+      expect(event.message).toMatch(new RegExp(`waited ${event.progress} s of 30 s`));
+    }
+  });
+
   it("offers jobs as resources with completion of job_id, and the full stored result", async () => {
     running = await startInMemoryApp([new ScriptedAdapter({ rows: 3 })]);
     let listChanges = 0;
