@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // The bin: argv → config → stdio (default) or Streamable HTTP. Logs go to stderr only.
 
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { readVersion } from "./app.js";
 import { createDefaultApp } from "./default-app.js";
 import { ConfigError, loadConfig, parseArgs } from "./config.js";
 import { startHttpServer } from "./http-server.js";
 import { buildServer } from "./server.js";
+import { GuardedStdioTransport } from "./transport/guarded-stdio-transport.js";
 
 const HELP = `media-jobs-mcp — MCP server for asynchronous media-analysis jobs
 
@@ -52,7 +52,9 @@ async function main(): Promise<void> {
     process.stderr.write(JSON.stringify({ listening: running.url }) + "\n");
   } else {
     const built = buildServer(app, { transport: "stdio" });
-    const transport = new StdioServerTransport();
+    const transport = new GuardedStdioTransport(process.stdin, process.stdout, {
+      onRefused: (reason) => app.logger.debug(`refused a client message: ${reason}`),
+    });
     transport.onclose = () => void shutdown(0);
     process.stdin.on("end", () => void shutdown(0));
     await built.server.connect(transport);

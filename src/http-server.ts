@@ -12,8 +12,8 @@ import { ConfigError } from "./config.js";
 import { ForbiddenError, MediaJobsError, UserInputError } from "./errors.js";
 import { parseJobId } from "./jobs/job.js";
 import { buildServer } from "./server.js";
+import { checkIncomingText, errorReply, MAX_MESSAGE_BYTES } from "./transport/incoming-message.js";
 
-const MAX_MCP_BODY_BYTES = 4 * 1024 * 1024;
 const MAX_WEBHOOK_BODY_BYTES = 16 * 1024 * 1024;
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
@@ -101,21 +101,23 @@ export async function startHttpServer(
 
     const sessionId = headerValue(request.headers["mcp-session-id"]);
     if (request.method === "POST") {
-      const body = await readBody(request, MAX_MCP_BODY_BYTES);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body.toString("utf8"));
-      } catch {
-        return sendJson(response, 400, { jsonrpc: "2.0", error: { code: -32700, message: "Parse error" }, id: null });
+      const body = await readLimitedBody(request, response, MAX_MESSAGE_BYTES, (limit) =>
+        errorReply(null, -32600, `Invalid Request: the message is larger than the ${limit} limit; send large inputs by reference (a file path or URL) instead of inline`),
+      );
+      if (!body) return;
+      const checked = checkIncomingText(body.toString("utf8"));
+      if (checked.kind === "refused") {
+        const replies = checked.replies.length > 0 ? checked.replies : [errorReply(null, -32600, `Invalid Request: ${checked.reason}`)];
+        return sendJson(response, 400, replies.length === 1 ? replies[0] : replies);
       }
+      const parsed = checked.message;
       if (sessionId) {
         const session = sessions.get(sessionId);
         if (!session) return sendJson(response, 404, jsonRpcError("Session not found; initialize a new session"));
         session.lastSeen = Date.now();
         return session.transport.handleRequest(request, response, parsed);
       }
-      const messages = Array.isArray(parsed) ? parsed : [parsed];
-      if (!messages.some((message) => isInitializeRequest(message))) {
+      if (!isInitializeRequest(parsed)) {
         return sendJson(response, 400, jsonRpcError("Bad Request: no valid session ID; send initialize first"));
       }
       const built = buildServer(app, { transport: "http", owner: token ? principalOf(token) : undefined });
@@ -153,12 +155,8 @@ export async function startHttpServer(
     if (request.method !== "POST") return sendJson(response, 405, { error: "webhooks are POST" });
     const adapter = app.providers.find(providerId);
     if (!adapter?.handleWebhook) return sendJson(response, 404, { error: `no webhook for ${providerId}` });
-    let rawBody: Buffer;
-    try {
-      rawBody = await readBody(request, MAX_WEBHOOK_BODY_BYTES);
-    } catch {
-      return sendJson(response, 413, { error: "body too large" });
-    }
+    const rawBody = await readLimitedBody(request, response, MAX_WEBHOOK_BODY_BYTES, (limit) => ({ error: `body larger than the ${limit} limit` }));
+    if (!rawBody) return;
     const headers: Record<string, string | undefined> = {};
     for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = headerValue(value);
     let event;
@@ -244,16 +242,44 @@ function sendJson(response: http.ServerResponse, status: number, body: unknown):
   response.end(payload);
 }
 
-async function readBody(request: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of request) {
-    total += (chunk as Buffer).length;
-    if (total > maxBytes) {
-      request.destroy();
-      throw new UserInputError("request body too large");
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * The body, or undefined once a 413 naming the limit has been sent: refused from the declared
+ * Content-Length before reading anything, else as soon as the count passes the limit. The
+ * rest of an oversized body is discarded unread (Node drains it) and the connection closed,
+ * so the client reads a 413 rather than a reset.
+ */
+async function readLimitedBody(
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+  maxBytes: number,
+  refusal: (limit: string) => unknown,
+): Promise<Buffer | undefined> {
+  const limit = maxBytes >= 1024 * 1024 ? `${Math.round((maxBytes / (1024 * 1024)) * 10) / 10} MiB` : `${Math.round(maxBytes / 1024)} KiB`;
+  const tooLarge = () => {
+    // Unread bytes are drained and dropped (request.resume) so the client can read the answer.
+    request.resume();
+    sendJson(response, 413, refusal(limit));
+    return undefined;
+  };
+  const declared = Number(request.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > maxBytes) return tooLarge();
+  return new Promise<Buffer | undefined>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total <= maxBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      request.off("data", onData);
+      request.off("end", onEnd);
+      chunks.length = 0;
+      resolve(tooLarge());
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks));
+    request.on("data", onData);
+    request.once("end", onEnd);
+    request.once("error", reject);
+  });
 }

@@ -1,0 +1,109 @@
+// Hostile input over HTTP: malformed and oversized messages, duplicate Host headers, session
+// floods, webhook floods. Each case is something an outside attack run did to the server.
+
+import http from "node:http";
+import net from "node:net";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { assembleApp, type App } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { startHttpServer, type RunningHttpServer } from "../../src/http-server.js";
+import { createLogger } from "../../src/logger.js";
+import { ScriptedAdapter } from "../support/scripted-adapter.js";
+
+let app: App | undefined;
+let server: RunningHttpServer | undefined;
+const dirs: string[] = [];
+afterEach(async () => {
+  await server?.close();
+  await app?.close();
+  server = undefined;
+  app = undefined;
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function start(env: Record<string, string> = {}, options: Parameters<typeof startHttpServer>[1] = {}): Promise<string> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mjm-http-hostile-"));
+  dirs.push(dataDir);
+  const config = loadConfig({ MEDIA_JOBS_DATA_DIR: dataDir, ...env }, { http: true, port: 0 });
+  app = assembleApp(config, () => [new ScriptedAdapter()], { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
+  server = await startHttpServer(app, options);
+  return server.url;
+}
+
+interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+function post(url: string, headers: Record<string, string>, body: string | Buffer, requestPath?: string): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const request = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: requestPath ?? target.pathname,
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+      },
+      (response) => {
+        let text = "";
+        response.on("data", (chunk: Buffer) => (text += chunk.toString()));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: text }));
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+const initialize = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+});
+
+async function openSession(url: string, headers: Record<string, string> = {}): Promise<Record<string, string>> {
+  const initialized = await post(url, headers, initialize);
+  expect(initialized.status).toBe(200);
+  return { ...headers, "mcp-session-id": String(initialized.headers["mcp-session-id"]), "mcp-protocol-version": "2025-06-18" };
+}
+
+describe("malformed and oversized messages over HTTP", () => {
+  it("answers a malformed request with its id and a JSON-RPC error code, and keeps the session", async () => {
+    const url = await start();
+    const session = await openSession(url);
+    const cases: Array<[string, number]> = [
+      [JSON.stringify({ jsonrpc: "2.0", id: 7, method: "ping", params: { _meta: { progressToken: {} } } }), -32602],
+      [JSON.stringify({ jsonrpc: "2.0", id: 8, method: "nope", params: [] }), -32602],
+      [JSON.stringify({ jsonrpc: "1.0", id: 9, method: "ping" }), -32600],
+      [`{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"get_job","arguments":{"job_id":${'{"a":'.repeat(50_000)}1${"}".repeat(50_000)}}}}`, -32602],
+    ];
+    for (const [body, code] of cases) {
+      const answered = await post(url, session, body);
+      expect(answered.status, body.slice(0, 80)).toBe(400);
+      const reply = JSON.parse(answered.body) as { id: number; error: { code: number } };
+      expect(reply.error.code, body.slice(0, 80)).toBe(code);
+      expect(reply.id).toBe(JSON.parse(body.length < 1_000 ? body : '{"id":10}').id);
+    }
+    const served = await post(url, session, JSON.stringify({ jsonrpc: "2.0", id: 11, method: "ping" }));
+    expect(served.status).toBe(200);
+  });
+
+  it("refuses a body over 4 MiB with a 413 that names the limit, and keeps serving", async () => {
+    const url = await start();
+    const session = await openSession(url);
+    const huge = JSON.stringify({ jsonrpc: "2.0", id: 12, method: "tools/call", params: { name: "get_job", arguments: { job_id: "\u0000".repeat(1_000_000) } } });
+    expect(huge.length).toBeGreaterThan(4 * 1024 * 1024);
+    const refused = await post(url, session, huge);
+    expect(refused.status).toBe(413);
+    expect(refused.body).toContain("4 MiB");
+    const served = await post(url, session, JSON.stringify({ jsonrpc: "2.0", id: 13, method: "ping" }));
+    expect(served.status).toBe(200);
+  });
+});
