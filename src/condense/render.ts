@@ -1,7 +1,9 @@
 // Turns a CondensedView into a tool result that never exceeds its token budget (DESIGN §6):
-// tokens = ceil(serialized size of the whole result (text + structuredContent) / 4).
+// tokens = ceil(UTF-8 bytes of the whole serialized result (text + structuredContent) / 4).
 // The summary always comes first; detail rows fill what is left; the rest is reachable by
-// cursor, and the footer says exactly how.
+// cursor, and the footer says exactly how. Every page moves forward (DESIGN §6.5): it shows at
+// least one row, or it is the first page and shows the summary, or it says the budget is too
+// small and names the smallest max_tokens that is enough.
 
 import { createHash } from "node:crypto";
 import { UserInputError } from "../errors.js";
@@ -39,6 +41,8 @@ export interface RenderedResult {
     first_row: number;
     next_cursor: string | null;
     result_uri: string;
+    /** Set when not even one row fits: the smallest max_tokens that shows the next row. */
+    needs_max_tokens?: number;
     figures?: Record<string, unknown>;
   };
 }
@@ -48,8 +52,23 @@ interface FlatRow {
   text: string;
 }
 
+/** What a page carries besides its rows; pages shrink it step by step to make room. */
+interface FixedPart {
+  about: boolean;
+  summary: string[];
+  notes: string[];
+  figures: boolean;
+  /** The short footer, for the leanest continuation pages. */
+  terseFooter: boolean;
+}
+
+/** UTF-8 bytes of the serialized value: what a model's tokenizer actually reads. */
+export function serializedBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value), "utf8");
+}
+
 export function tokensOf(result: unknown): number {
-  return Math.ceil(JSON.stringify(result).length / 4);
+  return Math.ceil(serializedBytes(result) / 4);
 }
 
 /** Which query a cursor belongs to: a cursor replayed with other filters is refused. */
@@ -84,28 +103,26 @@ export function decodePredictionCursor(cursor: string, fingerprint: string): num
 
 export function renderWithinBudget(request: RenderRequest): RenderedResult {
   const fingerprint = queryFingerprint(request.jobId, request.query);
-  const offset = request.cursor ? decodePredictionCursor(request.cursor, fingerprint) : 0;
+  // The first page (no cursor) carries the summary; a cursor always continues with rows, so a
+  // first page that had room for the summary only hands out a cursor to row 1, not to itself.
+  const firstPage = request.cursor === undefined;
+  const offset = firstPage ? 0 : decodePredictionCursor(request.cursor!, fingerprint);
   const rows: FlatRow[] = [];
   request.view.sections.forEach((section, index) => {
     for (const text of section.rows) rows.push({ section: index, text });
   });
-  if (offset > rows.length) {
+  if (offset > rows.length || (!firstPage && offset === rows.length && rows.length > 0)) {
     throw new UserInputError(`cursor points past the end (${rows.length} rows); omit cursor to start over`);
   }
-  const budgetChars = request.maxTokens * 4;
+  const budgetBytes = request.maxTokens * 4;
+  const fits = (result: RenderedResult) => serializedBytes(result) <= budgetBytes;
+  const reminder = `(page starting at row ${offset + 1}; the summary is on the first page, without cursor)`;
 
-  // The summary is the point of the answer; it is shown whole whenever it fits, and on later
-  // pages it is replaced by a one-line reminder so paging spends the budget on new rows.
-  const summaryLines =
-    offset === 0
-      ? [...request.view.summary]
-      : [`(page starting at row ${offset + 1}; the summary is on the first page)`];
-  const notes = [...(request.view.notes ?? [])];
-
-  const build = (shown: number, summary: string[], noteLines: string[]): RenderedResult => {
+  const build = (shown: number, fixed: FixedPart, tooSmall?: number): RenderedResult => {
     const end = offset + shown;
-    const lines: string[] = [...request.header, ...request.view.about];
-    if (summary.length > 0) lines.push("", "Summary:", ...summary);
+    const lines: string[] = [...request.header];
+    if (fixed.about) lines.push(...request.view.about);
+    if (fixed.summary.length > 0) lines.push("", ...(firstPage ? ["Summary:"] : []), ...fixed.summary);
     let lastSection = -1;
     for (let index = offset; index < end; index++) {
       const row = rows[index]!;
@@ -117,14 +134,27 @@ export function renderWithinBudget(request: RenderRequest): RenderedResult {
       lines.push(row.text);
     }
     const remaining = rows.length - end;
-    const nextCursor = remaining > 0 ? encodePredictionCursor(end, fingerprint) : null;
-    if (noteLines.length > 0) lines.push("", "Notes:", ...noteLines.map((note) => `- ${note}`));
-    if (rows.length > 0) {
+    const nextCursor = remaining > 0 && tooSmall === undefined ? encodePredictionCursor(end, fingerprint) : null;
+    if (fixed.notes.length > 0) lines.push("", "Notes:", ...fixed.notes.map((note) => `- ${note}`));
+    if (tooSmall !== undefined) {
       lines.push(
         "",
-        remaining > 0
-          ? `Showing rows ${shown > 0 ? `${offset + 1}–${end}` : "none"} of ${rows.length}. For more, call get_predictions again with the same arguments and cursor "${nextCursor}", or narrow with filters (start_s/end_s, speaker, file…), or raise max_tokens (≤ ${MAX_MAX_TOKENS}).`
-          : `Showing rows ${offset + 1}–${end} of ${rows.length} (all).`,
+        `max_tokens ${request.maxTokens} is too small to show row ${offset + 1} of ${rows.length}; the smallest max_tokens that is enough is ${tooSmall}. Call get_predictions again with the same arguments${firstPage ? "" : ` and cursor "${request.cursor}"`} and max_tokens ≥ ${tooSmall}.`,
+      );
+    } else if (rows.length > 0 && shown === 0) {
+      lines.push(
+        "",
+        `Summary only: none of the ${rows.length} detail rows fit in max_tokens ${request.maxTokens} beside it. For the rows, call get_predictions again with the same arguments and cursor "${nextCursor}", or raise max_tokens (≤ ${MAX_MAX_TOKENS}).`,
+      );
+    } else if (rows.length > 0) {
+      const span = `${offset + 1}–${end} of ${rows.length}`;
+      lines.push(
+        "",
+        remaining === 0
+          ? `Showing rows ${span}${offset === 0 ? " (all)" : " (the last)"}.`
+          : fixed.terseFooter
+            ? `Rows ${span}. Next: same arguments, cursor "${nextCursor}".`
+            : `Showing rows ${span}. For more, call get_predictions again with the same arguments and cursor "${nextCursor}", or narrow with filters (start_s/end_s, speaker, file…), or raise max_tokens (≤ ${MAX_MAX_TOKENS}).`,
       );
     }
     return {
@@ -146,53 +176,96 @@ export function renderWithinBudget(request: RenderRequest): RenderedResult {
         first_row: shown > 0 ? offset + 1 : 0,
         next_cursor: nextCursor,
         result_uri: request.resultUri,
-        ...(request.view.figures ? { figures: request.view.figures } : {}),
+        ...(tooSmall !== undefined ? { needs_max_tokens: tooSmall } : {}),
+        ...(fixed.figures && request.view.figures ? { figures: request.view.figures } : {}),
       },
     };
   };
 
-  // 1. Make the fixed part fit: drop figures, then notes, then summary lines from the end.
-  let figuresDropped = false;
-  let candidate = build(0, summaryLines, notes);
-  while (JSON.stringify(candidate).length > budgetChars) {
-    if (!figuresDropped && request.view.figures) {
-      figuresDropped = true;
-      delete candidate.structuredContent.figures;
-      request = { ...request, view: { ...request.view, figures: undefined } };
-    } else if (notes.length > 0) notes.pop();
-    else if (summaryLines.length > 1) {
-      if (summaryLines.at(-1) === SUMMARY_CUT) summaryLines.splice(summaryLines.length - 2, 1);
-      else summaryLines.splice(summaryLines.length - 1, 1, SUMMARY_CUT);
-    } else break;
-    candidate = build(0, summaryLines, notes);
+  /** Adds rows after a fixed part while they fit: estimated per row, then verified whole. */
+  const fillRows = (fixed: FixedPart): { shown: number; result: RenderedResult } => {
+    let result = build(0, fixed);
+    let used = serializedBytes(result);
+    // Room for the cursor and the longer footer that appear once a row is shown.
+    const footerReserve = 300;
+    let shown = 0;
+    let lastSection = -1;
+    while (offset + shown < rows.length) {
+      const row = rows[offset + shown]!;
+      let cost = serializedBytes(row.text);
+      if (row.section !== lastSection) cost += serializedBytes(request.view.sections[row.section]!.heading) + 16;
+      if (used + cost + footerReserve > budgetBytes) break;
+      used += cost;
+      lastSection = row.section;
+      shown++;
+    }
+    // The estimate leaves a reserve; take the rows it held back while the whole still fits.
+    while (offset + shown < rows.length) {
+      const more = build(shown + 1, fixed);
+      if (!fits(more)) break;
+      shown++;
+      result = more;
+    }
+    result = build(shown, fixed);
+    while (shown > 0 && !fits(result)) {
+      shown--;
+      result = build(shown, fixed);
+    }
+    return { shown, result };
+  };
+
+  if (firstPage) {
+    // 1. Make the fixed part fit: drop figures, then notes, then summary lines from the end.
+    const fixed: FixedPart = { about: true, summary: [...request.view.summary], notes: [...(request.view.notes ?? [])], figures: true, terseFooter: false };
+    while (!fits(build(0, fixed))) {
+      if (fixed.figures && request.view.figures) fixed.figures = false;
+      else if (fixed.notes.length > 0) fixed.notes.pop();
+      else if (fixed.summary.length > 1) {
+        if (fixed.summary.at(-1) === SUMMARY_CUT) fixed.summary.splice(fixed.summary.length - 2, 1);
+        else fixed.summary.splice(fixed.summary.length - 1, 1, SUMMARY_CUT);
+      } else break;
+    }
+    const candidate = build(0, fixed);
+    if (!fits(candidate)) return cutToBudget(candidate, budgetBytes);
+    // 2. Rows fill what is left; none at all is still progress: the cursor leads to row 1.
+    return fillRows(fixed).result;
   }
 
-  if (JSON.stringify(candidate).length > budgetChars) {
-    // Only a budget far below MIN_MAX_TOKENS gets here; cut the text rather than overflow.
-    const overflow = JSON.stringify(candidate).length - budgetChars;
-    const text = candidate.content[0] as { type: "text"; text: string };
-    text.text = text.text.slice(0, Math.max(0, text.text.length - overflow - 16)) + "…";
-    return candidate;
+  // A continuation page gives up its extras, leanest last, until at least one row fits.
+  const notes = request.view.notes ?? [];
+  const ladder: FixedPart[] = [
+    { about: true, summary: [reminder], notes: [...notes], figures: false, terseFooter: false },
+    { about: true, summary: [reminder], notes: [], figures: false, terseFooter: false },
+    { about: false, summary: [reminder], notes: [], figures: false, terseFooter: false },
+    { about: false, summary: [], notes: [], figures: false, terseFooter: false },
+    { about: false, summary: [], notes: [], figures: false, terseFooter: true },
+  ];
+  for (const fixed of ladder) {
+    if (!fits(build(1, fixed))) continue;
+    return fillRows(fixed).result;
   }
+  // Not even one row fits: say so, with the budget that would show it.
+  const leanest = ladder.at(-1)!;
+  const needed = tokensOf(build(1, leanest));
+  const refusal = needed <= MAX_MAX_TOKENS ? build(0, leanest, needed) : skipOversizedRow(build(0, leanest), offset, rows.length, fingerprint, request.resultUri);
+  return fits(refusal) ? refusal : cutToBudget(refusal, budgetBytes);
+}
 
-  // 2. Add rows while they fit. Estimate each row's cost, then verify by serializing.
-  let used = JSON.stringify(candidate).length;
-  const cursorReserve = 160;
-  let shown = 0;
-  let lastSection = -1;
-  while (offset + shown < rows.length) {
-    const row = rows[offset + shown]!;
-    let cost = JSON.stringify(row.text).length;
-    if (row.section !== lastSection) cost += JSON.stringify(request.view.sections[row.section]!.heading).length + 16;
-    if (used + cost + cursorReserve > budgetChars) break;
-    used += cost;
-    lastSection = row.section;
-    shown++;
-  }
-  let result = build(shown, summaryLines, notes);
-  while (shown > 0 && JSON.stringify(result).length > budgetChars) {
-    shown--;
-    result = build(shown, summaryLines, notes);
+/** A row no budget can hold (condensers cap rows, so this is a guard): skip it, say where it is. */
+function skipOversizedRow(page: RenderedResult, offset: number, total: number, fingerprint: string, resultUri: string): RenderedResult {
+  const nextCursor = offset + 1 < total ? encodePredictionCursor(offset + 1, fingerprint) : null;
+  const text = page.content[0] as { type: "text"; text: string };
+  text.text += `\n\nRow ${offset + 1} of ${total} is longer than the largest max_tokens (${MAX_MAX_TOKENS}) holds; it is in the full result (${resultUri}).${nextCursor ? ` The next rows: same arguments, cursor "${nextCursor}".` : ""}`;
+  page.structuredContent.next_cursor = nextCursor;
+  return page;
+}
+
+/** Last resort for budgets far below MIN_MAX_TOKENS: cut the text rather than overflow. */
+function cutToBudget(result: RenderedResult, budgetBytes: number): RenderedResult {
+  const text = result.content[0] as { type: "text"; text: string };
+  while (serializedBytes(result) > budgetBytes && text.text.length > 1) {
+    const overflow = serializedBytes(result) - budgetBytes;
+    text.text = text.text.slice(0, Math.max(0, text.text.length - 1 - Math.max(1, Math.ceil(overflow / 3)))) + "…";
   }
   return result;
 }

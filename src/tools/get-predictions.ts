@@ -36,6 +36,7 @@ export const getPredictionsTool = defineTool({
     first_row: z.number(),
     next_cursor: z.string().nullable(),
     result_uri: z.string(),
+    needs_max_tokens: z.number().optional(),
     figures: z.record(z.string(), z.unknown()).optional(),
   }),
   annotations: {

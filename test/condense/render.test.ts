@@ -51,6 +51,57 @@ describe("renderWithinBudget", () => {
     expect((result.content[0] as { text: string }).text).toMatch(/summary cut to fit max_tokens/);
   });
 
+  it("hands a first page with room for the summary only a cursor to row 1, never to itself", () => {
+    const source = view(40, 30);
+    const first = renderWithinBudget({ ...base, view: source, maxTokens: 420 });
+    expect(first.structuredContent.rows_shown).toBe(0);
+    expect((first.content[0] as { text: string }).text).toMatch(/Summary only: none of the 41 detail rows fit in max_tokens 420 beside it/);
+    expect((first.content[0] as { text: string }).text).not.toMatch(/Showing rows none/);
+    const second = renderWithinBudget({ ...base, view: source, maxTokens: 420, cursor: first.structuredContent.next_cursor! });
+    expect(second.structuredContent.first_row).toBe(1);
+    expect(second.structuredContent.rows_shown).toBeGreaterThan(0);
+    expect(second.structuredContent.next_cursor).not.toBe(first.structuredContent.next_cursor);
+  });
+
+  it("names the smallest max_tokens that shows a row too long for the budget, and that one is enough", () => {
+    const source: CondensedView = { about: ["a"], summary: ["s"], sections: [{ heading: "Transcript", rows: ["short row", "long " + "word ".repeat(400), "last row"] }] };
+    const first = renderWithinBudget({ ...base, view: source, maxTokens: 300 });
+    expect(first.structuredContent.rows_shown).toBe(1);
+    const cursor = first.structuredContent.next_cursor!;
+    const refused = renderWithinBudget({ ...base, view: source, maxTokens: 300, cursor });
+    const needed = refused.structuredContent.needs_max_tokens!;
+    expect(needed).toBeGreaterThan(300);
+    expect(refused.structuredContent.next_cursor).toBeNull();
+    expect((refused.content[0] as { text: string }).text).toContain(`max_tokens 300 is too small to show row 2 of 3; the smallest max_tokens that is enough is ${needed}`);
+    expect(tokensOf(refused)).toBeLessThanOrEqual(300);
+    const enough = renderWithinBudget({ ...base, view: source, maxTokens: needed, cursor });
+    expect(enough.structuredContent.first_row).toBe(2);
+    expect(enough.structuredContent.rows_shown).toBeGreaterThan(0);
+    expect(tokensOf(enough)).toBeLessThanOrEqual(needed);
+    expect(renderWithinBudget({ ...base, view: source, maxTokens: needed - 1, cursor }).structuredContent.needs_max_tokens).toBe(needed);
+  });
+
+  it("skips, with a pointer to the full result, a row that no budget could hold", () => {
+    const source: CondensedView = { about: ["a"], summary: ["s"], sections: [{ heading: "Rows", rows: ["first", "x".repeat(40_000), "third"] }] };
+    const first = renderWithinBudget({ ...base, view: source, maxTokens: 300 });
+    const skipped = renderWithinBudget({ ...base, view: source, maxTokens: 300, cursor: first.structuredContent.next_cursor! });
+    expect((skipped.content[0] as { text: string }).text).toContain(`Row 2 of 3 is longer than the largest max_tokens (8000) holds; it is in the full result (${base.resultUri})`);
+    const third = renderWithinBudget({ ...base, view: source, maxTokens: 300, cursor: skipped.structuredContent.next_cursor! });
+    expect(third.structuredContent).toMatchObject({ first_row: 3, rows_shown: 1, next_cursor: null });
+  });
+
+  it("counts the budget in UTF-8 bytes, so an Arabic page holds half the characters of an English one", () => {
+    const rows = (text: string) => ({ about: ["t"], summary: ["s"], sections: [{ heading: "Transcript", rows: Array.from({ length: 300 }, (_, index) => `[${index}] ${text}`) }] });
+    const arabic = renderWithinBudget({ ...base, view: rows("الأسعار ارتفعت كثيراً هذا العام"), maxTokens: 1_000 });
+    const english = renderWithinBudget({ ...base, view: rows("prices rose sharply this year ok"), maxTokens: 1_000 });
+    for (const page of [arabic, english]) {
+      const bytes = new TextEncoder().encode(JSON.stringify(page)).length;
+      expect(bytes).toBeLessThanOrEqual(4_000);
+      expect(bytes).toBeGreaterThan(3_800);
+    }
+    expect(arabic.structuredContent.rows_shown).toBeLessThan(english.structuredContent.rows_shown * 0.7);
+  });
+
   it("refuses cursors it did not issue or that point past the end", () => {
     expect(() => renderWithinBudget({ ...base, view: view(5), maxTokens: 500, cursor: "not-a-cursor" })).toThrow(/not one this server issued/);
   });
