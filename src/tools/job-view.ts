@@ -109,9 +109,16 @@ export function describeProgress(progress: Job["progress"]): string | undefined 
   return `${formatCount(Math.round(progress.done))}${unit}`;
 }
 
+/** The vendor's own word for the status, when it says more than ours ("queued (provider: queued)" does not). */
+function providerWordIfNew(view: JobView): string {
+  const word = view.provider_status?.trim();
+  if (!word || word.toLowerCase() === view.status) return "";
+  return ` (provider: ${word})`;
+}
+
 /** A few lines a person can read; the structured view carries the same facts. */
 export function jobText(view: JobView): string {
-  const lines = [`${view.job_id} — ${view.task} — ${view.status}${view.provider_status ? ` (provider: ${view.provider_status})` : ""}`];
+  const lines = [`${view.job_id} — ${view.task} — ${view.status}${providerWordIfNew(view)}`];
   if (view.label) lines.push(`label: ${view.label}`);
   if (view.inputs.length > 0) {
     const shown = view.inputs.slice(0, 5).join(", ");

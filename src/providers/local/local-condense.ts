@@ -113,7 +113,7 @@ function summarizeFile(file: FileSummary, position: number, multiFile: boolean):
     pitch.medianHz === null
       ? `${prefix}Pitch: no voiced speech found`
       : `${prefix}Pitch (F0) median ${hz(pitch.medianHz)}, 10–90% ${hz(pitch.p10Hz)}–${hz(pitch.p90Hz)}, variability ${pitch.semitoneStd?.toFixed(1) ?? "—"} semitones, voiced ${formatPercent(pitch.voicedRatio)} of speech frames`,
-    `${prefix}Speaking rate ≈ ${rate.perSecondOfSpeech === null ? "—" : rate.perSecondOfSpeech.toFixed(1)} syllables/s of speech (${formatCount(rate.syllables)} syllable nuclei; ${rate.perSecondOverall === null ? "—" : rate.perSecondOverall.toFixed(1)}/s overall)`,
+    `${prefix}Speaking rate ≈ ${rate.perSecondOfSpeech === null || rate.syllables < 2 || speech.speechSeconds < MIN_RATE_SECONDS ? "—" : rate.perSecondOfSpeech.toFixed(1)} syllables/s of speech (${formatCount(rate.syllables)} syllable nuclei; ${rate.perSecondOverall === null ? "—" : rate.perSecondOverall.toFixed(1)}/s overall)`,
   ];
   if (file.voiceChanges.length) {
     const shown = file.voiceChanges.slice(0, 12).map((time) => formatDuration(time)).join(", ");
@@ -136,10 +136,20 @@ function timelineRows(file: FileSummary, from: number | undefined, to: number | 
       parts.push(segmentsOnly ? `F0 ${hz(segment.f0MedianHz)} (${hz(segment.f0P10Hz)}–${hz(segment.f0P90Hz)})` : `F0 ${hz(segment.f0MedianHz)}`);
     }
     if (segmentsOnly) parts.push(`voiced ${formatPercent(segment.voicedRatio)}`);
-    const seconds = segment.end - segment.start;
-    if (seconds > 0) parts.push(`${(segment.syllables / seconds).toFixed(1)} syl/s`);
+    const rate = syllableRate(segment.syllables, segment.end - segment.start);
+    if (rate) parts.push(rate);
     if (segment.levelDbfs !== null) parts.push(`${segment.levelDbfs.toFixed(0)} dBFS`);
     rows.push(parts.join("  "));
   });
   return rows;
+}
+
+/**
+ * A segment's speaking rate, or nothing when the segment is too short to have one: a rate needs
+ * a second of speech and at least two syllable nuclei (0 nuclei in 0.7 s printed "0.0 syl/s").
+ */
+export const MIN_RATE_SECONDS = 1;
+export function syllableRate(syllables: number, seconds: number): string | undefined {
+  if (!(seconds >= MIN_RATE_SECONDS) || syllables < 2) return undefined;
+  return `${(syllables / seconds).toFixed(1)} syl/s`;
 }
