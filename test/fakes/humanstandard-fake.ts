@@ -67,7 +67,7 @@ export interface TruthCounts {
   failed: number;
   unknown: number;
   origins: Record<string, number>;
-  /** Item id of the highest truth score among successful tracks (ties: smallest id). */
+  /** Item id of the highest exact truth score among successful tracks (ties: smallest id). */
   mostSuspicious?: string;
 }
 
@@ -329,7 +329,7 @@ export async function startHumanStandardFake(options: HumanStandardFakeOptions =
         counts[item.verdict ?? "unknown"]++;
         const origin = item.origin ?? "unknown";
         counts.origins[origin] = (counts.origins[origin] ?? 0) + 1;
-        const truth = Math.round(item.scores!.truth_score * 1000);
+        const truth = item.scores!.truth_score;
         if (truth > best || (truth === best && item.item_id < counts.mostSuspicious!)) {
           best = truth;
           counts.mostSuspicious = item.item_id;

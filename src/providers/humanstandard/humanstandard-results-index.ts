@@ -165,7 +165,9 @@ export function createProvenanceIndexBuilder(): ProvenanceIndexBuilder {
     if (trust !== null && trust !== undefined && trust < LOW_RELIABILITY_BELOW) lowReliability++;
     const position = ids.length;
     ids.push(id);
-    truth.push(score === null || score === undefined ? Number.NaN : round3(score));
+    // Ranked on the exact score, stored rounded: rounding first made near ties (0.9898, 0.9904)
+    // fall back to item id order, listing a lower-scored track above a higher one.
+    truth.push(score === null || score === undefined ? Number.NaN : score);
     verdictCodes.push(verdict);
     originCodes.push(origin === undefined ? -1 : intern(origin, originNames, originLookup));
     originConfidence.push(record.origin_confidence === null || record.origin_confidence === undefined ? Number.NaN : round3(record.origin_confidence));
@@ -225,7 +227,7 @@ export function createProvenanceIndexBuilder(): ProvenanceIndexBuilder {
         lowReliability,
         tracks: {
           id: order.map((position) => ids[position]!),
-          truth: nullable(truth),
+          truth: nullable(truth).map((value) => (value === null ? null : round3(value))),
           verdict: order.map((position) => verdictCodes[position]!).join(""),
           origin: order.map((position) => originCodes[position]!),
           originConfidence: nullable(originConfidence),

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
+import type { Job } from "../../../src/jobs/job.js";
+import { condenseHumanStandard } from "../../../src/providers/humanstandard/humanstandard-condense.js";
 import { createLineSplitter, createProvenanceIndexBuilder } from "../../../src/providers/humanstandard/humanstandard-results-index.js";
+import { seededRandom } from "../../../src/providers/hume/hume-payload-generator.js";
 
 const record = (itemId: string, fields: Record<string, unknown> = {}) =>
   JSON.stringify({
@@ -71,5 +74,29 @@ describe("provenance index built while streaming NDJSON", () => {
     const index = buildFromChunks([Buffer.from(record("x") + "\n"), huge, huge, Buffer.from("\n" + record("y") + "\n")]);
     expect(index.malformedLines).toBe(1);
     expect(index.tracks.id.sort()).toEqual(["x", "y"]);
+  });
+
+  it("ranks the most suspicious on exact scores, near ties included, and prints them rounded", () => {
+    // Scores that differ only past the 3rd decimal, with item ids in the opposite order, so a
+    // rank on rounded scores would fall back to id order and get it wrong.
+    const random = seededRandom(47);
+    const scores = Array.from({ length: 200 }, (_, position) => 0.985 + Math.floor(random() * 100) / 10_000 + position * 1e-7);
+    const builder = createProvenanceIndexBuilder();
+    scores.forEach((score, position) =>
+      builder.addLine(record(`track-${String(999 - position).padStart(4, "0")}`, { verdict: "suspicious", scores: { truth_score: score, reliability: 0.9 }, origin: "suno" })),
+    );
+    const index = builder.finish();
+    const exact = scores
+      .map((score, position) => ({ id: `track-${String(999 - position).padStart(4, "0")}`, score }))
+      .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+    expect(index.tracks.id).toEqual(exact.map((track) => track.id));
+    // Stored (and printed) rounded.
+    expect(index.tracks.truth.every((value) => value !== null && Math.round(value * 1000) === value * 1000)).toBe(true);
+
+    const job = { id: "humanstandard:j", provider: "humanstandard", nativeId: "j", task: "provenance", status: "succeeded", inputs: [], options: {}, createdAt: "t", updatedAt: "t", resultState: "stored", pollCount: 1 } as Job;
+    const view = condenseHumanStandard(job, JSON.parse(JSON.stringify(index)), { top_k: 5 });
+    const line = view.summary.find((entry) => entry.startsWith("Most suspicious: "))!;
+    expect([...line.matchAll(/track-\d{4}/g)].map((match) => match[0])).toEqual(exact.slice(0, 5).map((track) => track.id));
+    expect(line).toMatch(/track-\d{4} \(0\.99 suno/);
   });
 });
