@@ -2,7 +2,7 @@ import { z } from "zod";
 import { DEFAULT_MAX_TOKENS, MAX_MAX_TOKENS, MIN_MAX_TOKENS } from "../condense/render.js";
 import { UserInputError } from "../errors.js";
 import { defineTool } from "./define-tool.js";
-import { renderPredictions } from "./predictions.js";
+import { refuseUnusedFilters, renderPredictions } from "./predictions.js";
 
 export const getPredictionsTool = defineTool({
   name: "get_predictions",
@@ -52,6 +52,7 @@ export const getPredictionsTool = defineTool({
       throw new UserInputError("end_s must be greater than start_s");
     }
     const job = await app.jobs.get(input.job_id, session.owner);
+    refuseUnusedFilters(app, job, input);
     const result = renderPredictions(
       app,
       job,

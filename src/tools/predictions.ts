@@ -5,6 +5,7 @@ import type { PredictionQuery } from "../condense/view.js";
 import type { AppContext } from "../context.js";
 import { UserInputError } from "../errors.js";
 import type { Job } from "../jobs/job.js";
+import type { TaskInfo } from "../providers/provider.js";
 import { resultUri } from "../resources/uris.js";
 import { describeProgress } from "./job-view.js";
 
@@ -27,6 +28,34 @@ export function assertResultsReady(job: Job): void {
   if (job.resultState !== "stored") {
     throw new UserInputError(`job ${job.id} succeeded and its results are being fetched; call get_job with wait_seconds, then get_predictions`);
   }
+}
+
+/** The get_predictions arguments that narrow a result; which ones apply depends on the task. */
+export const FILTER_ARGUMENTS = ["file", "model", "speaker", "start_s", "end_s", "top_k", "query", "verdict", "origin"] as const;
+export type FilterArgument = (typeof FILTER_ARGUMENTS)[number];
+
+/** The filter names a task declares: the leading names of its `filters` entries ("start_s/end_s", "query (…)"). */
+export function acceptedFilters(info: TaskInfo): FilterArgument[] {
+  return info.filters
+    .flatMap((entry) => (/^[a-z_]+(?:\/[a-z_]+)*/.exec(entry.trim())?.[0] ?? "").split("/"))
+    .filter((name): name is FilterArgument => (FILTER_ARGUMENTS as readonly string[]).includes(name));
+}
+
+/**
+ * Refuses filters the job's task does not apply: an answer that silently ignored `speaker`
+ * reads as if it were filtered. The message names the filters (and views) this job takes.
+ */
+export function refuseUnusedFilters(app: AppContext, job: Job, given: Partial<Record<FilterArgument, unknown>>): void {
+  const info = app.providers.require(job.provider).describe().tasks.find((task) => task.task === job.task);
+  if (!info) return;
+  const accepted = acceptedFilters(info);
+  const unused = FILTER_ARGUMENTS.filter((name) => given[name] !== undefined && !accepted.includes(name));
+  if (unused.length === 0) return;
+  throw new UserInputError(
+    `${job.provider} ${job.task} results cannot be narrowed by ${unused.join(", ")}; ` +
+      (accepted.length > 0 ? `this job accepts: ${accepted.join(", ")}` : "this job accepts no filters") +
+      `${info.views.length > 1 ? ` (views: ${info.views.join(", ")})` : ""}. Call get_predictions again without ${unused.length === 1 ? "it" : "them"}`,
+  );
 }
 
 export function renderPredictions(

@@ -4,8 +4,6 @@
 // larger than its budget counted in UTF-8 bytes / 4.
 
 import fs from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_MAX_TOKENS, MIN_MAX_TOKENS, renderWithinBudget } from "../../src/condense/render.js";
 import type { CondensedView, PredictionQuery } from "../../src/condense/view.js";
@@ -13,19 +11,17 @@ import type { Job, ProviderId, TaskId } from "../../src/jobs/job.js";
 import { buildHamsaIndex, condenseHamsa } from "../../src/providers/hamsa/hamsa-condense.js";
 import { parseHamsaTranscript } from "../../src/providers/hamsa/hamsa-transcript.js";
 import { condenseHumanStandard } from "../../src/providers/humanstandard/humanstandard-condense.js";
-import { createProvenanceIndexBuilder } from "../../src/providers/humanstandard/humanstandard-results-index.js";
 import { condenseHumeIndex } from "../../src/providers/hume/hume-condense.js";
 import { buildHumeIndex } from "../../src/providers/hume/hume-index.js";
-import { generateHumePredictions, seededRandom } from "../../src/providers/hume/hume-payload-generator.js";
+import { generateHumePredictions } from "../../src/providers/hume/hume-payload-generator.js";
 import { createLocalAdapter } from "../../src/providers/local/local-adapter.js";
 import type { LocalIndex } from "../../src/providers/local/local-report.js";
 import { buildPyannoteIndex, condensePyannote } from "../../src/providers/pyannote/pyannote-condense.js";
 import type { PyannoteOutput } from "../../src/providers/pyannote/pyannote-api.js";
 import { fakeDeps, fakeSink } from "../providers/local/fake-deps.js";
+import { longArabicTranscript, provenanceIndex, readFixture } from "../support/prediction-fixtures.js";
 import { concat, harmonicStack, silence, tempDir, writeWav } from "../providers/local/signals.js";
 
-const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../fixtures");
-const readFixture = (name: string): unknown => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8"));
 
 function jobOf(provider: ProviderId, task: TaskId, label?: string): Job {
   return {
@@ -42,38 +38,6 @@ function jobOf(provider: ProviderId, task: TaskId, label?: string): Job {
     resultState: "stored",
     pollCount: 3,
   };
-}
-
-/** A longer Arabic transcript: the recorded segments repeated along the timeline. */
-function longArabicTranscript(): unknown {
-  const recorded = readFixture("hamsa/arabic-segments.json") as { language: string; segments: Array<{ start: number; end: number; text: string; speaker: string }> };
-  const segments = Array.from({ length: 12 }, (_, round) =>
-    recorded.segments.map((segment) => ({ ...segment, start: segment.start + round * 20, end: segment.end + round * 20 })),
-  ).flat();
-  return { language: recorded.language, text: segments.map((segment) => segment.text).join(" "), segments };
-}
-
-function provenanceIndex() {
-  const random = seededRandom(11);
-  const builder = createProvenanceIndexBuilder();
-  const origins = ["human", "suno", "udio", "elevenlabs", "unknown"];
-  for (let position = 0; position < 60; position++) {
-    const failed = position % 17 === 5;
-    const truth = random();
-    builder.addLine(
-      JSON.stringify({
-        item_id: `track-${String(position).padStart(3, "0")}`,
-        status: failed ? "failed" : "success",
-        verdict: failed ? null : truth > 0.6 ? "suspicious" : "human",
-        ...(failed ? { error: { code: "download_timeout", message: "Track did not download within 60 s" } } : {}),
-        scores: failed ? null : { truth_score: Number(truth.toFixed(4)), reliability: Number((0.4 + random() * 0.6).toFixed(3)) },
-        origin: failed ? null : origins[position % origins.length],
-        origin_confidence: Number(random().toFixed(3)),
-        metadata: { title: `Song ${position}`, artist: `Artist ${position % 7}` },
-      }),
-    );
-  }
-  return builder.finish();
 }
 
 /** The local analyzer on a minute of speech-like audio: speech and pause rows alternate. */

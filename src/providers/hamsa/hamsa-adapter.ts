@@ -121,7 +121,7 @@ export function createHamsaAdapter(deps: AdapterDeps): ProviderAdapter {
               "return_srt: also ask Hamsa for SRT subtitles (false)",
             ],
             views: [...HAMSA_VIEWS],
-            filters: ["query (text search, Arabic-aware)", "speaker", "start_s/end_s"],
+            filters: ["query (text search, Arabic-aware)", "speaker", "start_s/end_s", "top_k (speakers listed)"],
           },
         ],
         canCancel: false,

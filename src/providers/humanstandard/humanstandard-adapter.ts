@@ -117,7 +117,7 @@ export function createHumanStandardAdapter(deps: AdapterDeps, overrides: HumanSt
               "manifest_url: https URL of an NDJSON manifest ({item_id, url} per line) for catalogs over 10,000 tracks; pass that same URL as the only media item (none)",
             ],
             views: [...HUMANSTANDARD_VIEWS],
-            filters: ["verdict (human | suspicious | failed | unknown)", "origin (suno | udio | elevenlabs | human | unknown)"],
+            filters: ["verdict (human | suspicious | failed | unknown)", "origin (suno | udio | elevenlabs | human | unknown)", "top_k (most suspicious listed)"],
           },
         ],
         canCancel: false,

@@ -315,7 +315,7 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
           inputs: ["url", "path"],
           options: PYANNOTE_OPTION_DESCRIPTIONS.identify,
           views: ["timeline", "summary", "exclusive"],
-          filters: ["speaker", "start_s", "end_s"],
+          filters: ["speaker", "start_s", "end_s", "top_k (voiceprint matches listed per speaker)"],
         },
       ],
       canCancel: false,
