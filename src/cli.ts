@@ -19,6 +19,9 @@ Usage:
 Configuration is by environment variables; see the README's configuration table.
 `;
 
+/** How long shutdown waits for jobs and stores to close before the process exits anyway. */
+const SHUTDOWN_WAIT_MS = 5_000;
+
 async function main(): Promise<void> {
   const flags = parseArgs(process.argv.slice(2));
   if (flags.help) {
@@ -37,7 +40,9 @@ async function main(): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     for (const task of shutdownTasks) await task().catch(() => undefined);
-    await app.close().catch(() => undefined);
+    // Bounded: the client is gone, and nothing it left running may keep the process alive.
+    const closing = app.close().catch(() => undefined);
+    await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_WAIT_MS).unref())]);
     process.exit(code);
   };
   process.on("SIGINT", () => void shutdown(0));

@@ -57,6 +57,7 @@ const envSchema = z.object({
   MEDIA_JOBS_POLL_MAX_MS: positiveInt(60_000),
   MEDIA_JOBS_HTTP_TIMEOUT_MS: positiveInt(60_000),
   MEDIA_JOBS_MAX_DOWNLOAD_MB: positiveInt(1_024),
+  MEDIA_JOBS_ANALYSIS_TIMEOUT_S: positiveInt(3_600),
   MEDIA_JOBS_ALLOW_PRIVATE_URLS: optionalString,
 });
 
@@ -74,6 +75,8 @@ export interface Config {
   poll: { initialDelayMs: number; maxDelayMs: number };
   httpTimeoutMs: number;
   maxDownloadBytes: number;
+  /** The most one local analysis may take before it is stopped (its own deadline scales with its audio). */
+  analysisTimeoutMs: number;
   /** Test-only escape hatch: lets the local analyzer download from loopback fakes. */
   allowPrivateUrls: boolean;
   hume: ProviderConfig;
@@ -158,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: CliFlags = { http: fal
     poll: { initialDelayMs: e.MEDIA_JOBS_POLL_INITIAL_MS, maxDelayMs: e.MEDIA_JOBS_POLL_MAX_MS },
     httpTimeoutMs: e.MEDIA_JOBS_HTTP_TIMEOUT_MS,
     maxDownloadBytes: e.MEDIA_JOBS_MAX_DOWNLOAD_MB * 1024 * 1024,
+    analysisTimeoutMs: e.MEDIA_JOBS_ANALYSIS_TIMEOUT_S * 1000,
     allowPrivateUrls: e.MEDIA_JOBS_ALLOW_PRIVATE_URLS === "1",
     hume: { apiKey: e.HUME_API_KEY, baseUrl: e.HUME_BASE_URL },
     pyannote: {

@@ -122,7 +122,8 @@ export function createMediaDownloader(options: MediaDownloaderOptions): MediaDow
           discardBody(response.body);
           throw new UserInputError(`the file is ${declared} bytes, over the ${maxBytes}-byte download limit (MEDIA_JOBS_MAX_DOWNLOAD_MB)`);
         }
-        const dir = await fsp.mkdtemp(path.join(options.tempDir ?? os.tmpdir(), "media-jobs-dl-"));
+        // The real path (macOS's tmpdir is behind a link): the analyzer refuses paths that resolve elsewhere.
+        const dir = await fsp.realpath(await fsp.mkdtemp(path.join(options.tempDir ?? os.tmpdir(), "media-jobs-dl-")));
         const name = path.basename(url.pathname).replace(/[^A-Za-z0-9._-]/g, "_").slice(-100) || "download";
         const filePath = path.join(dir, `${randomUUID().slice(0, 8)}-${name}`);
         const cleanup = () => fsp.rm(dir, { recursive: true, force: true });

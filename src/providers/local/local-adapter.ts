@@ -58,11 +58,26 @@ interface LocalJobState {
 export interface LocalAdapterOptions {
   /** Concurrent analyses (worker threads); default: cores − 1, at least 1, at most 4. */
   maxConcurrent?: number;
+  /** An analysis's time limit for this much audio (unknown until the worker has probed). */
+  deadlineMs?: (audioSeconds: number | undefined) => number;
+}
+
+/** Before the audio's length is known: enough to open and probe the files. */
+const DEADLINE_FLOOR_MS = 60_000;
+/**
+ * Per second of audio: the analyzer runs ~100× faster than real time, so 10× is room for a
+ * slow, busy machine while a worker stuck on something is still stopped in minutes.
+ */
+const DEADLINE_MS_PER_AUDIO_SECOND = 100;
+
+export function defaultAnalysisDeadlineMs(audioSeconds: number | undefined, capMs: number): number {
+  return Math.min(capMs, DEADLINE_FLOOR_MS + (audioSeconds ?? 0) * DEADLINE_MS_PER_AUDIO_SECOND);
 }
 
 export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapterOptions = {}): ProviderAdapter {
   const jobs = new Map<string, LocalJobState>();
   const maxConcurrent = adapterOptions.maxConcurrent ?? Math.max(1, Math.min(4, os.availableParallelism() - 1));
+  const deadlineMs = adapterOptions.deadlineMs ?? ((seconds: number | undefined) => defaultAnalysisDeadlineMs(seconds, deps.config.analysisTimeoutMs));
   let running = 0;
   const waiting: Array<() => void> = [];
   let closed = false;
@@ -112,6 +127,8 @@ export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapt
   /** Turns inputs into local files (downloading URLs) and analyses them in a worker. */
   const execute = async (state: LocalJobState): Promise<void> => {
     await acquireSlot();
+    let deadline: NodeJS.Timeout | undefined;
+    let timedOutAfterMs: number | undefined;
     try {
       if (isTerminal(state.status) || closed) return;
       state.status = "running";
@@ -128,10 +145,28 @@ export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapt
         }
       }
       state.providerStatus = "analyzing";
-      state.run = startAnalysisWorker({ files, options: state.options }, (done, total) => {
+      // Every analysis has a deadline, set again once the worker knows how much audio there is.
+      const analysisStarted = Date.now();
+      let limitMs = deadlineMs(undefined);
+      let knownSeconds: number | undefined;
+      const armDeadline = () => {
+        clearTimeout(deadline);
+        deadline = setTimeout(() => {
+          timedOutAfterMs = limitMs;
+          void run.cancel();
+        }, Math.max(0, analysisStarted + limitMs - Date.now()));
+      };
+      const run = startAnalysisWorker({ files, options: state.options }, (done, total) => {
         state.progress = { done: Math.round(done * 10) / 10, ...(total ? { total: Math.round(total * 10) / 10 } : {}), unit: "seconds" };
+        if (total !== undefined && total !== knownSeconds) {
+          knownSeconds = total;
+          limitMs = deadlineMs(total);
+          armDeadline();
+        }
       });
-      const report = await state.run.result;
+      state.run = run;
+      armDeadline();
+      const report = await run.result;
       state.report = report;
       if (state.progress?.total !== undefined) state.progress = { ...state.progress, done: state.progress.total };
       if (report.files.length === 0) {
@@ -146,10 +181,21 @@ export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapt
         end(state, "succeeded", { warnings: report.failures.map((failure) => `${failure.name} not analysed: ${failure.message}`) });
       }
     } catch (error) {
+      if (timedOutAfterMs !== undefined && !isTerminal(state.status)) {
+        end(state, "failed", {
+          error: {
+            code: "analysis_timeout",
+            message: `the analysis was stopped at its deadline of ${(timedOutAfterMs / 1000).toFixed(timedOutAfterMs < 10_000 ? 1 : 0)} s (60 s plus 1/10 of the audio's length, at most MEDIA_JOBS_ANALYSIS_TIMEOUT_S); check the files, or raise the cap`,
+          },
+        });
+        deps.logger.warning(`local job ${state.nativeId} stopped at its deadline (${Math.round(timedOutAfterMs / 1000)} s)`);
+        return;
+      }
       if (error instanceof AnalysisCanceledError || state.status === "canceled") return;
       end(state, "failed", { error: toJobError(error) });
       deps.logger.warning(`local job ${state.nativeId} failed`, { error: error instanceof Error ? error.message : String(error) });
     } finally {
+      clearTimeout(deadline);
       releaseSlot();
       await cleanup(state);
     }

@@ -3,7 +3,9 @@
 // libopus compiled to WebAssembly) for compressed formats. Files are read in pieces, so an
 // hour of audio never sits in memory as encoded and decoded copies at once.
 
-import { open, type FileHandle } from "node:fs/promises";
+import { constants, type Stats } from "node:fs";
+import { open, realpath, stat, type FileHandle } from "node:fs/promises";
+import { resolve as resolvePath } from "node:path";
 import { AudioDecodeError } from "./local-errors.js";
 import {
   id3v2Size,
@@ -75,13 +77,48 @@ export async function openAudioSource(path: string, name: string): Promise<Audio
   }
 }
 
+/**
+ * Opens what the job named, and checks what was opened rather than the name: the path was
+ * checked against the allowed directories when the job was accepted, and may have been
+ * swapped since (for a FIFO, a device, a symlink to a file elsewhere). O_NONBLOCK keeps a
+ * FIFO from blocking the open (and a libuv thread) forever; O_NOFOLLOW refuses a symlink in
+ * the last component; the handle must be a regular file; and the path, resolved now, must
+ * still be itself (no component swapped for a link) and name the very file we hold.
+ * Everything after reads from this handle.
+ */
 async function openForReading(path: string, name: string): Promise<FileHandle> {
+  let handle: FileHandle;
   try {
-    return await open(path, "r");
+    handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ELOOP") throw new AudioDecodeError(`${name} is now a symbolic link, which the local analyzer does not follow; start the job again with the file itself`, "read_failed");
     throw new AudioDecodeError(`${name} could not be opened (${code ?? "read error"}); check that the file still exists and is readable`, "read_failed");
   }
+  try {
+    const opened = await handle.stat();
+    if (!opened.isFile()) {
+      throw new AudioDecodeError(`${name} is not a regular file (${kindOf(opened)}); the local analyzer reads regular files only`, "read_failed");
+    }
+    const absolute = resolvePath(path);
+    const real = await realpath(absolute).catch(() => undefined);
+    const named = real === absolute ? await stat(real).catch(() => undefined) : undefined;
+    if (!named || named.dev !== opened.dev || named.ino !== opened.ino) {
+      throw new AudioDecodeError(`${name} was moved or replaced through a link since the job was accepted; start the job again with the file itself`, "read_failed");
+    }
+    return handle;
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+function kindOf(stats: Stats): string {
+  if (stats.isFIFO()) return "a named pipe";
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return "a device";
+  if (stats.isSocket()) return "a socket";
+  if (stats.isDirectory()) return "a directory";
+  return "not a plain file";
 }
 
 async function sniffHandle(handle: FileHandle, name: string): Promise<{ sniffed: SniffedFormat & { decodable: DecodableFormat }; head: Uint8Array; fileBytes: number }> {

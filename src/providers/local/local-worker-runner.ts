@@ -19,6 +19,9 @@ export interface AnalysisRun {
   cancel(): Promise<void>;
 }
 
+/** How long cancel waits for the worker to stop before going on without it. */
+const CANCEL_WAIT_MS = 2_000;
+
 export class AnalysisCanceledError extends Error {
   constructor() {
     super("analysis canceled");
@@ -68,7 +71,9 @@ export function startAnalysisWorker(request: WorkerRequest, onProgress: (done: n
       : new Worker(TYPESCRIPT_BOOTSTRAP, { eval: true, workerData });
   let canceled = false;
   let settled = false;
+  let rejectRun: (error: Error) => void = () => undefined;
   const result = new Promise<LocalReport>((resolve, reject) => {
+    rejectRun = reject;
     worker.on("message", (message: WorkerMessage) => {
       if (message.type === "progress") onProgress(message.done, message.total);
       else if (message.type === "done") {
@@ -93,7 +98,14 @@ export function startAnalysisWorker(request: WorkerRequest, onProgress: (done: n
     result,
     async cancel() {
       canceled = true;
-      await worker.terminate();
+      // The run ends now, whatever the worker does: a worker stuck in a system call may take
+      // long to terminate, and its job's slot must not wait for it.
+      if (!settled) {
+        settled = true;
+        rejectRun(new AnalysisCanceledError());
+      }
+      const terminated = worker.terminate().then(() => undefined, () => undefined);
+      await Promise.race([terminated, new Promise<void>((resolve) => setTimeout(resolve, CANCEL_WAIT_MS).unref())]);
     },
   };
 }
