@@ -14,6 +14,7 @@ import {
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import type { AppContext, SessionContext } from "./context.js";
+import { escapeForDisplay, escapeStringsForDisplay } from "./condense/format.js";
 import { MediaJobsError } from "./errors.js";
 import type { JobUpdate } from "./jobs/job-service.js";
 import { registerPrompts } from "./prompts/index.js";
@@ -144,7 +145,7 @@ function registerTools(server: McpServer, app: AppContext, session: SessionConte
     const parsed = tool.inputSchema.safeParse(request.params.arguments ?? {});
     if (!parsed.success) return errorResult(describeInputIssues(tool.name, parsed.error));
     try {
-      return await tool.handler(parsed.data, { app, session, extra });
+      return displaySafe(await tool.handler(parsed.data, { app, session, extra }));
     } catch (error) {
       if (error instanceof MediaJobsError) return errorResult(error.message);
       app.logger.error(`tool ${tool.name} failed unexpectedly`, {
@@ -156,7 +157,19 @@ function registerTools(server: McpServer, app: AppContext, session: SessionConte
 }
 
 function errorResult(message: string): CallToolResult {
-  return { content: [{ type: "text", text: message }], isError: true };
+  return displaySafe({ content: [{ type: "text", text: message }], isError: true });
+}
+
+/**
+ * The one point every tool result passes: control and bidi characters from labels, file names,
+ * URLs and vendor strings are shown escaped, never raw (the text keeps its own line breaks).
+ */
+function displaySafe(result: CallToolResult): CallToolResult {
+  return {
+    ...result,
+    content: result.content.map((item) => (item.type === "text" ? { ...item, text: escapeForDisplay(item.text, { keepNewlines: true }) } : escapeStringsForDisplay(item))),
+    ...(result.structuredContent ? { structuredContent: escapeStringsForDisplay(result.structuredContent) } : {}),
+  };
 }
 
 function toJsonSchema(schema: z.ZodObject, io: "input" | "output"): { type: "object"; [key: string]: unknown } {

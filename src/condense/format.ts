@@ -60,3 +60,40 @@ export function sanitizeVendorText(text: string, maxChars = 200): string {
 export function topK<T extends { name: string; score: number }>(items: Iterable<T>, k: number): T[] {
   return [...items].sort((a, b) => b.score - a.score || a.name.localeCompare(b.name)).slice(0, Math.max(0, k));
 }
+
+/**
+ * Characters that must never reach a reader raw: C0 controls, DEL, C1 controls (a terminal
+ * acts on ESC sequences) and the bidi controls that reorder what is shown (U+202E makes
+ * "evil\u202Evaw.exe" read as "evilexe.wav"). Newline is separate: our own line breaks.
+ */
+const UNSAFE_CHARACTERS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE_CHARACTERS_AND_NEWLINE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+const escapeCharacter = (character: string) => `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`;
+
+/**
+ * Shows unsafe characters as visible \uXXXX escapes. A value we echo (label, file name, URL)
+ * escapes newlines too, so it cannot start a line of its own; a whole text keeps its line breaks.
+ */
+export function escapeForDisplay(text: string, options: { keepNewlines?: boolean } = {}): string {
+  return text.replace(options.keepNewlines ? UNSAFE_CHARACTERS : UNSAFE_CHARACTERS_AND_NEWLINE, escapeCharacter);
+}
+
+/** Every string inside a JSON-like value escaped (structured results: no line structure to keep). */
+export function escapeStringsForDisplay<T>(value: T): T {
+  if (typeof value === "string") return escapeForDisplay(value) as T;
+  if (Array.isArray(value)) return value.map((item) => escapeStringsForDisplay(item)) as T;
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, escapeStringsForDisplay(item)])) as T;
+  }
+  return value;
+}
+
+/**
+ * JSON text with DEL, C1 and bidi controls written as JSON escapes: the same data once parsed
+ * (they can only occur inside strings), but never raw on the wire or in a reader's view.
+ */
+export function escapeJsonText(json: string): string {
+  // C0 characters are escaped inside JSON strings already; outside them they are whitespace.
+  return json.replace(/[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, escapeCharacter);
+}

@@ -7,6 +7,7 @@
 
 import { createHash } from "node:crypto";
 import { UserInputError } from "../errors.js";
+import { escapeForDisplay, escapeStringsForDisplay } from "./format.js";
 import type { CondensedView, PredictionQuery } from "./view.js";
 
 export const DEFAULT_MAX_TOKENS = 1_500;
@@ -159,7 +160,8 @@ export function renderWithinBudget(request: RenderRequest): RenderedResult {
     }
     return {
       content: [
-        { type: "text", text: lines.join("\n") },
+        // Escaped before it is measured: what is counted is what is sent.
+        { type: "text", text: escapeForDisplay(lines.join("\n"), { keepNewlines: true }) },
         {
           type: "resource_link",
           uri: request.resultUri,
@@ -177,7 +179,7 @@ export function renderWithinBudget(request: RenderRequest): RenderedResult {
         next_cursor: nextCursor,
         result_uri: request.resultUri,
         ...(tooSmall !== undefined ? { needs_max_tokens: tooSmall } : {}),
-        ...(fixed.figures && request.view.figures ? { figures: request.view.figures } : {}),
+        ...(fixed.figures && request.view.figures ? { figures: escapeStringsForDisplay(request.view.figures) } : {}),
       },
     };
   };

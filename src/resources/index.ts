@@ -3,6 +3,7 @@
 
 import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
+import { escapeForDisplay, escapeJsonText } from "../condense/format.js";
 import type { AppContext, SessionContext } from "../context.js";
 import { NotFoundError } from "../errors.js";
 import type { Job } from "../jobs/job.js";
@@ -40,7 +41,7 @@ export function registerResources(server: McpServer, app: AppContext, session: S
         resources: recentJobs().map((job) => ({
           uri: jobUri(job.id),
           name: job.id,
-          title: `${job.task} job ${job.label ? `"${job.label}" ` : ""}(${job.status})`,
+          title: `${job.task} job ${job.label ? `"${escapeForDisplay(job.label)}" ` : ""}(${job.status})`,
           mimeType: "application/json",
         })),
       }),
@@ -53,7 +54,7 @@ export function registerResources(server: McpServer, app: AppContext, session: S
     },
     async (uri, variables): Promise<ReadResourceResult> => {
       const job = findJob(variable(variables.job_id));
-      return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(toJobView(job), null, 2) }] };
+      return { contents: [{ uri: uri.href, mimeType: "application/json", text: escapeJsonText(JSON.stringify(toJobView(job), null, 2)) }] };
     },
   );
 

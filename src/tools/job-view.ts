@@ -1,7 +1,7 @@
 // The minimal job shape tools and resources show: what the model needs, nothing more.
 
 import { z } from "zod";
-import { formatCount, formatPercent } from "../condense/format.js";
+import { escapeForDisplay, formatCount, formatPercent } from "../condense/format.js";
 import type { Job, JobInput } from "../jobs/job.js";
 
 export const jobViewSchema = z.object({
@@ -46,15 +46,17 @@ export type JobSummary = z.infer<typeof jobSummarySchema>;
 const MAX_LISTED_INPUTS = 10;
 
 export function describeJobInput(input: JobInput): string {
+  // Names and URLs come from outside (a shared folder's file names, a catalog's ids): escaped
+  // here, newlines included, so none can start a line of its own in a job's text.
   switch (input.kind) {
     case "url":
-      return input.url;
+      return escapeForDisplay(input.url);
     case "path":
-      return input.bytes !== undefined ? `${input.name} (${formatCount(input.bytes)} bytes)` : input.name;
+      return input.bytes !== undefined ? `${escapeForDisplay(input.name)} (${formatCount(input.bytes)} bytes)` : escapeForDisplay(input.name);
     case "text":
-      return `text (${formatCount(input.chars)} chars): "${input.preview}${input.chars > input.preview.length ? "…" : ""}"`;
+      return `text (${formatCount(input.chars)} chars): "${escapeForDisplay(input.preview)}${input.chars > input.preview.length ? "…" : ""}"`;
     case "id":
-      return input.url ? `${input.id} ${input.url}` : input.id;
+      return input.url ? `${escapeForDisplay(input.id)} ${escapeForDisplay(input.url)}` : escapeForDisplay(input.id);
   }
 }
 
@@ -119,7 +121,7 @@ function providerWordIfNew(view: JobView): string {
 /** A few lines a person can read; the structured view carries the same facts. */
 export function jobText(view: JobView): string {
   const lines = [`${view.job_id} — ${view.task} — ${view.status}${providerWordIfNew(view)}`];
-  if (view.label) lines.push(`label: ${view.label}`);
+  if (view.label) lines.push(`label: ${escapeForDisplay(view.label)}`);
   if (view.inputs.length > 0) {
     const shown = view.inputs.slice(0, 5).join(", ");
     lines.push(`inputs: ${shown}${view.inputs_total > 5 ? ` and ${view.inputs_total - 5} more` : ""}`);
@@ -127,8 +129,8 @@ export function jobText(view: JobView): string {
   const progress = describeProgress(view.progress);
   if (progress) lines.push(`progress: ${progress}`);
   lines.push(`created ${view.created_at}${view.ended_at ? `, ended ${view.ended_at}` : view.started_at ? `, started ${view.started_at}` : ""}`);
-  if (view.error) lines.push(`error: ${view.error.message}`);
-  for (const warning of view.warnings ?? []) lines.push(`warning: ${warning}`);
+  if (view.error) lines.push(`error: ${escapeForDisplay(view.error.message)}`);
+  for (const warning of view.warnings ?? []) lines.push(`warning: ${escapeForDisplay(warning)}`);
   lines.push(`next: ${view.next_step}`);
   return lines.join("\n");
 }

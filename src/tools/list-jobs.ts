@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { escapeForDisplay } from "../condense/format.js";
 import { UserInputError } from "../errors.js";
 import { JOB_STATUSES, PROVIDER_IDS, TASK_IDS, type ProviderId } from "../jobs/job.js";
 import { InvalidCursorError } from "../store/sqlite-store.js";
@@ -107,7 +108,7 @@ export const listJobsTool = defineTool({
     const jobs = page.jobs.map(toJobSummary);
     const lines = jobs.map((job) => {
       const progress = job.status === "running" ? describeProgress(job.progress) : undefined;
-      return `${job.job_id} ${job.task} ${job.status}${progress ? ` ${progress}` : ""}${job.label ? ` "${job.label}"` : ""} created ${job.created_at}`;
+      return `${job.job_id} ${job.task} ${job.status}${progress ? ` ${progress}` : ""}${job.label ? ` "${escapeForDisplay(job.label)}"` : ""} created ${job.created_at}`;
     });
     if (lines.length === 0) lines.push("No jobs match. start_job creates one; remote: true pulls jobs started at the vendors.");
     if (page.nextCursor) lines.push(`More: call list_jobs again with cursor "${page.nextCursor}".`);

@@ -1,5 +1,6 @@
 // get_predictions' core, shared with start_job/get_job when they return finished results.
 
+import { escapeForDisplay } from "../condense/format.js";
 import { DEFAULT_MAX_TOKENS, renderWithinBudget, type RenderedResult } from "../condense/render.js";
 import type { PredictionQuery } from "../condense/view.js";
 import type { AppContext } from "../context.js";
@@ -76,7 +77,7 @@ export function renderPredictions(
   return renderWithinBudget({
     jobId: job.id,
     status: job.status,
-    header: [`${job.id} — ${job.task} by ${adapter.describe().name}${job.label ? ` — "${job.label}"` : ""}`],
+    header: [`${job.id} — ${job.task} by ${adapter.describe().name}${job.label ? ` — "${escapeForDisplay(job.label)}"` : ""}`],
     view,
     query,
     maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS,
