@@ -48,6 +48,8 @@ export interface ProviderInfo {
   /** What to set when not configured, e.g. "set HUME_API_KEY". */
   setup?: string;
   tasks: TaskInfo[];
+  /** URL schemes the provider takes in `media: [{url}]`, e.g. ["https"]; checked at start_job. */
+  urlSchemes: string[];
   canCancel: boolean;
   canListRemote: boolean;
   limits?: string[];

@@ -3,8 +3,10 @@
 
 import { z } from "zod";
 import { UserInputError } from "../errors.js";
-import type { MediaInput } from "../providers/provider.js";
+import { escapeForDisplay } from "../condense/format.js";
+import type { MediaInput, ProviderInfo } from "../providers/provider.js";
 import { resolveAllowedFile } from "../security/allowed-paths.js";
+import { isPublicAddress, parseHostAsIp } from "../security/public-address.js";
 
 export const MAX_MEDIA_ITEMS = 10_000;
 
@@ -37,6 +39,43 @@ export function mediaKindOf(item: MediaItem): MediaInput["kind"] {
   if (item.text !== undefined) return "text";
   if (item.id !== undefined) return "id";
   return "url";
+}
+
+/**
+ * What start_job can know about a URL before any job exists: whether it parses, whether the
+ * provider takes its scheme, and whether its host is an IP literal (in any notation WHATWG URL
+ * parsing accepts: 127.1, 0x7f000001, 2130706433, [::ffff:127.0.0.1]…) or a name that is
+ * loopback by definition (localhost). Names are still checked when a download connects.
+ */
+export function checkMediaUrls(provider: ProviderInfo, items: MediaItem[], options: { allowPrivateAddresses: boolean }): void {
+  for (const [position, item] of items.entries()) {
+    if (item.url === undefined) continue;
+    const problem = urlProblem(provider, item.url, options);
+    if (problem) throw new UserInputError(`media[${position}]: ${problem}`);
+  }
+}
+
+function urlProblem(provider: ProviderInfo, raw: string, options: { allowPrivateAddresses: boolean }): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return `"${escapeForDisplay(raw.slice(0, 100))}" is not a URL; give a public https:// URL`;
+  }
+  const scheme = url.protocol.replace(/:$/, "").toLowerCase();
+  if (!provider.urlSchemes.includes(scheme)) {
+    return `${provider.name} takes ${provider.urlSchemes.map((name) => `${name}://`).join(" or ")} URLs, not ${escapeForDisplay(scheme.slice(0, 20))}://`;
+  }
+  if (scheme === "media") return undefined;
+  if (url.username || url.password) return "URLs with credentials (user:password@) are not accepted; use a URL that needs none, e.g. a presigned https URL";
+  if (options.allowPrivateAddresses) return undefined;
+  const host = url.hostname.toLowerCase().replace(/\.$/, "");
+  const ip = parseHostAsIp(url.hostname);
+  if (ip && !isPublicAddress(ip)) {
+    return `the URL points to a private or reserved address (${ip}); only public URLs can be fetched`;
+  }
+  if (host === "localhost" || host.endsWith(".localhost")) return "the URL points to localhost; only public URLs can be fetched";
+  return undefined;
 }
 
 export async function resolveMedia(items: MediaItem[], allowedDirs: () => Promise<string[]>): Promise<MediaInput[]> {

@@ -3,7 +3,7 @@ import { PROVIDER_IDS, TASK_IDS } from "../jobs/job.js";
 import { isSettled } from "../jobs/job-service.js";
 import { defineTool, structuredResult } from "./define-tool.js";
 import { jobText, jobViewSchema, toJobView } from "./job-view.js";
-import { MAX_MEDIA_ITEMS, mediaItemSchema, mediaKindOf, resolveMedia } from "./media-input.js";
+import { checkMediaUrls, MAX_MEDIA_ITEMS, mediaItemSchema, mediaKindOf, resolveMedia } from "./media-input.js";
 import { waitWithProgress } from "./wait.js";
 
 export const MAX_WAIT_SECONDS = 50;
@@ -40,6 +40,7 @@ export const startJobTool = defineTool({
     // Which inputs the provider takes is checked before any local path is resolved, so a
     // URL-only provider says "needs a URL" rather than "path not allowed".
     app.jobs.resolveTask(input.provider, input.task, input.media.map(mediaKindOf));
+    checkMediaUrls(app.providers.require(input.provider).describe(), input.media, { allowPrivateAddresses: app.config.allowPrivateUrls });
     const media = await resolveMedia(input.media, () => session.allowedDirs());
     const started = await app.jobs.start(
       {

@@ -56,6 +56,7 @@ export class ScriptedAdapter implements ProviderAdapter {
           filters: ["start_s", "end_s"],
         },
       ],
+      urlSchemes: ["https", "media"],
       canCancel: this.options.canCancel ?? false,
       canListRemote: false,
     };

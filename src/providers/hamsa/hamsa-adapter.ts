@@ -124,6 +124,7 @@ export function createHamsaAdapter(deps: AdapterDeps): ProviderAdapter {
             filters: ["query (text search, Arabic-aware)", "speaker", "start_s/end_s", "top_k (speakers listed)"],
           },
         ],
+        urlSchemes: ["https", "http"],
         canCancel: false,
         canListRemote: Boolean(projectId),
         limits: ["one media URL per job; no local files (Hamsa needs a public URL)"],

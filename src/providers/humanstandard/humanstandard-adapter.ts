@@ -120,6 +120,7 @@ export function createHumanStandardAdapter(deps: AdapterDeps, overrides: HumanSt
             filters: ["verdict (human | suspicious | failed | unknown)", "origin (suno | udio | elevenlabs | human | unknown)", "top_k (most suspicious listed)"],
           },
         ],
+        urlSchemes: ["https"],
         canCancel: false,
         canListRemote: false,
         limits: [

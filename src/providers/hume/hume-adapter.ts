@@ -382,6 +382,7 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
           filters: ["file (0-based index, name or URL)", "model", "speaker (or face group)", "start_s/end_s", "top_k"],
         },
       ],
+      urlSchemes: ["https", "http"],
       canCancel: false,
       canListRemote: true,
       limits: ["≤ 100 URLs and ≤ 100 files per job", "≤ 1 GB per file; zip/tar archives accepted", "no cancel endpoint"],

@@ -239,6 +239,8 @@ export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapt
             filters: ["file", "start_s", "end_s"],
           },
         ],
+        // Plain http only where private URLs are allowed (tests against loopback servers).
+        urlSchemes: deps.config.allowPrivateUrls ? ["https", "http"] : ["https"],
         canCancel: true,
         canListRemote: false,
         limits: [`formats: ${SUPPORTED_FORMATS_TEXT} (detected from the bytes, not the extension)`, "runs on this machine's CPU, about 100× faster than real time or better"],

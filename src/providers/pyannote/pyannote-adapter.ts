@@ -318,6 +318,7 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
           filters: ["speaker", "start_s", "end_s", "top_k (voiceprint matches listed per speaker)"],
         },
       ],
+      urlSchemes: ["https", "media"],
       canCancel: false,
       canListRemote: true,
       limits: [
