@@ -8,10 +8,20 @@ import type { AppContext, SessionContext } from "../context.js";
 import { NotFoundError } from "../errors.js";
 import type { Job } from "../jobs/job.js";
 import { toJobView } from "../tools/job-view.js";
-import { jobUri, partUri, resultUri, VOICEPRINTS_URI } from "./uris.js";
+import { chunkCount, chunkOf, describeChunking, RESULT_CHUNK_BYTES } from "./result-chunks.js";
+import { chunkUri, jobUri, partUri, resultUri, VOICEPRINTS_URI } from "./uris.js";
 
 const LISTED_JOBS = 50;
 const TEXT_TYPES = /^(application\/(json|x-ndjson|ld\+json)|text\/)/;
+const JSON_TYPES = /^application\/(json|x-ndjson|ld\+json)/;
+/** Decompressed parts are kept this long, so reading a large part chunk by chunk decompresses it once. */
+const PART_CACHE_MS = 60_000;
+
+/** Stored text as sent: JSON keeps its data but never carries bidi or C1 controls raw. */
+function partText(data: Buffer, contentType: string): string {
+  const text = data.toString("utf8");
+  return JSON_TYPES.test(contentType) ? escapeJsonText(text) : text;
+}
 
 export function registerResources(server: McpServer, app: AppContext, session: SessionContext): void {
   const variable = (value: string | string[] | undefined): string => decodeURIComponent(String(Array.isArray(value) ? value[0] : value ?? ""));
@@ -25,6 +35,31 @@ export function registerResources(server: McpServer, app: AppContext, session: S
   };
   const recentJobs = () =>
     app.store.listJobs({ limit: LISTED_JOBS, owner: session.owner }).jobs;
+  let cachedPart: { key: string; data: Buffer; contentType: string; timer: NodeJS.Timeout } | undefined;
+  const readPart = (jobId: string, name: string): { data: Buffer; contentType: string } | undefined => {
+    const key = `${jobId}\u0000${name}`;
+    if (cachedPart?.key === key) return cachedPart;
+    const stored = app.store.getResultPart(jobId, name);
+    if (!stored) return undefined;
+    if (cachedPart) clearTimeout(cachedPart.timer);
+    if (stored.data.length > RESULT_CHUNK_BYTES) {
+      const timer = setTimeout(() => (cachedPart = undefined), PART_CACHE_MS);
+      timer.unref();
+      cachedPart = { key, data: stored.data, contentType: stored.contentType, timer };
+    } else cachedPart = undefined;
+    return stored;
+  };
+  /** What a client reads instead of a part too large for one message: its chunks, in order. */
+  const chunkListing = (job: Job, part: { name: string; contentType: string; bytes: number }) => ({
+    part: part.name,
+    mime_type: part.contentType,
+    bytes: part.bytes,
+    uri: partUri(job.id, part.name),
+    chunks: Array.from({ length: chunkCount(part.bytes) }, (_, index) => chunkUri(job.id, part.name, index)),
+  });
+  const CHUNKS_NOTE =
+    "Too large for one message: read each chunk URI in order and concatenate. Text chunks are UTF-8 text cut at character boundaries; binary chunks are base64 of consecutive byte ranges.";
+
   const completeJobId = (prefix: string) =>
     app.store
       .completeJobIds(prefix, 100)
@@ -66,11 +101,14 @@ export function registerResources(server: McpServer, app: AppContext, session: S
           .filter((job) => job.resultState === "stored")
           .map((job) => {
             const parts = app.store.listResultParts(job.id);
+            const size = parts.reduce((total, part) => total + part.bytes, 0);
+            const large = parts.some((part) => part.bytes > RESULT_CHUNK_BYTES) || size > RESULT_CHUNK_BYTES;
             return {
               uri: resultUri(job.id),
               name: `${job.id} result`,
               mimeType: "application/json",
-              size: parts.reduce((total, part) => total + part.bytes, 0),
+              size,
+              ...(large ? { description: `${describeChunking(size)}: reading it lists the chunk URIs to read in order` } : {}),
             };
           }),
       }),
@@ -79,7 +117,7 @@ export function registerResources(server: McpServer, app: AppContext, session: S
     {
       title: "Job result (full)",
       description:
-        "The full stored result of a finished job, as the vendor returned it (large: prefer get_predictions for a condensed view). Binary parts such as Hume artifacts are linked by their own URIs.",
+        "The full stored result of a finished job, as the vendor returned it (large: prefer get_predictions for a condensed view). Binary parts such as Hume artifacts are linked by their own URIs. A result over 1 MiB is not sent in one message: reading it lists chunk URIs (…/parts/{part}/chunks/{n}, ≤ 1 MiB each) to read in order.",
       mimeType: "application/json",
     },
     async (uri, variables): Promise<ReadResourceResult> => {
@@ -87,16 +125,22 @@ export function registerResources(server: McpServer, app: AppContext, session: S
       if (job.resultState !== "stored") {
         throw new NotFoundError(`job ${job.id} has no stored result yet (status ${job.status})`);
       }
+      const parts = app.store.listResultParts(job.id);
+      const inlineBytes = parts.filter((part) => TEXT_TYPES.test(part.contentType)).reduce((total, part) => total + part.bytes, 0);
+      if (inlineBytes > RESULT_CHUNK_BYTES) {
+        const listing = { job_id: job.id, bytes: parts.reduce((total, part) => total + part.bytes, 0), note: CHUNKS_NOTE, parts: parts.map((part) => chunkListing(job, part)) };
+        return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(listing) }] };
+      }
       const contents: ReadResourceResult["contents"] = [];
-      for (const part of app.store.listResultParts(job.id)) {
+      for (const part of parts) {
         if (TEXT_TYPES.test(part.contentType)) {
           const stored = app.store.getResultPart(job.id, part.name)!;
-          contents.push({ uri: partUri(job.id, part.name), mimeType: part.contentType, text: stored.data.toString("utf8") });
+          contents.push({ uri: partUri(job.id, part.name), mimeType: part.contentType, text: partText(stored.data, part.contentType) });
         } else {
           contents.push({
             uri: partUri(job.id, part.name),
             mimeType: "application/json",
-            text: JSON.stringify({ part: part.name, mimeType: part.contentType, bytes: part.bytes, read: partUri(job.id, part.name) }),
+            text: JSON.stringify({ part: part.name, mimeType: part.contentType, bytes: part.bytes, read: partUri(job.id, part.name), ...(part.bytes > RESULT_CHUNK_BYTES ? { chunks: chunkListing(job, part).chunks } : {}) }),
           });
         }
       }
@@ -121,6 +165,7 @@ export function registerResources(server: McpServer, app: AppContext, session: S
               name: `${job.id} ${part.name}`,
               mimeType: part.contentType,
               size: part.bytes,
+              ...(part.bytes > RESULT_CHUNK_BYTES ? { description: `${describeChunking(part.bytes)}: reading it lists the chunk URIs to read in order` } : {}),
             })),
           ),
       }),
@@ -128,17 +173,53 @@ export function registerResources(server: McpServer, app: AppContext, session: S
     }),
     {
       title: "Job result part",
-      description: "One stored part of a job's result, e.g. Hume's artifacts.zip (binary, base64) or the raw predictions JSON.",
+      description:
+        "One stored part of a job's result, e.g. Hume's artifacts.zip (binary, base64) or the raw predictions JSON. A part over 1 MiB lists its chunk URIs instead (read them in order).",
     },
     async (uri, variables): Promise<ReadResourceResult> => {
       const job = findJob(variable(variables.job_id));
-      const part = app.store.getResultPart(job.id, variable(variables.part));
-      if (!part) throw new NotFoundError(`job ${job.id} has no result part ${variable(variables.part)}`);
+      const name = variable(variables.part);
+      const listed = app.store.listResultParts(job.id).find((part) => part.name === name);
+      if (!listed) throw new NotFoundError(`job ${job.id} has no result part ${name}`);
+      if (listed.bytes > RESULT_CHUNK_BYTES) {
+        return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify({ note: CHUNKS_NOTE, ...chunkListing(job, listed) }) }] };
+      }
+      const part = readPart(job.id, name)!;
       return {
         contents: [
           TEXT_TYPES.test(part.contentType)
-            ? { uri: uri.href, mimeType: part.contentType, text: part.data.toString("utf8") }
+            ? { uri: uri.href, mimeType: part.contentType, text: partText(part.data, part.contentType) }
             : { uri: uri.href, mimeType: part.contentType, blob: part.data.toString("base64") },
+        ],
+      };
+    },
+  );
+
+  server.registerResource(
+    "job-result-chunk",
+    new ResourceTemplate("media-jobs://jobs/{job_id}/parts/{part}/chunks/{chunk}", {
+      // Chunk URIs are listed by the part they belong to; listing every chunk here would be noise.
+      list: undefined,
+      complete: { job_id: (value) => completeJobId(value) },
+    }),
+    {
+      title: "Job result part chunk",
+      description: "One ≤ 1 MiB chunk of a large stored part, by 0-based index; the part's own URI lists them in order.",
+    },
+    async (uri, variables): Promise<ReadResourceResult> => {
+      const job = findJob(variable(variables.job_id));
+      const name = variable(variables.part);
+      const part = readPart(job.id, name);
+      if (!part) throw new NotFoundError(`job ${job.id} has no result part ${name}`);
+      const raw = variable(variables.chunk);
+      const text = TEXT_TYPES.test(part.contentType);
+      const chunk = /^\d{1,9}$/.test(raw) ? chunkOf(part.data, Number(raw), text) : undefined;
+      if (!chunk) throw new NotFoundError(`part ${name} of job ${job.id} has chunks 0–${chunkCount(part.data.length) - 1}; no chunk ${raw.slice(0, 20)}`);
+      return {
+        contents: [
+          text
+            ? { uri: uri.href, mimeType: part.contentType, text: partText(chunk, part.contentType) }
+            : { uri: uri.href, mimeType: part.contentType, blob: chunk.toString("base64") },
         ],
       };
     },

@@ -14,4 +14,9 @@ export function partUri(jobId: string, part: string): string {
   return `${jobUri(jobId)}/parts/${encodeURIComponent(part)}`;
 }
 
+/** Chunk `index` (0-based) of a stored part too large for one message. */
+export function chunkUri(jobId: string, part: string, index: number): string {
+  return `${partUri(jobId, part)}/chunks/${index}`;
+}
+
 export const VOICEPRINTS_URI = "media-jobs://voiceprints";

@@ -7,6 +7,7 @@ import type { AppContext } from "../context.js";
 import { UserInputError } from "../errors.js";
 import type { Job } from "../jobs/job.js";
 import type { TaskInfo } from "../providers/provider.js";
+import { describeChunking, RESULT_CHUNK_BYTES } from "../resources/result-chunks.js";
 import { resultUri } from "../resources/uris.js";
 import { describeProgress } from "./job-view.js";
 
@@ -74,6 +75,11 @@ export function renderPredictions(
     throw new UserInputError(`view "${query.view}" does not exist for ${job.provider} ${job.task}; use one of: ${info.views.join(", ")}`);
   }
   const view = adapter.condense({ job, index: stored.index, query });
+  // A large full result is read in chunks; the answer says so where it links it.
+  const resultBytes = app.store.listResultParts(job.id).reduce((total, part) => total + part.bytes, 0);
+  if (resultBytes > RESULT_CHUNK_BYTES) {
+    view.notes = [...(view.notes ?? []), `full result: ${resultUri(job.id)} (${describeChunking(resultBytes)}; reading it lists the chunk URIs)`];
+  }
   return renderWithinBudget({
     jobId: job.id,
     status: job.status,

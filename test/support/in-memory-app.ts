@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { assembleApp, type App } from "../../src/app.js";
 import { loadConfig, type Config } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
@@ -21,7 +22,13 @@ export interface InMemoryApp {
 
 export async function startInMemoryApp(
   adapters: ProviderAdapter[],
-  options: { env?: Record<string, string>; clientCapabilities?: Record<string, unknown>; startPoller?: boolean } = {},
+  options: {
+    env?: Record<string, string>;
+    clientCapabilities?: Record<string, unknown>;
+    startPoller?: boolean;
+    /** Sees every message the server sends, as it goes onto the transport. */
+    onServerMessage?: (message: JSONRPCMessage) => void;
+  } = {},
 ): Promise<InMemoryApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mjm-app-"));
   const config: Config = loadConfig({
@@ -36,6 +43,14 @@ export async function startInMemoryApp(
   if (options.startPoller !== false) app.poller.start();
   const built = buildServer(app, { transport: "stdio" });
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+  if (options.onServerMessage) {
+    const send = serverTransport.send.bind(serverTransport);
+    const observe = options.onServerMessage;
+    serverTransport.send = (message, sendOptions) => {
+      observe(message);
+      return send(message, sendOptions);
+    };
+  }
   await built.server.connect(serverTransport);
   const client = new Client({ name: "test-client", version: "1.0.0" }, { capabilities: options.clientCapabilities ?? {} });
   await client.connect(clientTransport);
