@@ -44,7 +44,10 @@ export function assembleApp(
   options: { logger?: Logger } = {},
 ): App {
   const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: secretsOf(config) });
-  const store = openSqliteJobStore(config.dataDir);
+  const store = openSqliteJobStore(config.dataDir, {
+    onDamagedJob: (id, damage) =>
+      logger.error(`job ${id} is damaged in the store (${damage}); it is set aside and every other job goes on`, { data_dir: config.dataDir }),
+  });
   const providers = new ProviderRegistry(build({ logger, store }));
   const jobs = new JobService({ store, registry: providers, logger, publicUrl: config.publicUrl, poll: config.poll });
   const poller = new Poller(jobs, logger, {

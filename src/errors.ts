@@ -9,7 +9,9 @@ export type ErrorCode =
   | "conflict"
   | "provider_error"
   | "not_configured"
-  | "forbidden";
+  | "forbidden"
+  | "storage_full"
+  | "damaged_record";
 
 export class MediaJobsError extends Error {
   readonly code: ErrorCode;
@@ -56,6 +58,29 @@ export class NotConfiguredError extends MediaJobsError {
 export class ForbiddenError extends MediaJobsError {
   constructor(message: string) {
     super("forbidden", message);
+  }
+}
+
+/**
+ * The data directory has no room (SQLITE_FULL or ENOSPC). Reported as such, not as an internal
+ * error: the user can act on it, and start_job sends nothing to a vendor it cannot record.
+ */
+export class StorageFullError extends MediaJobsError {
+  readonly dataDir: string;
+  constructor(dataDir: string, detail?: string, options?: { cause?: unknown }) {
+    super(
+      "storage_full",
+      `the data directory is full (${dataDir})${detail ? `: ${detail}` : ""}. Free some space there (or point MEDIA_JOBS_DATA_DIR at a disk with room) and try again`,
+      options,
+    );
+    this.dataDir = dataDir;
+  }
+}
+
+/** A stored job record that cannot be read (not JSON, or not a job): it is set aside, never guessed at. */
+export class DamagedRecordError extends MediaJobsError {
+  constructor(message: string) {
+    super("damaged_record", message);
   }
 }
 

@@ -1,21 +1,31 @@
 // Start, refresh, wait, cancel. The one place that moves jobs between the adapters and the
 // store: dedupes by idempotency key, commits a job before start returns, fetches results once.
 
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
+import os from "node:os";
 import {
   ConflictError,
+  DamagedRecordError,
   MediaJobsError,
   NotConfiguredError,
   NotFoundError,
   ProviderError,
+  StorageFullError,
   UnsupportedError,
   UserInputError,
 } from "../errors.js";
 import type { Logger } from "../logger.js";
-import type { CallContext, MediaInput, ProviderAdapter, ResultSink } from "../providers/provider.js";
+import type {
+  CallContext,
+  InterruptedSubmission,
+  MediaInput,
+  ProviderAdapter,
+  ResultSink,
+  SubmissionLookup,
+} from "../providers/provider.js";
 import type { ProviderRegistry } from "../providers/registry.js";
-import type { JobStore } from "../store/store.js";
+import type { JobStore, SubmissionRecord } from "../store/store.js";
 import {
   applySnapshot,
   isTerminal,
@@ -54,6 +64,18 @@ export interface JobServiceOptions {
 }
 
 const POLL_BACKOFF_FACTOR = 1.5;
+/** A submission's claim lasts this long unless its process renews it (every SUBMISSION_RENEW_MS). */
+const SUBMISSION_HOLD_MS = 30_000;
+const SUBMISSION_RENEW_MS = 10_000;
+/** The longest a start call may take (pyannoteAI uploads of 1 GiB get 3 h); then it is aborted. */
+const SUBMISSION_MAX_MS = 4 * 60 * 60_000;
+/** How long after the last sign of life a vendor that lists nothing is believed. */
+const SUBMISSION_SETTLE_MS = 60_000;
+/** Vendor clocks are not ours: windows on their creation times are widened by this much. */
+const VENDOR_CLOCK_SKEW_MS = 2 * 60_000;
+/** A vendor that cannot be asked for this long after a submission: recorded as unknowable. */
+const SUBMISSION_GIVE_UP_MS = 24 * 60 * 60_000;
+const SUBMISSION_SWEEP_MS = 30_000;
 /** 404s in a row after which a job is taken as gone at the vendor. */
 const MAX_NOT_FOUND_POLLS = 5;
 
@@ -66,6 +88,15 @@ export class JobService {
   private readonly now: () => number;
   /** One refresh per job at a time; concurrent callers share it. */
   private readonly refreshing = new Map<string, Promise<Job>>();
+  /** Who this process is in a submission's claim: "host#pid#instance". */
+  private readonly holder = `${os.hostname()}#${process.pid}#${randomUUID().slice(0, 8)}`;
+  /** Submissions this process is sending now. */
+  private readonly submitting = new Set<string>();
+  /** Submissions being looked up at their vendor; concurrent callers share a lookup. */
+  private readonly resolving = new Map<string, Promise<SettledSubmission>>();
+  /** Vendor jobs created whose rows the store could not take (a full disk), by submission. */
+  private readonly unsaved = new Map<string, JobSnapshot>();
+  private nextSubmissionSweep = 0;
 
   constructor(options: JobServiceOptions) {
     this.options = options;
@@ -108,71 +139,323 @@ export class JobService {
 
     const owner = args.owner ?? "";
     const fingerprint = fingerprintOf(args, task);
-    if (args.idempotencyKey) {
-      const existing = this.store.reserveIdempotencyKey({ key: args.idempotencyKey, owner, fingerprint });
-      if (existing) {
-        if (existing.fingerprint !== fingerprint) {
-          throw new ConflictError(
-            `idempotency_key "${args.idempotencyKey}" was already used with different arguments; use a new key for a new job`,
-          );
-        }
-        if (!existing.jobId) {
-          throw new ConflictError(
-            `a job with idempotency_key "${args.idempotencyKey}" is being submitted right now; call list_jobs in a moment`,
-          );
-        }
+    // The second round is taken only when an interrupted attempt with this key turned out to
+    // have created nothing at the vendor: the key is free again and this call submits.
+    for (let round = 0; ; round++) {
+      const submission = this.newSubmission(args, task, owner, fingerprint);
+      const existing = this.recordSubmission(submission, adapter);
+      if (!existing) return this.submit(submission, adapter, context);
+      const key = args.idempotencyKey!;
+      if (existing.fingerprint !== fingerprint) {
+        throw new ConflictError(`idempotency_key "${key}" was already used with different arguments; use a new key for a new job`);
+      }
+      if (existing.jobId) {
         const job = this.store.getJob(existing.jobId);
         if (job) return { job, deduplicated: true };
+        throw new ConflictError(`idempotency_key "${key}" belongs to job ${existing.jobId}, which is no longer in the store; use a new key`);
       }
+      const settled = await this.settleSubmissionFor(key, owner);
+      if ("job" in settled) return { job: settled.job, deduplicated: true };
+      if ("released" in settled && round === 0) continue;
+      throw new ConflictError(
+        "pending" in settled ? settled.pending : `a job with idempotency_key "${key}" is being submitted right now; call start_job again in a moment`,
+      );
     }
+  }
 
+  /**
+   * Looks for the jobs of submissions whose process stopped (or stopped renewing its claim):
+   * adopts what the vendor created, records a failed job where it cannot tell, releases the
+   * rest. Called by the poller; runs at most every SUBMISSION_SWEEP_MS.
+   */
+  resolveInterruptedSubmissions(): void {
+    if (this.now() < this.nextSubmissionSweep) return;
+    this.nextSubmissionSweep = this.now() + SUBMISSION_SWEEP_MS;
+    let records: SubmissionRecord[];
+    try {
+      records = this.store.listSubmissions();
+    } catch (error) {
+      this.logger.warning("interrupted submissions could not be listed", { error: messageOf(error) });
+      return;
+    }
+    for (const record of records) {
+      if (!this.isAbandoned(record)) continue;
+      void this.resolveSubmission(record).catch((error: unknown) => {
+        this.logger.warning(`interrupted submission ${record.id} could not be resolved yet`, { error: messageOf(error) });
+      });
+    }
+  }
+
+  private newSubmission(args: StartJobArguments, task: TaskId, owner: string, fingerprint: string): SubmissionRecord {
+    const now = this.now();
+    return {
+      id: randomUUID(),
+      provider: args.provider,
+      task,
+      owner,
+      ...(args.idempotencyKey !== undefined ? { idempotencyKey: args.idempotencyKey } : {}),
+      fingerprint,
+      request: {
+        media: args.media,
+        options: args.options,
+        ...(args.label !== undefined ? { label: args.label } : {}),
+        ...(this.options.publicUrl ? { webhookUrl: `${this.options.publicUrl}/webhooks/${args.provider}` } : {}),
+      },
+      createdAt: now,
+      holder: this.holder,
+      heldUntil: now + SUBMISSION_HOLD_MS,
+      aliveAt: now,
+    };
+  }
+
+  /** Commits the submission before anything is sent; a store that cannot take it stops here. */
+  private recordSubmission(submission: SubmissionRecord, adapter: ProviderAdapter) {
+    try {
+      return this.store.beginSubmission(submission);
+    } catch (error) {
+      if (error instanceof StorageFullError) {
+        throw new StorageFullError(error.dataDir, `nothing was sent to ${adapter.describe().name}`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  private async submit(submission: SubmissionRecord, adapter: ProviderAdapter, context: CallContext): Promise<{ job: Job; deduplicated: boolean }> {
+    this.submitting.add(submission.id);
+    // The claim is renewed while this process works on it; a process that hangs (or a call that
+    // outlives SUBMISSION_MAX_MS) stops renewing, and the submission can then be resolved
+    // elsewhere instead of holding its key forever.
+    const deadline = AbortSignal.timeout(SUBMISSION_MAX_MS);
+    const renewal = setInterval(() => {
+      try {
+        const now = this.now();
+        if (!deadline.aborted) this.store.renewSubmission(submission.id, this.holder, now + SUBMISSION_HOLD_MS, now);
+      } catch (error) {
+        this.logger.debug(`submission ${submission.id} could not be renewed`, { error: messageOf(error) });
+      }
+    }, SUBMISSION_RENEW_MS);
+    renewal.unref();
     let snapshot: JobSnapshot;
     try {
       snapshot = await adapter.start(
         {
-          task,
-          media: args.media,
-          options: args.options,
-          label: args.label,
-          idempotencyKey: args.idempotencyKey,
-          webhookUrl: this.options.publicUrl ? `${this.options.publicUrl}/webhooks/${args.provider}` : undefined,
+          task: submission.task,
+          media: submission.request.media,
+          options: submission.request.options,
+          label: submission.request.label,
+          idempotencyKey: submission.id,
+          webhookUrl: submission.request.webhookUrl,
+          requestedAt: new Date(submission.createdAt).toISOString(),
         },
-        context,
+        { signal: context.signal ? AbortSignal.any([context.signal, deadline]) : deadline },
       );
     } catch (error) {
-      // The key is released only when the vendor certainly did not take the job; otherwise a
-      // retry with the same key must not submit (and pay for) a second one.
-      if (args.idempotencyKey && !(error instanceof ProviderError && error.mayHaveReachedVendor)) {
-        this.store.releaseIdempotencyKey(args.idempotencyKey, owner);
-      }
+      clearInterval(renewal);
+      this.submitting.delete(submission.id);
+      this.afterFailedSubmit(submission, error);
       throw error;
     }
+    clearInterval(renewal);
+    const job = this.jobFor(adapter, submission, snapshot);
+    try {
+      // Committed before start_job returns (DESIGN §3): a crash from here on cannot lose the job.
+      this.store.finishSubmission(submission.id, { job });
+    } catch (error) {
+      // The vendor has the job; the store could not take it. Kept in memory so a retry with the
+      // same key (or the next sweep) records it without asking the vendor.
+      this.unsaved.set(submission.id, snapshot);
+      if (error instanceof StorageFullError) {
+        throw new StorageFullError(
+          error.dataDir,
+          `${adapter.describe().name} accepted the job (${job.id}) but it could not be recorded; once there is room, call start_job again with the same arguments${submission.idempotencyKey !== undefined ? " and idempotency_key" : ""} to pick it up`,
+          { cause: error },
+        );
+      }
+      throw error;
+    } finally {
+      this.submitting.delete(submission.id);
+    }
+    this.logger.info(`job ${job.id} started`, { provider: job.provider, task: job.task });
+    this.emit(job, undefined);
+    if (job.status === "succeeded") return { job: await this.refresh(job.id), deduplicated: false };
+    return { job, deduplicated: false };
+  }
 
-    const nowIso = new Date(this.now()).toISOString();
+  /**
+   * A submission that failed: released when the vendor certainly did not take it; otherwise
+   * left for a lookup (a retry with the same key must not submit, and pay for, a second job).
+   */
+  private afterFailedSubmit(submission: SubmissionRecord, error: unknown): void {
+    const mayHaveReached = error instanceof ProviderError && error.mayHaveReachedVendor;
+    try {
+      if (!mayHaveReached) this.store.finishSubmission(submission.id, { released: true });
+      else this.store.renewSubmission(submission.id, this.holder, 0, this.now());
+    } catch (storeError) {
+      this.logger.warning(`submission ${submission.id} could not be updated after a failed start`, { error: messageOf(storeError) });
+    }
+  }
+
+  /** The job a submission produced, as stored. */
+  private jobFor(adapter: ProviderAdapter, submission: SubmissionRecord, snapshot: JobSnapshot, warnings: string[] = []): Job {
+    const now = this.now();
+    const nowIso = new Date(now).toISOString();
     const job: Job = {
-      id: jobId(args.provider, snapshot.nativeId),
-      provider: args.provider,
+      id: jobId(adapter.id, snapshot.nativeId),
+      provider: adapter.id,
       nativeId: snapshot.nativeId,
-      task,
-      label: args.label,
+      task: submission.task,
+      label: submission.request.label,
       status: "queued",
-      inputs: snapshot.inputs ?? args.media.map(describeInput),
-      options: args.options,
-      createdAt: snapshot.createdAt ?? nowIso,
+      inputs: snapshot.inputs ?? submission.request.media.map(describeInput),
+      options: submission.request.options,
+      createdAt: snapshot.createdAt ?? new Date(submission.createdAt).toISOString(),
       updatedAt: nowIso,
-      owner: args.owner,
+      owner: submission.owner || undefined,
       resultState: "none",
       pollCount: 0,
     };
-    let stored = applySnapshot(job, snapshot, new Date(this.now()));
-    stored = { ...stored, nextPollAt: this.now() + this.pollDelay(adapter, 0) };
-    // Committed before start_job returns (DESIGN §3): a crash from here on cannot lose the job.
-    this.store.insertJob(stored);
-    if (args.idempotencyKey) this.store.completeIdempotencyKey(args.idempotencyKey, owner, stored.id);
-    this.logger.info(`job ${stored.id} started`, { provider: args.provider, task });
-    this.emit(stored, undefined);
-    if (stored.status === "succeeded") return { job: await this.refresh(stored.id), deduplicated: false };
-    return { job: stored, deduplicated: false };
+    const applied = applySnapshot(job, snapshot, new Date(now));
+    const allWarnings = [...(applied.warnings ?? []), ...warnings];
+    return {
+      ...applied,
+      ...(allWarnings.length > 0 ? { warnings: allWarnings } : {}),
+      nextPollAt: now + this.pollDelay(adapter, 0),
+    };
+  }
+
+  /** Whether no live process is working on a submission, so it may be looked up and ended. */
+  private isAbandoned(record: SubmissionRecord): boolean {
+    if (record.holder === this.holder) return !this.submitting.has(record.id) && !this.resolving.has(record.id);
+    if (record.heldUntil <= this.now()) return true;
+    const holder = parseHolder(record.holder);
+    return holder !== undefined && holder.host === os.hostname() && !processAlive(holder.pid);
+  }
+
+  /** For a retry with a key whose submission has no job yet. */
+  private async settleSubmissionFor(key: string, owner: string): Promise<SettledSubmission> {
+    const record = this.store.findSubmission(key, owner);
+    if (!record) {
+      // Finished between our two reads (the next round sees its job), or reserved with no
+      // record of what for: a key without a job is released, never held forever.
+      this.store.releaseIdempotencyKey(key, owner);
+      return { released: true };
+    }
+    // Already being looked up here (the poller's sweep after a restart): share that lookup.
+    const running = this.resolving.get(record.id);
+    if (running) return running;
+    if (!this.isAbandoned(record)) {
+      return { pending: `a job with idempotency_key "${key}" is being submitted right now; call start_job again in a moment with the same key` };
+    }
+    return this.resolveSubmission(record);
+  }
+
+  /** Looks up an abandoned submission at its vendor and ends it; concurrent callers share one lookup. */
+  private resolveSubmission(record: SubmissionRecord): Promise<SettledSubmission> {
+    const running = this.resolving.get(record.id);
+    if (running) return running;
+    const work = this.resolveSubmissionNow(record).finally(() => this.resolving.delete(record.id));
+    this.resolving.set(record.id, work);
+    return work;
+  }
+
+  private async resolveSubmissionNow(candidate: SubmissionRecord): Promise<SettledSubmission> {
+    const adapter = this.registry.require(candidate.provider);
+    const name = adapter.describe().name;
+    const keyNote = candidate.idempotencyKey !== undefined ? ` with idempotency_key "${candidate.idempotencyKey}"` : "";
+    const record = this.store.claimSubmission(candidate.id, this.holder, this.now() + SUBMISSION_HOLD_MS, (current) =>
+      current.holder === this.holder ? !this.submitting.has(current.id) : this.isAbandoned(current),
+    );
+    if (!record) return { pending: `the job${keyNote} is being submitted (or looked up) by another process right now; call start_job again in a moment` };
+    const at = new Date(record.createdAt).toISOString();
+    let lookup: SubmissionLookup;
+    const unsaved = this.unsaved.get(record.id);
+    try {
+      if (unsaved) lookup = { kind: "found", snapshot: unsaved };
+      else if (adapter.findSubmission) lookup = await adapter.findSubmission(this.interrupted(record, adapter), {});
+      else lookup = { kind: "unknowable", reason: `${name} offers no way to look jobs up` };
+    } catch (error) {
+      this.store.renewSubmission(record.id, this.holder, 0);
+      if (this.now() - record.createdAt < SUBMISSION_GIVE_UP_MS) {
+        return {
+          pending: `the previous start_job${keyNote} was interrupted, and ${name} could not be asked whether it created the job (${messageOf(error)}); call start_job again with the same key in a minute`,
+        };
+      }
+      lookup = { kind: "unknowable", reason: `${name} could not be asked (${messageOf(error)})` };
+    }
+    switch (lookup.kind) {
+      case "found": {
+        const job = this.jobFor(adapter, record, lookup.snapshot, unsaved ? [] : [`recovered after start_job was interrupted at ${at}: found at ${name}`]);
+        this.store.finishSubmission(record.id, { job });
+        this.unsaved.delete(record.id);
+        const stored = this.store.getJob(job.id) ?? job;
+        this.logger.info(`job ${stored.id} recovered from an interrupted submission`, { provider: record.provider, task: record.task });
+        this.emit(stored, undefined);
+        return { job: stored };
+      }
+      case "absent":
+        if (this.now() < record.aliveAt + SUBMISSION_SETTLE_MS) {
+          // The vendor may still be creating it: too early to call it absent.
+          this.store.renewSubmission(record.id, this.holder, 0);
+          const seconds = Math.ceil((record.aliveAt + SUBMISSION_SETTLE_MS - this.now()) / 1000);
+          return {
+            pending: `the previous start_job${keyNote} was interrupted; ${name} lists no job from it yet, but may still be creating it: call start_job again with the same key in ${seconds} s`,
+          };
+        }
+        this.store.finishSubmission(record.id, { released: true });
+        this.logger.info(`interrupted submission ${record.id} created nothing at ${name}; released`, { provider: record.provider });
+        return { released: true };
+      case "unknowable": {
+        const job = this.interruptedJob(adapter, record, lookup.reason);
+        this.store.finishSubmission(record.id, { job });
+        this.logger.warning(`submission ${record.id} to ${name} was interrupted and cannot be confirmed; recorded as ${job.id}`, { reason: lookup.reason });
+        this.emit(job, undefined);
+        return { job: this.store.getJob(job.id) ?? job };
+      }
+    }
+  }
+
+  private interrupted(record: SubmissionRecord, adapter: ProviderAdapter): InterruptedSubmission {
+    return {
+      id: record.id,
+      task: record.task,
+      media: record.request.media,
+      options: record.request.options,
+      label: record.request.label,
+      webhookUrl: record.request.webhookUrl,
+      recordedAt: new Date(record.createdAt),
+      window: {
+        from: new Date(record.createdAt - VENDOR_CLOCK_SKEW_MS),
+        to: new Date(Math.max(record.aliveAt, record.createdAt) + SUBMISSION_SETTLE_MS + VENDOR_CLOCK_SKEW_MS),
+      },
+      isKnown: (nativeId) => this.store.getJob(jobId(adapter.id, nativeId)) !== undefined,
+    };
+  }
+
+  /** A failed job standing for a submission whose fate the vendor cannot tell us. */
+  private interruptedJob(adapter: ProviderAdapter, record: SubmissionRecord, reason: string): Job {
+    const nowIso = new Date(this.now()).toISOString();
+    const at = new Date(record.createdAt).toISOString();
+    return {
+      id: jobId(adapter.id, `unconfirmed-${record.id}`),
+      provider: adapter.id,
+      nativeId: `unconfirmed-${record.id}`,
+      task: record.task,
+      label: record.request.label,
+      status: "failed",
+      providerStatus: "unconfirmed",
+      inputs: record.request.media.map(describeInput),
+      options: record.request.options,
+      createdAt: at,
+      updatedAt: nowIso,
+      endedAt: nowIso,
+      owner: record.owner || undefined,
+      error: {
+        code: "submission_interrupted",
+        message: `the server stopped while submitting this job to ${adapter.describe().name} (at ${at}); ${adapter.describe().name} may have created (and may bill) a job for it, and this server cannot tell: ${reason}. Check there before submitting again; to submit again, call start_job with a new idempotency_key`,
+      },
+      resultState: "none",
+      pollCount: 0,
+    };
   }
 
   /** Our stored record; a job started elsewhere is looked up at its vendor and adopted. */
@@ -180,6 +463,7 @@ export class JobService {
     const stored = this.store.getJob(id);
     if (stored) {
       this.assertOwner(stored, owner);
+      if (stored.damaged) throw new DamagedRecordError(stored.error?.message ?? `job ${id} is damaged in the store`);
       return stored;
     }
     const parsed = parseJobId(id);
@@ -269,7 +553,7 @@ export class JobService {
   async applyWebhook(provider: ProviderId, nativeId: string, snapshot: JobSnapshot | undefined): Promise<Job | undefined> {
     const id = jobId(provider, nativeId);
     const job = this.store.getJob(id);
-    if (!job) return undefined;
+    if (!job || job.damaged) return undefined;
     if (!snapshot) return this.refresh(id);
     const updated = this.save(job, applySnapshot(job, snapshot, new Date(this.now())));
     return isSettled(updated) ? updated : this.refresh(id);
@@ -326,6 +610,7 @@ export class JobService {
   private async refreshNow(id: string): Promise<Job> {
     const job = this.store.getJob(id);
     if (!job) throw new NotFoundError(`no job ${id} here`);
+    if (job.damaged) throw new DamagedRecordError(job.error?.message ?? `job ${id} is damaged in the store`);
     const adapter = this.registry.require(job.provider);
     let current = job;
     if (!isTerminal(job.status)) {
@@ -445,6 +730,29 @@ export class JobService {
     if (owner !== undefined && job.owner !== undefined && job.owner !== owner) {
       throw new NotFoundError(`no job ${job.id} here; list_jobs shows yours`);
     }
+  }
+}
+
+/** How a submission without a job ended up: its job, released (nothing at the vendor), or not yet known. */
+type SettledSubmission = { job: Job } | { released: true } | { pending: string };
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function parseHolder(holder: string): { host: string; pid: number } | undefined {
+  const [host, pid] = holder.split("#");
+  const number = Number(pid);
+  return host !== undefined && Number.isInteger(number) && number > 0 ? { host, pid: number } : undefined;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

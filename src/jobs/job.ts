@@ -72,6 +72,11 @@ export interface Job {
   pollCount: number;
   /** Polls in a row that failed; reset by a successful one. */
   pollFailures?: number;
+  /**
+   * Set only on a stand-in for a stored record that could not be read (why it could not): such
+   * a job is listed so it is not silently lost, and never refreshed or changed.
+   */
+  damaged?: string;
 }
 
 /** What an adapter reports about a job at one moment. */

@@ -34,6 +34,7 @@ export class Poller {
     if (this.ticking) return;
     this.ticking = true;
     try {
+      this.jobs.resolveInterruptedSubmissions();
       for (const job of this.jobs.dueJobs()) {
         if (this.inFlight.has(job.id)) continue;
         const running = this.perProvider.get(job.provider) ?? 0;

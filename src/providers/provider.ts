@@ -21,7 +21,43 @@ export interface StartRequest {
   idempotencyKey?: string;
   /** Where the vendor should call us back, when MEDIA_JOBS_PUBLIC_URL is set. */
   webhookUrl?: string;
+  /**
+   * When the submission was recorded (ISO 8601). Anything an adapter derives from the time
+   * (a default job name) uses this, so sending the same submission again sends the same body.
+   */
+  requestedAt?: string;
 }
+
+/**
+ * A submission the server was making when it stopped (or stopped waiting for it): the vendor
+ * may or may not have created its job. `id` is the idempotency key the adapter was given.
+ */
+export interface InterruptedSubmission {
+  id: string;
+  task: TaskId;
+  media: MediaInput[];
+  options: Record<string, unknown>;
+  label?: string;
+  webhookUrl?: string;
+  /** When it was recorded; the vendor cannot have created the job before. */
+  recordedAt: Date;
+  /**
+   * Creation times (vendor clock, skew allowed for) a job from this submission can have: a
+   * listed job outside them is not it.
+   */
+  window: { from: Date; to: Date };
+  /** Whether a vendor job is already one of ours: a job we know is never this submission's. */
+  isKnown(nativeId: string): boolean;
+}
+
+/** What a vendor says of an interrupted submission. */
+export type SubmissionLookup =
+  /** Its job: adopted as the submission's. */
+  | { kind: "found"; snapshot: JobSnapshot }
+  /** The vendor lists no job that can be it. */
+  | { kind: "absent" }
+  /** The vendor cannot tell us (no list endpoint, too many candidates): `reason` says what to check. */
+  | { kind: "unknowable"; reason: string };
 
 export interface CallContext {
   signal?: AbortSignal;
@@ -115,6 +151,11 @@ export interface ProviderAdapter {
   /** Called once when a job succeeds; writes raw parts to `sink` and returns the index. */
   fetchResults(job: Job, sink: ResultSink, context: CallContext): Promise<FetchedResults>;
   cancel?(job: Job, context: CallContext): Promise<JobSnapshot>;
+  /**
+   * Looks for the job an interrupted submission may have created (through the vendor's list
+   * endpoint, or its idempotency key). Absent: the core records it as unknowable.
+   */
+  findSubmission?(submission: InterruptedSubmission, context: CallContext): Promise<SubmissionLookup>;
   condense(input: CondenseInput): CondensedView;
   /** Verifies and parses a webhook; throws ForbiddenError when the signature is wrong. */
   handleWebhook?(request: WebhookRequest): WebhookEvent;

@@ -5,9 +5,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import zlib from "node:zlib";
-import { isTerminal, type Job, type JobStatus } from "../jobs/job.js";
+import { z } from "zod";
+import { StorageFullError } from "../errors.js";
+import { isTerminal, JOB_STATUSES, PROVIDER_IDS, TASK_IDS, type Job, type JobStatus, type TaskId } from "../jobs/job.js";
 import type { ProviderId } from "../jobs/job.js";
-import type { IdempotencyRecord, JobListFilter, JobListPage, JobStore, StoredPart } from "./store.js";
+import type { IdempotencyRecord, JobListFilter, JobListPage, JobStore, StoredPart, SubmissionRecord } from "./store.js";
 
 export const MIGRATIONS: string[] = [
   `CREATE TABLE jobs (
@@ -60,6 +62,23 @@ export const MIGRATIONS: string[] = [
    UPDATE jobs SET next_poll_at = json_extract(data, '$.nextPollAt');
    DROP INDEX jobs_to_poll;
    CREATE INDEX jobs_due ON jobs (next_poll_at) WHERE needs_poll = 1;`,
+  // Submissions are recorded before a vendor is called, so a crash between the vendor's create
+  // call and the job row leaves something to look up. Keys an older version reserved for a
+  // submission it never finished say nothing of what they were for: they are released rather
+  // than answering "being submitted" forever.
+  `CREATE TABLE submissions (
+     id TEXT PRIMARY KEY,
+     provider TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     idempotency_key TEXT,
+     created_at INTEGER NOT NULL,
+     holder TEXT NOT NULL,
+     held_until INTEGER NOT NULL,
+     alive_at INTEGER NOT NULL,
+     data TEXT NOT NULL
+   );
+   CREATE INDEX submissions_by_key ON submissions (idempotency_key, owner) WHERE idempotency_key IS NOT NULL;
+   DELETE FROM idempotency_keys WHERE job_id IS NULL;`,
 ];
 
 function compress(data: Uint8Array): Buffer {
@@ -92,9 +111,127 @@ function needsPoll(job: Job): number {
 
 export class InvalidCursorError extends Error {}
 
-export function openSqliteJobStore(dataDir: string, options: { now?: () => number } = {}): JobStore {
+/**
+ * What a stored job must look like to be used. Rows are written by this server, but a file can
+ * be damaged (disk errors, hand edits, an older build's bug): a row that fails this is set
+ * aside, never half-read.
+ */
+const storedJobSchema = z.looseObject({
+  id: z.string(),
+  provider: z.enum(PROVIDER_IDS),
+  nativeId: z.string(),
+  task: z.enum(TASK_IDS),
+  status: z.enum(JOB_STATUSES),
+  inputs: z.array(z.looseObject({ kind: z.string() })),
+  options: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  resultState: z.enum(["none", "stored", "fetch_failed"]),
+  pollCount: z.number(),
+});
+
+interface JobRow {
+  id: string;
+  provider: string;
+  task: string;
+  status: string;
+  owner: string;
+  created_at: string;
+  data: string;
+}
+
+const JOB_COLUMNS = "id, provider, task, status, owner, created_at, data";
+
+/** Why a row cannot be used as a job, or undefined when it can. */
+function damageOf(row: JobRow): { job: Job; damage?: undefined } | { job?: undefined; damage: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(row.data);
+  } catch {
+    return { damage: "its stored data is not valid JSON" };
+  }
+  const parsed = storedJobSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return { damage: `its stored data is not a job (${issue.path.length > 0 ? issue.path.join(".") : "record"}: ${issue.message})` };
+  }
+  if (parsed.data.id !== row.id) return { damage: "its stored data names another job" };
+  return { job: parsed.data as unknown as Job };
+}
+
+/** What can still be said of a damaged row: its columns, which are kept apart from the data. */
+function damagedStandIn(row: JobRow, damage: string): Job {
+  const [provider, ...rest] = row.id.split(":");
+  const message = `job ${row.id} is damaged in the store (${damage}); it is set aside: its status and results cannot be read. The rest of the store is unaffected`;
+  return {
+    id: row.id,
+    provider: (PROVIDER_IDS as readonly string[]).includes(row.provider) ? (row.provider as ProviderId) : (provider as ProviderId),
+    nativeId: rest.join(":"),
+    task: (TASK_IDS as readonly string[]).includes(row.task) ? (row.task as TaskId) : "acoustic",
+    status: (JOB_STATUSES as readonly string[]).includes(row.status) ? (row.status as JobStatus) : "failed",
+    inputs: [],
+    options: {},
+    createdAt: row.created_at,
+    updatedAt: row.created_at,
+    ...(row.owner ? { owner: row.owner } : {}),
+    error: { code: "damaged_record", message },
+    resultState: "none",
+    pollCount: 0,
+    damaged: damage,
+  };
+}
+
+/** SQLITE_FULL (any extended code) or an ENOSPC from the file system. */
+export function isDiskFull(error: unknown): boolean {
+  if (!error || typeof error !== "object") return false;
+  const candidate = error as { errcode?: unknown; code?: unknown; message?: unknown };
+  if (typeof candidate.errcode === "number" && (candidate.errcode & 0xff) === 13) return true;
+  if (candidate.code === "ENOSPC") return true;
+  return typeof candidate.message === "string" && /database or disk is full|ENOSPC|no space left on device/i.test(candidate.message);
+}
+
+export interface SqliteJobStoreOptions {
+  now?: () => number;
+  /** Told once per damaged job row found (the row is then set aside). */
+  onDamagedJob?: (id: string, damage: string) => void;
+  /** Opens the database file; tests pass one that fails like a full disk. */
+  openDatabase?: (file: string) => DatabaseSync;
+}
+
+export function openSqliteJobStore(dataDir: string, options: SqliteJobStoreOptions = {}): JobStore {
+  try {
+    return withStorageErrors(openStore(dataDir, options), dataDir);
+  } catch (error) {
+    if (isDiskFull(error)) throw new StorageFullError(dataDir, "the job store cannot be opened", { cause: error });
+    throw error;
+  }
+}
+
+/** Every store call that fails for want of space says so, with the data dir, instead of an internal error. */
+function withStorageErrors(store: JobStore, dataDir: string): JobStore {
+  const guard = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(object, property, receiver) {
+        const value = Reflect.get(object, property, receiver) as unknown;
+        if (typeof value === "object" && value !== null) return guard(value);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          try {
+            return (value as (...parameters: unknown[]) => unknown).apply(object, args);
+          } catch (error) {
+            if (isDiskFull(error) && !(error instanceof StorageFullError)) throw new StorageFullError(dataDir, undefined, { cause: error });
+            throw error;
+          }
+        };
+      },
+    });
+  return guard(store);
+}
+
+function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const db = new DatabaseSync(path.join(dataDir, "jobs.sqlite"));
+  const file = path.join(dataDir, "jobs.sqlite");
+  const db = options.openDatabase ? options.openDatabase(file) : new DatabaseSync(file);
   const now = options.now ?? Date.now;
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;");
   migrate(db);
@@ -116,11 +253,25 @@ export function openSqliteJobStore(dataDir: string, options: { now?: () => numbe
       "INSERT INTO jobs (id, provider, task, status, owner, created_at, needs_poll, next_poll_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ),
     updateJob: db.prepare("UPDATE jobs SET status = ?, needs_poll = ?, next_poll_at = ?, data = ? WHERE id = ?"),
-    getJob: db.prepare("SELECT data FROM jobs WHERE id = ?"),
+    insertJobIfAbsent: db.prepare(
+      "INSERT INTO jobs (id, provider, task, status, owner, created_at, needs_poll, next_poll_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+    ),
+    getJob: db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`),
     getStatus: db.prepare("SELECT status FROM jobs WHERE id = ?"),
     jobsDue: db.prepare(
-      "SELECT data FROM jobs WHERE needs_poll = 1 AND (next_poll_at IS NULL OR next_poll_at <= ?) ORDER BY next_poll_at",
+      `SELECT ${JOB_COLUMNS} FROM jobs WHERE needs_poll = 1 AND (next_poll_at IS NULL OR next_poll_at <= ?) ORDER BY next_poll_at`,
     ),
+    setAside: db.prepare("UPDATE jobs SET needs_poll = 0 WHERE id = ?"),
+    insertSubmission: db.prepare(
+      "INSERT INTO submissions (id, provider, owner, idempotency_key, created_at, holder, held_until, alive_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ),
+    renewSubmission: db.prepare("UPDATE submissions SET held_until = ?, alive_at = COALESCE(?, alive_at) WHERE id = ? AND holder = ?"),
+    claimSubmission: db.prepare("UPDATE submissions SET holder = ?, held_until = ? WHERE id = ?"),
+    getSubmission: db.prepare("SELECT * FROM submissions WHERE id = ?"),
+    findSubmission: db.prepare("SELECT * FROM submissions WHERE idempotency_key = ? AND owner = ?"),
+    listSubmissions: db.prepare("SELECT * FROM submissions ORDER BY created_at"),
+    deleteSubmission: db.prepare("DELETE FROM submissions WHERE id = ?"),
+    bindKey: db.prepare("UPDATE idempotency_keys SET job_id = ? WHERE key = ? AND owner = ? AND job_id IS NULL"),
     completeIds: db.prepare("SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT ?"),
     getKey: db.prepare("SELECT key, owner, fingerprint, job_id FROM idempotency_keys WHERE key = ? AND owner = ?"),
     insertKey: db.prepare(
@@ -153,21 +304,74 @@ export function openSqliteJobStore(dataDir: string, options: { now?: () => numbe
     insertDelivery: db.prepare("INSERT OR IGNORE INTO webhook_deliveries (key, expires_at) VALUES (?, ?)"),
   };
 
-  const readJob = (row: unknown): Job => JSON.parse((row as { data: string }).data) as Job;
+  /** Damaged rows already reported (and set aside from polling) by this process. */
+  const reportedDamage = new Set<string>();
+  const reportDamage = (row: JobRow, damage: string): void => {
+    if (reportedDamage.has(row.id)) return;
+    reportedDamage.add(row.id);
+    options.onDamagedJob?.(row.id, damage);
+  };
+
+  /** A row as a job; a damaged row as a stand-in that says so (reported once). */
+  const readJob = (row: unknown): Job => {
+    const jobRow = row as JobRow;
+    const read = damageOf(jobRow);
+    if (read.job) return read.job;
+    reportDamage(jobRow, read.damage);
+    return damagedStandIn(jobRow, read.damage);
+  };
+
+  const jobParameters = (job: Job): SQLInputValue[] => [
+    job.id,
+    job.provider,
+    job.task,
+    job.status,
+    job.owner ?? "",
+    job.createdAt,
+    needsPoll(job),
+    job.nextPollAt ?? null,
+    JSON.stringify(job),
+  ];
+
+  const readSubmission = (row: unknown): SubmissionRecord => {
+    const value = row as {
+      id: string;
+      provider: ProviderId;
+      owner: string;
+      idempotency_key: string | null;
+      created_at: number;
+      holder: string;
+      held_until: number;
+      alive_at: number;
+      data: string;
+    };
+    const data = JSON.parse(value.data) as Pick<SubmissionRecord, "task" | "fingerprint" | "request">;
+    return {
+      id: value.id,
+      provider: value.provider,
+      owner: value.owner,
+      ...(value.idempotency_key !== null ? { idempotencyKey: value.idempotency_key } : {}),
+      createdAt: Number(value.created_at),
+      holder: value.holder,
+      heldUntil: Number(value.held_until),
+      aliveAt: Number(value.alive_at),
+      task: data.task,
+      fingerprint: data.fingerprint,
+      request: data.request,
+    };
+  };
+
+  const keyRecord = (key: string, owner: string): IdempotencyRecord | undefined => {
+    const existing = statements.getKey.get(key, owner) as
+      | { key: string; owner: string; fingerprint: string; job_id: string | null }
+      | undefined;
+    if (!existing) return undefined;
+    return { key: existing.key, owner: existing.owner, fingerprint: existing.fingerprint, jobId: existing.job_id ?? undefined };
+  };
 
   const store: JobStore = {
     insertJob(job) {
-      statements.insertJob.run(
-        job.id,
-        job.provider,
-        job.task,
-        job.status,
-        job.owner ?? "",
-        job.createdAt,
-        needsPoll(job),
-        job.nextPollAt ?? null,
-        JSON.stringify(job),
-      );
+      statements.insertJob.run(...jobParameters(job));
     },
 
     saveJob(job) {
@@ -221,7 +425,7 @@ export function openSqliteJobStore(dataDir: string, options: { now?: () => numbe
       }
       const where = clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "";
       const rows = db
-        .prepare(`SELECT data FROM jobs ${where} ORDER BY created_at DESC, id DESC LIMIT ?`)
+        .prepare(`SELECT ${JOB_COLUMNS} FROM jobs ${where} ORDER BY created_at DESC, id DESC LIMIT ?`)
         .all(...parameters, filter.limit + 1);
       const jobs = rows.slice(0, filter.limit).map(readJob);
       const last = jobs[jobs.length - 1];
@@ -232,7 +436,18 @@ export function openSqliteJobStore(dataDir: string, options: { now?: () => numbe
     },
 
     listJobsDue(now) {
-      return statements.jobsDue.all(now).map(readJob);
+      const due: Job[] = [];
+      for (const row of statements.jobsDue.all(now) as unknown as JobRow[]) {
+        const read = damageOf(row);
+        if (read.job) {
+          due.push(read.job);
+          continue;
+        }
+        // Set aside: a damaged row must not fail every poller tick, nor be read again each tick.
+        reportDamage(row, read.damage);
+        statements.setAside.run(row.id);
+      }
+      return due;
     },
 
     completeJobIds(prefix, limit) {
@@ -244,17 +459,8 @@ export function openSqliteJobStore(dataDir: string, options: { now?: () => numbe
 
     reserveIdempotencyKey(record) {
       return transaction(() => {
-        const existing = statements.getKey.get(record.key, record.owner) as
-          | { key: string; owner: string; fingerprint: string; job_id: string | null }
-          | undefined;
-        if (existing) {
-          return {
-            key: existing.key,
-            owner: existing.owner,
-            fingerprint: existing.fingerprint,
-            jobId: existing.job_id ?? undefined,
-          } satisfies IdempotencyRecord;
-        }
+        const existing = keyRecord(record.key, record.owner);
+        if (existing) return existing;
         statements.insertKey.run(record.key, record.owner, record.fingerprint, new Date(now()).toISOString());
         return undefined;
       });
@@ -266,6 +472,66 @@ export function openSqliteJobStore(dataDir: string, options: { now?: () => numbe
 
     releaseIdempotencyKey(key, owner) {
       statements.deleteKey.run(key, owner);
+    },
+
+    beginSubmission(record) {
+      return transaction(() => {
+        if (record.idempotencyKey !== undefined) {
+          const existing = keyRecord(record.idempotencyKey, record.owner);
+          if (existing) return existing;
+          statements.insertKey.run(record.idempotencyKey, record.owner, record.fingerprint, new Date(record.createdAt).toISOString());
+        }
+        statements.insertSubmission.run(
+          record.id,
+          record.provider,
+          record.owner,
+          record.idempotencyKey ?? null,
+          record.createdAt,
+          record.holder,
+          record.heldUntil,
+          record.aliveAt,
+          JSON.stringify({ task: record.task, fingerprint: record.fingerprint, request: record.request }),
+        );
+        return undefined;
+      });
+    },
+
+    renewSubmission(id, holder, heldUntil, aliveAt) {
+      return Number(statements.renewSubmission.run(heldUntil, aliveAt ?? null, id, holder).changes) === 1;
+    },
+
+    findSubmission(idempotencyKey, owner) {
+      const row = statements.findSubmission.get(idempotencyKey, owner);
+      return row ? readSubmission(row) : undefined;
+    },
+
+    listSubmissions() {
+      return statements.listSubmissions.all().map(readSubmission);
+    },
+
+    claimSubmission(id, holder, heldUntil, canTake) {
+      return transaction(() => {
+        const row = statements.getSubmission.get(id);
+        if (!row) return undefined;
+        const record = readSubmission(row);
+        if (!canTake(record)) return undefined;
+        statements.claimSubmission.run(holder, heldUntil, id);
+        return { ...record, holder, heldUntil };
+      });
+    },
+
+    finishSubmission(id, outcome) {
+      transaction(() => {
+        const row = statements.getSubmission.get(id);
+        const record = row ? readSubmission(row) : undefined;
+        if ("job" in outcome) {
+          statements.insertJobIfAbsent.run(...jobParameters(outcome.job));
+          if (record?.idempotencyKey !== undefined) statements.bindKey.run(outcome.job.id, record.idempotencyKey, record.owner);
+        } else if (record?.idempotencyKey !== undefined) {
+          statements.deleteKey.run(record.idempotencyKey, record.owner);
+        }
+        statements.deleteSubmission.run(id);
+      });
     },
 
     putResultPart(jobId, name, data, contentType) {

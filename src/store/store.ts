@@ -3,7 +3,7 @@
 // and a job row must be committed before start_job returns.
 
 import type { Job, JobStatus, ProviderId, TaskId } from "../jobs/job.js";
-import type { ReplayGuard, VoiceprintStore } from "../providers/provider.js";
+import type { MediaInput, ReplayGuard, VoiceprintStore } from "../providers/provider.js";
 
 export interface JobListFilter {
   provider?: ProviderId;
@@ -38,6 +38,31 @@ export interface IdempotencyRecord {
   jobId?: string;
 }
 
+/**
+ * A start_job on its way to a vendor, committed before anything is sent: if the process dies
+ * between the vendor's create call and the job row, this says what to look for afterwards.
+ */
+export interface SubmissionRecord {
+  /** Also the Idempotency-Key sent to vendors that take one. */
+  id: string;
+  provider: ProviderId;
+  task: TaskId;
+  owner: string;
+  idempotencyKey?: string;
+  fingerprint: string;
+  request: { media: MediaInput[]; options: Record<string, unknown>; label?: string; webhookUrl?: string };
+  /** Epoch ms when it was recorded: the vendor cannot have created the job before. */
+  createdAt: number;
+  /** The process working on it (submitting, or looking it up afterwards) and until when that claim holds. */
+  holder: string;
+  heldUntil: number;
+  /** Epoch ms the submitting process last showed it was working on it: nothing was sent after. */
+  aliveAt: number;
+}
+
+/** How a submission ended: its job (found at the vendor, or a failed record), or nothing to keep. */
+export type SubmissionOutcome = { job: Job } | { released: true };
+
 export interface JobStore {
   insertJob(job: Job): void;
   /** Replaces the stored job; refuses to move a terminal job to another status. */
@@ -56,6 +81,23 @@ export interface JobStore {
   reserveIdempotencyKey(record: Omit<IdempotencyRecord, "jobId">): IdempotencyRecord | undefined;
   completeIdempotencyKey(key: string, owner: string, jobId: string): void;
   releaseIdempotencyKey(key: string, owner: string): void;
+
+  /**
+   * Records a submission (and reserves its idempotency key) in one transaction, before anything
+   * is sent. Returns the key's existing record instead when the key was already taken.
+   */
+  beginSubmission(record: SubmissionRecord): IdempotencyRecord | undefined;
+  /** Extends the holder's claim; false when the submission is gone or held by another process. */
+  renewSubmission(id: string, holder: string, heldUntil: number, aliveAt?: number): boolean;
+  findSubmission(idempotencyKey: string, owner: string): SubmissionRecord | undefined;
+  listSubmissions(): SubmissionRecord[];
+  /** Takes over a submission when `canTake` agrees (checked inside the transaction). */
+  claimSubmission(id: string, holder: string, heldUntil: number, canTake: (record: SubmissionRecord) => boolean): SubmissionRecord | undefined;
+  /**
+   * Ends a submission: stores its job (unless a job with that id is already there) and binds its
+   * key to it, or drops the record and releases the key. One transaction.
+   */
+  finishSubmission(id: string, outcome: SubmissionOutcome): void;
 
   putResultPart(jobId: string, name: string, data: Uint8Array, contentType: string): void;
   appendResultPart(jobId: string, name: string, data: Uint8Array, contentType: string): void;

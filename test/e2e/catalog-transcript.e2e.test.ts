@@ -70,7 +70,9 @@ describe("HumanStandard catalog provenance over --http", () => {
     );
     expect(again).toMatchObject({ job: { job_id: started.job.job_id }, deduplicated: true });
     expect(humanStandard.server.requestsTo("POST", "/jobs")).toHaveLength(1);
-    expect(humanStandard.server.requestsTo("POST", "/jobs")[0]!.headers["idempotency-key"]).toBe("catalog-2026-11");
+    // The vendor gets the submission's own key, not the caller's: idempotency keys are per owner
+    // here but per account at HumanStandard, where two owners' equal keys would collide.
+    expect(humanStandard.server.requestsTo("POST", "/jobs")[0]!.headers["idempotency-key"]).toMatch(/^[0-9a-f-]{36}$/);
 
     expect(await waitForJob(client, started.job.job_id, 120)).toMatchObject({ status: "succeeded", results: "stored" });
     const truth = humanStandard.truthCounts(started.job.job_id.replace("humanstandard:", ""));

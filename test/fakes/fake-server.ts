@@ -30,7 +30,9 @@ export type Fault =
   | { kind: "slow-headers"; delayMs: number }
   | { kind: "slow-body"; delayMs: number }
   | { kind: "truncated-body" }
-  | { kind: "reset" };
+  | { kind: "reset" }
+  /** Handled as usual (a create call creates its job at once) but answered only after `delayMs`. */
+  | { kind: "delay"; delayMs: number };
 
 interface Route {
   method: string;
@@ -125,7 +127,8 @@ export class FakeServer {
     this.requests.push(recorded);
 
     const fault = this.takeFault(recorded);
-    if (fault) return this.applyFault(fault, response);
+    if (fault && fault.kind !== "delay") return this.applyFault(fault, response);
+    const delayMs = fault?.kind === "delay" ? fault.delayMs : 0;
 
     for (const route of this.routes) {
       if (route.method !== recorded.method) continue;
@@ -135,6 +138,8 @@ export class FakeServer {
       route.keys.forEach((key, position) => (params[key] = decodeURIComponent(match[position + 1]!)));
       try {
         const reply = await route.handler(recorded, params);
+        if (delayMs > 0) await sleep(delayMs);
+        if (response.destroyed) return;
         return this.send(response, reply);
       } catch (error) {
         return this.send(response, { status: 500, body: { message: `fake handler threw: ${String(error)}` } });
@@ -182,6 +187,8 @@ export class FakeServer {
         return;
       case "reset":
         response.socket?.destroy();
+        return;
+      case "delay":
         return;
     }
   }

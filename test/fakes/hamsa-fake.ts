@@ -23,6 +23,8 @@ export interface HamsaFakeOptions {
   pendingPolls?: number;
   /** Listen on this port (default: any free port). */
   port?: number;
+  /** Creation times come from this clock (default: a fixed clock, one second per job). */
+  clock?: () => number;
 }
 
 export interface HamsaFakeJob {
@@ -106,7 +108,7 @@ export async function startHamsaFake(options: HamsaFakeOptions = {}): Promise<Ha
     if (body.language !== undefined && body.language !== "ar" && body.language !== "en") {
       return { status: 400, body: { success: false, message: "language must be ar or en" } };
     }
-    clock += 1000;
+    clock = options.clock ? options.clock() : clock + 1000;
     const job: HamsaFakeJob = {
       id: randomUUID(),
       title: typeof body.title === "string" ? body.title : null,

@@ -29,6 +29,8 @@ export interface HumeFakeOptions {
   /** Seconds of media per URL or file (default 20). */
   durationS?: number;
   seed?: number;
+  /** Creation times come from this clock (default: a fixed clock, one second per job). */
+  clock?: () => number;
 }
 
 export interface HumeFakeUpload {
@@ -219,7 +221,7 @@ export async function startHumeFake(options: HumeFakeOptions = {}): Promise<Hume
     if (!config.urls?.length && !config.text?.length && files.length === 0) {
       return { status: 400, body: { message: "At least one of urls, text or file is required" } };
     }
-    clock += 1_000;
+    clock = options.clock ? options.clock() : clock + 1_000;
     const id = randomUUID();
     const names = [...(config.urls ?? []), ...files.map((file) => file.filename)] as string[];
     jobs.set(id, {

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ProviderError } from "../../src/errors.js";
 import { applySnapshot, type Job } from "../../src/jobs/job.js";
 import { JobService } from "../../src/jobs/job-service.js";
@@ -136,5 +136,86 @@ describe("logger", () => {
     logger.error("request failed with key sk-canary-123456", { header: "Bearer sk-canary-123456" });
     expect(lines.join("\n")).not.toContain("sk-canary-123456");
     expect(lines.join("\n")).toContain("[redacted]");
+  });
+});
+
+describe("interrupted submissions", () => {
+  const media = [{ kind: "url" as const, url: "https://x.test/a.wav" }];
+
+  it("does not let a process that stopped renewing its submission hold the key: past its claim, a retry adopts the vendor's job", async () => {
+    // The first process is alive but its create call hangs (and its event loop renews nothing).
+    let answer!: (snapshot: { nativeId: string; status: "queued" }) => void;
+    const hung = new ScriptedAdapter();
+    hung.start = (request) => {
+      hung.starts.push(request);
+      return new Promise((resolve) => (answer = resolve));
+    };
+    let now = 1_000_000;
+    const first = setup(hung, undefined, () => now);
+    const pending = first.service.start({ provider: "pyannote", media, options: {}, idempotencyKey: "k" });
+
+    const other = new ScriptedAdapter();
+    other.findSubmission = async (submission) => {
+      expect(submission.id).toBe(hung.starts[0]!.idempotencyKey);
+      return { kind: "found", snapshot: { nativeId: "vendor-7", status: "running" } };
+    };
+    const second = setup(other, first.dir, () => now);
+    await expect(second.service.start({ provider: "pyannote", media, options: {}, idempotencyKey: "k" })).rejects.toThrow(/being submitted right now/);
+    now += 31_000;
+    const retried = await second.service.start({ provider: "pyannote", media, options: {}, idempotencyKey: "k" });
+    expect(retried).toMatchObject({ deduplicated: true, job: { id: "pyannote:vendor-7", status: "running" } });
+    expect(other.starts).toHaveLength(0);
+
+    // The hung call answers at last: the same vendor job, stored once, under the same key.
+    answer({ nativeId: "vendor-7", status: "queued" });
+    expect((await pending).job.id).toBe("pyannote:vendor-7");
+    expect(first.store.listJobs({ limit: 10 }).jobs.map((job) => job.id)).toEqual(["pyannote:vendor-7"]);
+    expect(first.store.listSubmissions()).toEqual([]);
+  });
+
+  it("releases the key of a create call that failed in transit once the vendor lists no job from it, and the retry submits", async () => {
+    const adapter = new ScriptedAdapter();
+    const realStart = adapter.start.bind(adapter);
+    let resetOnce = true;
+    adapter.start = (request) => {
+      if (resetOnce) {
+        resetOnce = false;
+        adapter.starts.push(request);
+        return Promise.reject(new ProviderError("pyannote: connection reset", { provider: "pyannote", retryable: false, mayHaveReachedVendor: true }));
+      }
+      return realStart(request);
+    };
+    const lookups: string[] = [];
+    adapter.findSubmission = async (submission) => {
+      lookups.push(submission.id);
+      return { kind: "absent" };
+    };
+    let now = 1_000_000;
+    const { service, store } = setup(adapter, undefined, () => now);
+    const args = { provider: "pyannote" as const, media, options: {}, idempotencyKey: "k" };
+    await expect(service.start(args)).rejects.toThrow(/connection reset/);
+    // Too early to believe an empty listing: the vendor may still be creating it.
+    await expect(service.start(args)).rejects.toThrow(/lists no job from it yet.*in 60 s/);
+    now += 61_000;
+    const retried = await service.start(args);
+    expect(retried.deduplicated).toBe(false);
+    expect(adapter.starts).toHaveLength(2);
+    expect(lookups).toHaveLength(2);
+    expect((await service.start(args)).job.id).toBe(retried.job.id);
+    expect(store.listSubmissions()).toEqual([]);
+  });
+
+  it("after a create call that failed in transit without a key, the poller's sweep adopts the vendor's job", async () => {
+    const adapter = new ScriptedAdapter();
+    adapter.start = (request) => {
+      adapter.starts.push(request);
+      return Promise.reject(new ProviderError("pyannote: timed out", { provider: "pyannote", retryable: false, mayHaveReachedVendor: true }));
+    };
+    adapter.findSubmission = async () => ({ kind: "found", snapshot: { nativeId: "late-1", status: "queued" } });
+    const { service, store } = setup(adapter);
+    await expect(service.start({ provider: "pyannote", media, options: {} })).rejects.toThrow(/timed out/);
+    service.resolveInterruptedSubmissions();
+    await vi.waitFor(() => expect(store.getJob("pyannote:late-1")?.warnings?.join(" ")).toMatch(/interrupted/));
+    expect(store.listSubmissions()).toEqual([]);
   });
 });

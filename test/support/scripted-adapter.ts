@@ -7,10 +7,12 @@ import type { CondensedView } from "../../src/condense/view.js";
 import type {
   CondenseInput,
   FetchedResults,
+  InterruptedSubmission,
   ProviderAdapter,
   ProviderInfo,
   ResultSink,
   StartRequest,
+  SubmissionLookup,
 } from "../../src/providers/provider.js";
 import { ProviderError } from "../../src/errors.js";
 
@@ -32,6 +34,8 @@ export class ScriptedAdapter implements ProviderAdapter {
   readonly fetches: string[] = [];
   readonly states = new Map<string, { gets: number; canceled: boolean }>();
   failNextGet: Error | undefined;
+  /** What the adapter says of an interrupted submission; absent unless a test sets it. */
+  findSubmission?: (submission: InterruptedSubmission) => Promise<SubmissionLookup>;
   private counter = 0;
   readonly pollPolicy = { initialDelayMs: 20, maxDelayMs: 50, factor: 1.5 };
 

@@ -11,15 +11,18 @@ import type {
   CallContext,
   CondenseInput,
   FetchedResults,
+  InterruptedSubmission,
   ProviderAdapter,
   ProviderInfo,
   RemoteJobPage,
   RemoteListQuery,
   ResultSink,
   StartRequest,
+  SubmissionLookup,
   WebhookEvent,
   WebhookRequest,
 } from "../provider.js";
+import { createdInWindow, lookupFromCandidates, SUBMISSION_LOOKUP_MAX_PAGES, tooManyToSearch } from "../submission-lookup.js";
 import type { VendorHttpClient } from "../http/types.js";
 import {
   HAMSA_LANGUAGES,
@@ -194,6 +197,43 @@ export function createHamsaAdapter(deps: AdapterDeps): ProviderAdapter {
           },
         }
       : {}),
+
+    async findSubmission(submission: InterruptedSubmission, context: CallContext): Promise<SubmissionLookup> {
+      if (!projectId) {
+        return {
+          kind: "unknowable",
+          reason: "Hamsa lists jobs only by project and HAMSA_PROJECT_ID is not set; set it so such jobs are found, or look in the Hamsa dashboard for a job for this media created then",
+        };
+      }
+      const url = submission.media[0]?.kind === "url" ? submission.media[0].url : submission.media[0]?.kind === "id" ? submission.media[0].url : undefined;
+      const title = submission.label ? submission.label.slice(0, 200) : undefined;
+      // Newest first; matched by creation time, media URL and title (the label we sent).
+      const candidates: JobSnapshot[] = [];
+      for (let page = 0; page < SUBMISSION_LOOKUP_MAX_PAGES; page++) {
+        const response = await http().json(
+          {
+            method: "POST",
+            path: "/v1/jobs/all",
+            query: { projectId },
+            idempotent: true,
+            json: { sort: { field: "createdAt", direction: "desc" }, take: MAX_LIST_PAGE, skip: page * MAX_LIST_PAGE, type: "TRANSCRIPTION" },
+            signal: context.signal,
+          },
+          hamsaListResponseSchema,
+        );
+        const jobs = response.body.data.jobs ?? [];
+        for (const job of jobs) {
+          if (!createdInWindow(job.createdAt, submission) || submission.isKnown(job.id)) continue;
+          if (job.mediaUrl !== url || (title !== undefined && job.title !== title)) continue;
+          candidates.push(toSnapshot(job));
+        }
+        const oldest = jobs.at(-1)?.createdAt;
+        if (jobs.length < MAX_LIST_PAGE || (oldest && Date.parse(oldest) < submission.window.from.getTime())) {
+          return lookupFromCandidates("Hamsa", "hamsa", candidates, "creation time and media URL");
+        }
+      }
+      return tooManyToSearch("Hamsa");
+    },
 
     async fetchResults(job: Job, sink: ResultSink, context: CallContext): Promise<FetchedResults> {
       const { job: hamsaJob, raw } = await fetchJob(job.nativeId, context);

@@ -11,11 +11,13 @@ import type {
   CallContext,
   CondenseInput,
   FetchedResults,
+  InterruptedSubmission,
   MediaInput,
   ProviderAdapter,
   ProviderInfo,
   ResultSink,
   StartRequest,
+  SubmissionLookup,
   WebhookRequest,
 } from "../provider.js";
 import { createRequestBudget } from "../http/request-budget.js";
@@ -38,6 +40,8 @@ const RESULTS_PART = "results.ndjson";
 const NDJSON = "application/x-ndjson";
 /** Without a known total, stop after this many pages (10 million tracks) rather than loop forever. */
 const MAX_PAGES_UNKNOWN_TOTAL = 10_000;
+/** How long after a submission its Idempotency-Key is trusted to still be remembered. */
+const IDEMPOTENCY_KEY_TRUST_MS = 24 * 60 * 60_000;
 
 /**
  * HumanStandard documents `queued` and `processing`; the terminal words are not enumerated
@@ -135,7 +139,9 @@ export function createHumanStandardAdapter(deps: AdapterDeps, overrides: HumanSt
     async start(request: StartRequest, context: CallContext): Promise<JobSnapshot> {
       const options = parseOptions(request.options);
       const payload = buildPayload(request, options);
-      const name = request.label?.trim() || `media-jobs-mcp ${new Date().toISOString().slice(0, 16).replace("T", " ")} (${payload.description})`;
+      // The default name comes from the submission's time, so the same submission sent again is the same body.
+      const requestedAt = request.requestedAt ? new Date(request.requestedAt) : new Date();
+      const name = request.label?.trim() || `media-jobs-mcp ${requestedAt.toISOString().slice(0, 16).replace("T", " ")} (${payload.description})`;
       const idempotencyKey = request.idempotencyKey ?? randomUUID();
       const response = await http().json(
         {
@@ -160,6 +166,29 @@ export function createHumanStandardAdapter(deps: AdapterDeps, overrides: HumanSt
         ...(request.label ? { label: request.label } : {}),
         ...(payload.manifestUrl ? { inputs: [{ kind: "url" as const, url: payload.manifestUrl }] } : {}),
       };
+    },
+
+    async findSubmission(submission: InterruptedSubmission, context: CallContext): Promise<SubmissionLookup> {
+      // No list endpoint, but the create call takes an Idempotency-Key: the same submission sent
+      // again with the same key is answered with the job the first one created (or creates it,
+      // once, if the first never arrived). How long HumanStandard remembers keys is not
+      // documented; past a day, sending again could start a second job.
+      if (Date.now() - submission.recordedAt.getTime() > IDEMPOTENCY_KEY_TRUST_MS) {
+        return { kind: "unknowable", reason: "HumanStandard has no job list, and this submission is too old to be sent again under its Idempotency-Key; look for it in the HumanStandard dashboard" };
+      }
+      const snapshot = await adapter.start(
+        {
+          task: submission.task,
+          media: submission.media,
+          options: submission.options,
+          label: submission.label,
+          idempotencyKey: submission.id,
+          webhookUrl: submission.webhookUrl,
+          requestedAt: submission.recordedAt.toISOString(),
+        },
+        context,
+      );
+      return { kind: "found", snapshot };
     },
 
     async get(nativeId: string, _job: Job | undefined, context: CallContext): Promise<JobSnapshot> {

@@ -15,15 +15,18 @@ import type {
   CallContext,
   CondenseInput,
   FetchedResults,
+  InterruptedSubmission,
   ProviderAdapter,
   ProviderInfo,
   RemoteJobPage,
   RemoteListQuery,
   ResultSink,
   StartRequest,
+  SubmissionLookup,
   WebhookEvent,
   WebhookRequest,
 } from "../provider.js";
+import { createdInWindow, lookupFromCandidates, SUBMISSION_LOOKUP_MAX_PAGES, tooManyToSearch } from "../submission-lookup.js";
 import {
   HUME_LANGUAGES,
   humeCallbackSchema,
@@ -306,6 +309,50 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
     };
   }
 
+  /** Whether a listed job was given exactly this submission's URLs, texts and file names. */
+  function sameInputs(job: HumeJob, submission: InterruptedSubmission): boolean {
+    // A listing without the request cannot rule the job out.
+    if (!job.request) return true;
+    const same = (listed: readonly string[], ours: readonly string[]) =>
+      listed.length === ours.length && [...listed].sort().every((value, index) => value === [...ours].sort()[index]);
+    const urls = submission.media.flatMap((item) => (item.kind === "url" ? [item.url] : []));
+    const texts = submission.media.flatMap((item) => (item.kind === "text" ? [item.text] : []));
+    const names = submission.media.flatMap((item) => (item.kind === "path" ? [item.name] : []));
+    return (
+      same(job.request.urls ?? [], urls) &&
+      same(job.request.text ?? [], texts) &&
+      same((job.request.files ?? []).map((file) => file.filename ?? ""), names)
+    );
+  }
+
+  async function findSubmission(submission: InterruptedSubmission, context: CallContext): Promise<SubmissionLookup> {
+    // Oldest first from the submission's time: jobs are matched by creation time and by what
+    // they were given (the listing echoes each job's request).
+    const candidates: JobSnapshot[] = [];
+    let after = submission.window.from.getTime() - 1;
+    for (let page = 0; page < SUBMISSION_LOOKUP_MAX_PAGES; page++) {
+      const response = await api().json(
+        {
+          method: "GET",
+          path: "/v0/batch/jobs",
+          query: { limit: 100, sort_by: "created", direction: "asc", when: "created_after", timestamp_ms: after },
+          signal: context.signal,
+        },
+        humeJobListSchema,
+      );
+      for (const job of response.body) {
+        if (!createdInWindow(job.state.created_timestamp_ms, submission) || submission.isKnown(job.job_id) || !sameInputs(job, submission)) continue;
+        candidates.push(snapshotOf(job));
+      }
+      const last = response.body.at(-1)?.state.created_timestamp_ms;
+      if (response.body.length < 100 || typeof last !== "number" || last > submission.window.to.getTime() || last <= after) {
+        return lookupFromCandidates("Hume", "hume", candidates, "creation time and inputs");
+      }
+      after = last;
+    }
+    return tooManyToSearch("Hume");
+  }
+
   async function fetchResults(job: { nativeId: string; options: Record<string, unknown> }, sink: ResultSink, context: CallContext): Promise<FetchedResults> {
     const jobPath = `/v0/batch/jobs/${encodeURIComponent(job.nativeId)}`;
     const response = await api().bytes({ method: "GET", path: `${jobPath}/predictions`, maxBodyBytes: MAX_PREDICTIONS_BYTES, signal: context.signal });
@@ -399,6 +446,7 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
     start,
     get,
     list,
+    findSubmission,
     fetchResults,
     condense: (input: CondenseInput) => condenseHumeResults(input),
     handleWebhook,

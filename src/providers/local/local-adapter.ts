@@ -17,6 +17,7 @@ import type {
   ProviderInfo,
   ResultSink,
   StartRequest,
+  SubmissionLookup,
 } from "../provider.js";
 import type { AnalysisOptions } from "./local-analyze.js";
 import { condenseLocal, LOCAL_VIEWS } from "./local-condense.js";
@@ -255,6 +256,12 @@ export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapt
       for (const item of request.media) inputs.push(await validateInput(item));
       const state = launch(newLocalNativeId(), inputs, options, new Date().toISOString());
       return snapshotOf(state);
+    },
+
+    // A local job lives only in this process until its row is stored: an interrupted start
+    // left nothing running and nothing to pay for.
+    async findSubmission(): Promise<SubmissionLookup> {
+      return { kind: "absent" };
     },
 
     async get(nativeId: string, job: Job | undefined): Promise<JobSnapshot> {

@@ -14,6 +14,7 @@ import type {
   AdapterDeps,
   CallContext,
   FetchedResults,
+  InterruptedSubmission,
   MediaInput,
   ProviderAdapter,
   ProviderInfo,
@@ -21,9 +22,11 @@ import type {
   RemoteListQuery,
   ResultSink,
   StartRequest,
+  SubmissionLookup,
   WebhookEvent,
   WebhookRequest,
 } from "../provider.js";
+import { createdInWindow, lookupFromCandidates, SUBMISSION_LOOKUP_MAX_PAGES, tooManyToSearch } from "../submission-lookup.js";
 import { pyannoteJobListSchema, pyannoteJobSchema, pyannoteMediaInputSchema, pyannoteStartResponseSchema, pyannoteWebhookSchema, type PyannoteJob, type PyannoteOutput } from "./pyannote-api.js";
 import { buildPyannoteIndex, condensePyannote, type PyannoteIndex } from "./pyannote-condense.js";
 import {
@@ -408,6 +411,35 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
           })),
         ...(response.body.nextCursor && !exhausted ? { nextCursor: response.body.nextCursor } : {}),
       };
+    },
+
+    async findSubmission(submission: InterruptedSubmission, context: CallContext): Promise<SubmissionLookup> {
+      // /v2/jobs says nothing of a job's input, only when it was created: a job is matched by
+      // its creation time, among the jobs this server does not already know.
+      const candidates: JobSnapshot[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < SUBMISSION_LOOKUP_MAX_PAGES; page++) {
+        const response = await http().json(
+          { method: "GET", path: "/v2/jobs", query: { limit: 100, cursor }, signal: context.signal },
+          pyannoteJobListSchema,
+        );
+        for (const item of response.body.items) {
+          if (!createdInWindow(item.createdAt, submission) || submission.isKnown(item.id)) continue;
+          candidates.push({
+            nativeId: item.id,
+            status: mapPyannoteStatus(item.status),
+            providerStatus: item.status,
+            task: submission.task,
+            ...(item.createdAt ? { createdAt: item.createdAt } : {}),
+            warnings: ["pyannoteAI's job list does not say what a job was given: this job was matched to the interrupted start_job by its creation time alone"],
+          });
+        }
+        const oldest = response.body.items.at(-1)?.createdAt;
+        const pastWindow = oldest ? Date.parse(oldest) < submission.window.from.getTime() : false;
+        cursor = response.body.nextCursor ?? undefined;
+        if (!cursor || pastWindow) return lookupFromCandidates("pyannoteAI", "pyannote", candidates, "creation time");
+      }
+      return tooManyToSearch("pyannoteAI");
     },
 
     async fetchResults(job: Job, sink: ResultSink, context: CallContext): Promise<FetchedResults> {
