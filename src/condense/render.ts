@@ -55,6 +55,8 @@ interface FlatRow {
 
 /** What a page carries besides its rows; pages shrink it step by step to make room. */
 interface FixedPart {
+  /** The job's header line(s), or only its id (a long label must not crowd out every row). */
+  fullHeader: boolean;
   about: boolean;
   summary: string[];
   notes: string[];
@@ -121,7 +123,7 @@ export function renderWithinBudget(request: RenderRequest): RenderedResult {
 
   const build = (shown: number, fixed: FixedPart, tooSmall?: number): RenderedResult => {
     const end = offset + shown;
-    const lines: string[] = [...request.header];
+    const lines: string[] = fixed.fullHeader ? [...request.header] : [request.jobId];
     if (fixed.about) lines.push(...request.view.about);
     if (fixed.summary.length > 0) lines.push("", ...(firstPage ? ["Summary:"] : []), ...fixed.summary);
     let lastSection = -1;
@@ -218,7 +220,7 @@ export function renderWithinBudget(request: RenderRequest): RenderedResult {
 
   if (firstPage) {
     // 1. Make the fixed part fit: drop figures, then notes, then summary lines from the end.
-    const fixed: FixedPart = { about: true, summary: [...request.view.summary], notes: [...(request.view.notes ?? [])], figures: true, terseFooter: false };
+    const fixed: FixedPart = { fullHeader: true, about: true, summary: [...request.view.summary], notes: [...(request.view.notes ?? [])], figures: true, terseFooter: false };
     while (!fits(build(0, fixed))) {
       if (fixed.figures && request.view.figures) fixed.figures = false;
       else if (fixed.notes.length > 0) fixed.notes.pop();
@@ -236,11 +238,12 @@ export function renderWithinBudget(request: RenderRequest): RenderedResult {
   // A continuation page gives up its extras, leanest last, until at least one row fits.
   const notes = request.view.notes ?? [];
   const ladder: FixedPart[] = [
-    { about: true, summary: [reminder], notes: [...notes], figures: false, terseFooter: false },
-    { about: true, summary: [reminder], notes: [], figures: false, terseFooter: false },
-    { about: false, summary: [reminder], notes: [], figures: false, terseFooter: false },
-    { about: false, summary: [], notes: [], figures: false, terseFooter: false },
-    { about: false, summary: [], notes: [], figures: false, terseFooter: true },
+    { fullHeader: true, about: true, summary: [reminder], notes: [...notes], figures: false, terseFooter: false },
+    { fullHeader: true, about: true, summary: [reminder], notes: [], figures: false, terseFooter: false },
+    { fullHeader: true, about: false, summary: [reminder], notes: [], figures: false, terseFooter: false },
+    { fullHeader: true, about: false, summary: [], notes: [], figures: false, terseFooter: false },
+    { fullHeader: false, about: false, summary: [], notes: [], figures: false, terseFooter: false },
+    { fullHeader: false, about: false, summary: [], notes: [], figures: false, terseFooter: true },
   ];
   for (const fixed of ladder) {
     if (!fits(build(1, fixed))) continue;

@@ -90,6 +90,16 @@ describe("renderWithinBudget", () => {
     expect(third.structuredContent).toMatchObject({ first_row: 3, rows_shown: 1, next_cursor: null });
   });
 
+  it("sheds a long label from later pages before it would crowd out every row", () => {
+    const source = view(60);
+    const header = [`pyannote:x — diarize — "${"ل".repeat(200)}"`];
+    const first = renderWithinBudget({ ...base, header, view: source, maxTokens: 260 });
+    const next = renderWithinBudget({ ...base, header, view: source, maxTokens: 260, cursor: first.structuredContent.next_cursor! });
+    expect(next.structuredContent.rows_shown).toBeGreaterThan(0);
+    expect(tokensOf(next)).toBeLessThanOrEqual(260);
+    expect((next.content[0] as { text: string }).text.startsWith("pyannote:x\n")).toBe(true);
+  });
+
   it("counts the budget in UTF-8 bytes, so an Arabic page holds half the characters of an English one", () => {
     const rows = (text: string) => ({ about: ["t"], summary: ["s"], sections: [{ heading: "Transcript", rows: Array.from({ length: 300 }, (_, index) => `[${index}] ${text}`) }] });
     const arabic = renderWithinBudget({ ...base, view: rows("الأسعار ارتفعت كثيراً هذا العام"), maxTokens: 1_000 });
