@@ -63,6 +63,8 @@ interface FixedPart {
   figures: boolean;
   /** The short footer, for the leanest continuation pages. */
   terseFooter: boolean;
+  /** Section headings above the rows (the leanest pages leave them to the first page). */
+  headings?: false;
 }
 
 /** UTF-8 bytes of the serialized value: what a model's tokenizer actually reads. */
@@ -81,27 +83,22 @@ export function queryFingerprint(jobId: string, query: PredictionQuery): string 
   return createHash("sha256").update(stable).digest("base64url").slice(0, 10);
 }
 
+/** "p<row offset>.<query fingerprint>": short, because a cursor is paid for twice on every page. */
 export function encodePredictionCursor(offset: number, fingerprint: string): string {
-  return Buffer.from(JSON.stringify({ o: offset, f: fingerprint })).toString("base64url");
+  return `p${offset}.${fingerprint}`;
 }
 
 export function decodePredictionCursor(cursor: string, fingerprint: string): number {
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch {
-    decoded = undefined;
-  }
-  const value = decoded as { o?: unknown; f?: unknown } | undefined;
-  if (!value || typeof value.o !== "number" || !Number.isInteger(value.o) || value.o < 0 || typeof value.f !== "string") {
+  const value = /^p(\d{1,9})\.([A-Za-z0-9_-]{10})$/.exec(cursor);
+  if (!value) {
     throw new UserInputError("cursor is not one this server issued; pass the next_cursor of a previous get_predictions answer, or omit it");
   }
-  if (value.f !== fingerprint) {
+  if (value[2] !== fingerprint) {
     throw new UserInputError(
       "cursor belongs to a different query: repeat the same job_id, view and filters it was issued with, or omit cursor to start over",
     );
   }
-  return value.o;
+  return Number(value[1]);
 }
 
 export function renderWithinBudget(request: RenderRequest): RenderedResult {
@@ -131,7 +128,8 @@ export function renderWithinBudget(request: RenderRequest): RenderedResult {
       const row = rows[index]!;
       if (row.section !== lastSection) {
         const heading = request.view.sections[row.section]!.heading;
-        lines.push("", index > 0 && rows[index - 1]?.section === row.section ? `${heading} (continued):` : `${heading}:`);
+        if (fixed.headings === false) lines.push("");
+        else lines.push("", index > 0 && rows[index - 1]?.section === row.section ? `${heading} (continued):` : `${heading}:`);
         lastSection = row.section;
       }
       lines.push(row.text);
@@ -244,6 +242,7 @@ export function renderWithinBudget(request: RenderRequest): RenderedResult {
     { fullHeader: true, about: false, summary: [], notes: [], figures: false, terseFooter: false },
     { fullHeader: false, about: false, summary: [], notes: [], figures: false, terseFooter: false },
     { fullHeader: false, about: false, summary: [], notes: [], figures: false, terseFooter: true },
+    { fullHeader: false, about: false, summary: [], notes: [], figures: false, terseFooter: true, headings: false },
   ];
   for (const fixed of ladder) {
     if (!fits(build(1, fixed))) continue;

