@@ -67,10 +67,11 @@ export class ForbiddenError extends MediaJobsError {
  */
 export class StorageFullError extends MediaJobsError {
   readonly dataDir: string;
-  constructor(dataDir: string, detail?: string, options?: { cause?: unknown }) {
+  /** `detail` says what happened because of it; `next` what to do once there is room (default: try again). */
+  constructor(dataDir: string, detail?: string, options?: { cause?: unknown; next?: string }) {
     super(
       "storage_full",
-      `the data directory is full (${dataDir})${detail ? `: ${detail}` : ""}. Free some space there (or point MEDIA_JOBS_DATA_DIR at a disk with room) and try again`,
+      `the data directory is full (${dataDir})${detail ? `: ${detail}` : ""}. Free some space there (or point MEDIA_JOBS_DATA_DIR at a disk with room), then ${options?.next ?? "try again"}`,
       options,
     );
     this.dataDir = dataDir;

@@ -214,7 +214,7 @@ export class JobService {
       return this.store.beginSubmission(submission);
     } catch (error) {
       if (error instanceof StorageFullError) {
-        throw new StorageFullError(error.dataDir, `nothing was sent to ${adapter.describe().name}`, { cause: error });
+        throw new StorageFullError(error.dataDir, `nothing was sent to ${adapter.describe().name}`, { cause: error, next: "call start_job again" });
       }
       throw error;
     }
@@ -265,11 +265,13 @@ export class JobService {
       // same key (or the next sweep) records it without asking the vendor.
       this.unsaved.set(submission.id, snapshot);
       if (error instanceof StorageFullError) {
-        throw new StorageFullError(
-          error.dataDir,
-          `${adapter.describe().name} accepted the job (${job.id}) but it could not be recorded; once there is room, call start_job again with the same arguments${submission.idempotencyKey !== undefined ? " and idempotency_key" : ""} to pick it up`,
-          { cause: error },
-        );
+        throw new StorageFullError(error.dataDir, `${adapter.describe().name} accepted the job (${job.id}) but it could not be recorded`, {
+          cause: error,
+          next:
+            submission.idempotencyKey !== undefined
+              ? "call start_job again with the same arguments and idempotency_key: it returns that job without submitting again"
+              : "it is recorded within a minute (list_jobs shows it); do not start it again",
+        });
       }
       throw error;
     } finally {
