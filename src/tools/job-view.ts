@@ -24,6 +24,8 @@ export const jobViewSchema = z.object({
   warnings: z.array(z.string()).optional(),
   results: z.enum(["pending", "stored", "unavailable"]),
   next_step: z.string(),
+  /** Set when the stored record cannot be read: why. Nothing else about the job is known. */
+  damaged: z.string().optional(),
 });
 
 export type JobView = z.infer<typeof jobViewSchema>;
@@ -38,6 +40,7 @@ export const jobSummarySchema = jobViewSchema.pick({
   created_at: true,
   ended_at: true,
   progress: true,
+  damaged: true,
 });
 
 export type JobSummary = z.infer<typeof jobSummarySchema>;
@@ -61,6 +64,7 @@ export function describeJobInput(input: JobInput): string {
 }
 
 export function nextStepFor(job: Job): string {
+  if (job.damaged) return "its stored record cannot be read, so it is set aside; start the job again if you need it (the data dir keeps the damaged row for inspection)";
   switch (job.status) {
     case "queued":
     case "running":
@@ -94,6 +98,7 @@ export function toJobView(job: Job): JobView {
     ...(job.warnings && job.warnings.length > 0 ? { warnings: job.warnings } : {}),
     results: job.resultState === "stored" ? "stored" : job.resultState === "fetch_failed" ? "unavailable" : "pending",
     next_step: nextStepFor(job),
+    ...(job.damaged ? { damaged: job.damaged } : {}),
   };
 }
 

@@ -107,6 +107,7 @@ export const listJobsTool = defineTool({
     }
     const jobs = page.jobs.map(toJobSummary);
     const lines = jobs.map((job) => {
+      if (job.damaged) return `${job.job_id} ${job.task} DAMAGED: ${job.damaged}; get_job cannot read it (the server log reported it)`;
       const progress = job.status === "running" ? describeProgress(job.progress) : undefined;
       return `${job.job_id} ${job.task} ${job.status}${progress ? ` ${progress}` : ""}${job.label ? ` "${escapeForDisplay(job.label)}"` : ""} created ${job.created_at}`;
     });
