@@ -5,6 +5,8 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import {
   CallToolRequestSchema,
   ListToolsRequestSchema,
+  LoggingLevelSchema,
+  SetLevelRequestSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
   RootsListChangedNotificationSchema,
@@ -24,6 +26,9 @@ import { describeInputIssues, type ToolDefinition } from "./tools/define-tool.js
 import { TOOLS } from "./tools/index.js";
 
 export const SERVER_NAME = "media-jobs-mcp";
+
+/** MCP log levels, least severe first. */
+const LOG_SEVERITY: readonly LoggingLevel[] = LoggingLevelSchema.options;
 
 export interface SessionOptions {
   transport: "stdio" | "http";
@@ -80,7 +85,20 @@ export function buildServer(app: AppContext, options: SessionOptions): { server:
   });
 
   registerTools(server, app, session);
-  registerResources(server, app, session);
+  // Notifications the client did not ask for are not sent: some clients (the AI SDK's MCP
+  // client) report every unexpected notification as an error. resources/list_changed waits
+  // until the client has listed resources; log messages wait for logging/setLevel.
+  let resourcesListed = false;
+  registerResources(server, app, session, () => {
+    resourcesListed = true;
+  });
+  let logLevel: LoggingLevel | undefined;
+  server.server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+    logLevel = request.params.level;
+    return {};
+  });
+  const wantsLog = (level: LoggingLevel) =>
+    logLevel !== undefined && LOG_SEVERITY.indexOf(level) >= LOG_SEVERITY.indexOf(logLevel);
   registerPrompts(server);
 
   // Subscriptions: resources/updated when a subscribed job's status or results change.
@@ -98,14 +116,14 @@ export function buildServer(app: AppContext, options: SessionOptions): { server:
     if (job.owner !== undefined && options.owner !== undefined && job.owner !== options.owner) return;
     if (!server.isConnected()) return;
     // A new job, or a job's newly stored result, is a new entry in resources/list.
-    if (previousStatus === undefined || (job.resultState === "stored" && previousStatus !== undefined)) {
+    if (resourcesListed && (previousStatus === undefined || (job.resultState === "stored" && previousStatus !== undefined))) {
       server.sendResourceListChanged();
     }
     for (const uri of [jobUri(job.id), resultUri(job.id)]) {
       if (subscriptions.has(uri)) void server.server.sendResourceUpdated({ uri }).catch(() => undefined);
     }
-    if (previousStatus !== job.status || job.resultState === "stored") {
-      const level: LoggingLevel = job.status === "failed" ? "warning" : "info";
+    const level: LoggingLevel = job.status === "failed" ? "warning" : "info";
+    if ((previousStatus !== job.status || job.resultState === "stored") && wantsLog(level)) {
       const message =
         previousStatus === undefined
           ? `job ${job.id} created (${job.task}, ${job.status})`

@@ -23,7 +23,8 @@ function partText(data: Buffer, contentType: string): string {
   return JSON_TYPES.test(contentType) ? escapeJsonText(text) : text;
 }
 
-export function registerResources(server: McpServer, app: AppContext, session: SessionContext): void {
+/** `onListed` runs on each resources/list: only a client that listed has a list to refresh. */
+export function registerResources(server: McpServer, app: AppContext, session: SessionContext, onListed: () => void = () => undefined): void {
   const variable = (value: string | string[] | undefined): string => decodeURIComponent(String(Array.isArray(value) ? value[0] : value ?? ""));
 
   const findJob = (id: string): Job => {
@@ -33,8 +34,10 @@ export function registerResources(server: McpServer, app: AppContext, session: S
     }
     return job;
   };
-  const recentJobs = () =>
-    app.store.listJobs({ limit: LISTED_JOBS, owner: session.owner }).jobs;
+  const recentJobs = () => {
+    onListed();
+    return app.store.listJobs({ limit: LISTED_JOBS, owner: session.owner }).jobs;
+  };
   let cachedPart: { key: string; data: Buffer; contentType: string; timer: NodeJS.Timeout } | undefined;
   const readPart = (jobId: string, name: string): { data: Buffer; contentType: string } | undefined => {
     const key = `${jobId}\u0000${name}`;

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { ListRootsRequestSchema, ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { ListRootsRequestSchema, LoggingMessageNotificationSchema, ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { tokensOf } from "../../src/condense/render.js";
 import { TOOLS } from "../../src/tools/index.js";
 import { ScriptedAdapter, withoutCancel } from "../support/scripted-adapter.js";
@@ -254,6 +254,8 @@ describe("tools over an in-memory MCP session", () => {
     running = await startInMemoryApp([new ScriptedAdapter({ rows: 3 })]);
     let listChanges = 0;
     running.client.setNotificationHandler(ResourceListChangedNotificationSchema, () => void listChanges++);
+    // A client that has listed resources is told when the list changes.
+    await running.client.listResources();
     const started = await call("start_job", { provider: "pyannote", media: [{ url: "https://x.test/a.wav" }], wait_seconds: 10 });
     const jobId = (started.structuredContent as { job: { job_id: string } }).job.job_id;
     const listed = await running.client.listResources();
@@ -269,6 +271,28 @@ describe("tools over an in-memory MCP session", () => {
     expect(JSON.parse((job.contents[0] as { text: string }).text)).toMatchObject({ job_id: jobId, status: "succeeded" });
     const result = await running.client.readResource({ uri: `media-jobs://jobs/${jobId}/result` });
     expect(JSON.parse((result.contents[0] as { text: string }).text).rows).toHaveLength(3);
+  });
+
+  it("sends no notification the client did not ask for: logs only after logging/setLevel and at that level, list changes only after resources/list", async () => {
+    running = await startInMemoryApp([new ScriptedAdapter({ rows: 3 })]);
+    const seen: string[] = [];
+    running.client.fallbackNotificationHandler = async (notification) => void seen.push(notification.method);
+    const logs: Array<{ level: string }> = [];
+    running.client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => void logs.push(notification.params));
+    // A job that runs, succeeds and stores results: before the fix this sent log messages and
+    // resources/list_changed to a client that had asked for neither.
+    await call("start_job", { provider: "pyannote", media: [{ url: "https://x.test/a.wav" }], wait_seconds: 10 });
+    expect(seen).toEqual([]);
+    expect(logs).toEqual([]);
+
+    await running.client.setLoggingLevel("warning");
+    await call("start_job", { provider: "pyannote", media: [{ url: "https://x.test/b.wav" }], wait_seconds: 10 });
+    expect(logs).toEqual([]); // info-level job events stay below "warning"
+    await running.client.setLoggingLevel("info");
+    await call("start_job", { provider: "pyannote", media: [{ url: "https://x.test/c.wav" }], wait_seconds: 10 });
+    expect(logs.length).toBeGreaterThanOrEqual(2);
+    expect(logs.every((entry) => entry.level === "info")).toBe(true);
+    expect(seen).toEqual([]);
   });
 
   it("lists jobs newest first with a cursor and filters", async () => {
