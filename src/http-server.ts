@@ -6,7 +6,7 @@ import { randomUUID, timingSafeEqual, createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { isInitializeRequest, LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import type { App } from "./app.js";
 import { ConfigError } from "./config.js";
 import { ForbiddenError, MediaJobsError, UserInputError } from "./errors.js";
@@ -118,6 +118,18 @@ export async function startHttpServer(
         return session.transport.handleRequest(request, response, parsed);
       }
       if (!isInitializeRequest(parsed)) {
+        // Clients of the stateless 2026-07-28 revision probe with server/discover. We speak the
+        // initialize-based revisions, so we answer as such a server: 400 whose body is not a
+        // modern protocol error (-32020…-32022) but Method not found, the one answer every
+        // dual-era client reads as "fall back to initialize".
+        const probe = parsed as { method?: unknown; id?: unknown } | null;
+        if (probe?.method === "server/discover") {
+          return sendJson(response, 400, {
+            jsonrpc: "2.0",
+            id: probe.id ?? null,
+            error: { code: -32601, message: `Method not found: server/discover. This server speaks MCP ${LATEST_PROTOCOL_VERSION} and earlier; send initialize` },
+          });
+        }
         return sendJson(response, 400, jsonRpcError("Bad Request: no valid session ID; send initialize first"));
       }
       const built = buildServer(app, { transport: "http", owner: token ? principalOf(token) : undefined });
@@ -135,6 +147,13 @@ export async function startHttpServer(
       return transport.handleRequest(request, response, parsed);
     }
     if (request.method === "GET" || request.method === "DELETE") {
+      // A GET without a session asks for a stream we do not offer outside a session: 405 is the
+      // spec's "no SSE stream here", which clients skip quietly (a 400 surfaces as an error in
+      // clients that open the stream before initializing).
+      if (!sessionId && request.method === "GET") {
+        response.setHeader("Allow", "POST");
+        return sendJson(response, 405, jsonRpcError("No stream without a session: POST initialize first, then GET with its Mcp-Session-Id"));
+      }
       const session = sessionId ? sessions.get(sessionId) : undefined;
       if (!session) return sendJson(response, sessionId ? 404 : 400, jsonRpcError("Missing or unknown Mcp-Session-Id"));
       session.lastSeen = Date.now();

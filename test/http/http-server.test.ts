@@ -47,6 +47,19 @@ function rawPost(url: string, headers: Record<string, string>, body: unknown): P
   });
 }
 
+function rawRequest(url: string, method: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const request = http.request({ host: target.hostname, port: target.port, path: target.pathname, method, headers }, (response) => {
+      let text = "";
+      response.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
+    });
+    request.on("error", reject);
+    request.end();
+  });
+}
+
 const initialize = {
   jsonrpc: "2.0",
   id: 1,
@@ -119,6 +132,24 @@ describe("Streamable HTTP transport", () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     const expired = await rawPost(url, { "mcp-session-id": sessionId, "mcp-protocol-version": "2025-06-18" }, listTools);
     expect(expired.status).toBe(404);
+  });
+
+  it("answers a 2026-07-28 client's server/discover probe as an initialize-era server, so it falls back at once", async () => {
+    const url = await start();
+    const probe = { jsonrpc: "2.0", id: 7, method: "server/discover", params: { _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } } };
+    const answer = await rawPost(url, { "mcp-protocol-version": "2026-07-28", "mcp-method": "server/discover" }, probe);
+    // 400 with a body that is not a modern protocol error (-32020…-32022): the spec's signal to
+    // fall back to initialize; Method not found is what strict dual-era clients require.
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toMatchObject({ jsonrpc: "2.0", id: 7, error: { code: -32601 } });
+    expect(JSON.parse(answer.body).error.message).toMatch(/initialize/);
+    // Such clients open the GET stream before initializing: no session means no stream, said
+    // with 405 (skipped quietly by clients), not 400 (reported as an error).
+    const stream = await rawRequest(url, "GET", { accept: "text/event-stream", "mcp-protocol-version": "2025-11-25" });
+    expect(stream.status).toBe(405);
+    // The fallback then works on the same server.
+    const initialized = await rawPost(url, {}, initialize);
+    expect(initialized.status).toBe(200);
   });
 
   it("answers requests without a session that are not initialize with 400", async () => {
