@@ -30,10 +30,9 @@ export interface RenderRequest {
 
 export interface RenderedResult {
   [key: string]: unknown;
-  content: Array<
-    | { type: "text"; text: string }
-    | { type: "resource_link"; uri: string; name: string; mimeType: string; description?: string }
-  >;
+  /** Text only: a resource_link item becomes a URL "file" block in LangChain's MCP adapters,
+   * which the OpenAI and Anthropic chat classes refuse; the result's URI is in the text. */
+  content: Array<{ type: "text"; text: string }>;
   structuredContent: {
     job_id: string;
     status: string;
@@ -158,17 +157,11 @@ export function renderWithinBudget(request: RenderRequest): RenderedResult {
             : `Showing rows ${span}. For more, call get_predictions again with the same arguments and cursor "${nextCursor}", or narrow with filters (start_s/end_s, speaker, file…), or raise max_tokens (≤ ${MAX_MAX_TOKENS}).`,
       );
     }
+    lines.push(`Full result: resource ${request.resultUri}${request.resultDescription ? ` (${request.resultDescription})` : ""}`);
     return {
       content: [
         // Escaped before it is measured: what is counted is what is sent.
         { type: "text", text: escapeForDisplay(lines.join("\n"), { keepNewlines: true }) },
-        {
-          type: "resource_link",
-          uri: request.resultUri,
-          name: `${request.jobId} result`,
-          mimeType: "application/json",
-          ...(request.resultDescription ? { description: request.resultDescription } : {}),
-        },
       ],
       structuredContent: {
         job_id: request.jobId,
