@@ -191,7 +191,25 @@ function displaySafe(result: CallToolResult): CallToolResult {
 }
 
 function toJsonSchema(schema: z.ZodObject, io: "input" | "output"): { type: "object"; [key: string]: unknown } {
-  const json = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Record<string, unknown>;
-  delete json.$schema;
+  const json = portable(z.toJSONSchema(schema, { io, unrepresentable: "any" })) as Record<string, unknown>;
   return { ...json, type: "object" };
+}
+
+/** Keywords the listed schemas leave out. Gemini's function declarations refuse
+ * additionalProperties and $schema, OpenAI's subset has no minLength/maxLength, and zod's
+ * ±2^53 bounds on integers say nothing; the server still enforces all of them at the edge
+ * (unknown fields and over-long strings are refused with a message that says how to fix
+ * the call). Everything else must already be in every vendor's subset — a test walks them. */
+const UNLISTED_KEYWORDS = new Set(["$schema", "additionalProperties", "minLength", "maxLength"]);
+
+function portable(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(portable);
+  if (!node || typeof node !== "object") return node;
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (UNLISTED_KEYWORDS.has(key)) continue;
+    if ((key === "minimum" || key === "maximum") && Math.abs(value as number) >= Number.MAX_SAFE_INTEGER) continue;
+    result[key] = key === "properties" ? Object.fromEntries(Object.entries(value as object).map(([name, child]) => [name, portable(child)])) : portable(value);
+  }
+  return result;
 }

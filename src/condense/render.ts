@@ -39,7 +39,8 @@ export interface RenderedResult {
     rows_shown: number;
     rows_total: number;
     first_row: number;
-    next_cursor: string | null;
+    /** Absent on the last page. */
+    next_cursor?: string;
     result_uri: string;
     /** Set when not even one row fits: the smallest max_tokens that shows the next row. */
     needs_max_tokens?: number;
@@ -157,7 +158,7 @@ export function renderWithinBudget(request: RenderRequest): RenderedResult {
             : `Showing rows ${span}. For more, call get_predictions again with the same arguments and cursor "${nextCursor}", or narrow with filters (start_s/end_s, speaker, file…), or raise max_tokens (≤ ${MAX_MAX_TOKENS}).`,
       );
     }
-    lines.push(`Full result: resource ${request.resultUri}${request.resultDescription ? ` (${request.resultDescription})` : ""}`);
+    if (!fixed.terseFooter) lines.push(`Full result: resource ${request.resultUri}${request.resultDescription ? ` (${request.resultDescription})` : ""}`);
     return {
       content: [
         // Escaped before it is measured: what is counted is what is sent.
@@ -169,7 +170,7 @@ export function renderWithinBudget(request: RenderRequest): RenderedResult {
         rows_shown: shown,
         rows_total: rows.length,
         first_row: shown > 0 ? offset + 1 : 0,
-        next_cursor: nextCursor,
+        ...(nextCursor ? { next_cursor: nextCursor } : {}),
         result_uri: request.resultUri,
         ...(tooSmall !== undefined ? { needs_max_tokens: tooSmall } : {}),
         ...(fixed.figures && request.view.figures ? { figures: escapeStringsForDisplay(request.view.figures) } : {}),
@@ -253,7 +254,8 @@ function skipOversizedRow(page: RenderedResult, offset: number, total: number, f
   const nextCursor = offset + 1 < total ? encodePredictionCursor(offset + 1, fingerprint) : null;
   const text = page.content[0] as { type: "text"; text: string };
   text.text += `\n\nRow ${offset + 1} of ${total} is longer than the largest max_tokens (${MAX_MAX_TOKENS}) holds; it is in the full result (${resultUri}).${nextCursor ? ` The next rows: same arguments, cursor "${nextCursor}".` : ""}`;
-  page.structuredContent.next_cursor = nextCursor;
+  if (nextCursor) page.structuredContent.next_cursor = nextCursor;
+  else delete page.structuredContent.next_cursor;
   return page;
 }
 

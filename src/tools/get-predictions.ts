@@ -34,10 +34,11 @@ export const getPredictionsTool = defineTool({
     rows_shown: z.number(),
     rows_total: z.number(),
     first_row: z.number(),
-    next_cursor: z.string().nullable(),
+    next_cursor: z.string().optional().describe("Absent on the last page"),
     result_uri: z.string(),
     needs_max_tokens: z.number().optional(),
-    figures: z.record(z.string(), z.unknown()).optional(),
+    // figures (provider-specific numbers) are in structuredContent too; undeclared, because
+    // a free-form object is outside Gemini's schema subset.
   }),
   annotations: {
     title: "Get predictions",

@@ -48,8 +48,8 @@ export const listJobsTool = defineTool({
     .strict(),
   outputSchema: z.object({
     jobs: z.array(jobSummarySchema),
-    next_cursor: z.string().nullable(),
-    remote_next_cursor: z.string().nullable().optional(),
+    next_cursor: z.string().optional().describe("Absent on the last page"),
+    remote_next_cursor: z.string().optional(),
     remote_errors: z.array(z.string()).optional(),
   }),
   annotations: {
@@ -117,8 +117,8 @@ export const listJobsTool = defineTool({
     for (const error of remoteErrors) lines.push(`Remote listing failed for ${error}`);
     return structuredResult(lines.join("\n"), {
       jobs,
-      next_cursor: page.nextCursor ?? null,
-      ...(input.remote ? { remote_next_cursor: remoteNext ?? null } : {}),
+      ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}),
+      ...(remoteNext ? { remote_next_cursor: remoteNext } : {}),
       ...(remoteErrors.length > 0 ? { remote_errors: remoteErrors } : {}),
     });
   },

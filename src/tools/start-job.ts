@@ -8,6 +8,24 @@ import { waitWithProgress } from "./wait.js";
 
 export const MAX_WAIT_SECONDS = 50;
 
+/** Each provider takes different options, and Gemini refuses an object schema that declares
+ * no properties, so the listed schema says "JSON text"; an object is accepted as well. */
+const providerOptionsSchema = z
+  .preprocess((value) => (value !== null && typeof value === "object" && !Array.isArray(value) ? JSON.stringify(value) : value), z.string().max(100_000))
+  .transform((text, context) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+      context.addIssue({ code: "custom", message: 'must be a JSON object of provider options, e.g. {"num_speakers":2}' });
+      return z.NEVER;
+    }
+    return parsed as Record<string, unknown>;
+  });
+
 export const startJobTool = defineTool({
   name: "start_job",
   title: "Start a media-analysis job",
@@ -21,7 +39,7 @@ export const startJobTool = defineTool({
       provider: z.enum(PROVIDER_IDS).describe("Provider id from list_providers, e.g. local, pyannote, hume"),
       task: z.enum(TASK_IDS).optional().describe("Task; defaults to the provider's first task"),
       media: z.array(mediaItemSchema).min(1).max(MAX_MEDIA_ITEMS).describe("Inputs: [{url}] | [{path}] | [{text}] | [{id, url}]"),
-      options: z.record(z.string(), z.unknown()).optional().describe("Provider options as listed by list_providers"),
+      options: providerOptionsSchema.optional().describe('Provider options from list_providers, as a JSON object (or its JSON text), e.g. {"num_speakers":2}'),
       label: z.string().min(1).max(200).optional().describe("A name for the job (required for pyannote voiceprint: the voiceprint's label)"),
       idempotency_key: z.string().min(1).max(200).optional().describe("Retry-safe key: same key + same arguments → same job"),
       wait_seconds: z.number().min(0).max(MAX_WAIT_SECONDS).optional().describe(`Wait up to this long (≤ ${MAX_WAIT_SECONDS}) for the job to end`),
