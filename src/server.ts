@@ -4,7 +4,9 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import {
   CallToolRequestSchema,
+  ErrorCode,
   ListToolsRequestSchema,
+  McpError,
   LoggingLevelSchema,
   SetLevelRequestSchema,
   SubscribeRequestSchema,
@@ -33,7 +35,14 @@ const LOG_SEVERITY: readonly LoggingLevel[] = LoggingLevelSchema.options;
 export interface SessionOptions {
   transport: "stdio" | "http";
   owner?: string;
+  /** Milliseconds since this process started (tests pass their own clock). */
+  uptimeMs?: () => number;
 }
+
+/** Within this long of the process starting, a stdio server/discover probe is still fresh. */
+const PROBE_ANSWER_WINDOW_MS = 700;
+
+const DiscoverRequestSchema = z.object({ method: z.literal("server/discover"), params: z.optional(z.record(z.string(), z.unknown())) });
 
 const SERVER_INSTRUCTIONS =
   "Runs media-analysis jobs (speaker diarization, expression/emotion measurement, transcription, AI-music provenance, offline acoustics) and returns results condensed to fit your context. " +
@@ -84,6 +93,7 @@ export function buildServer(app: AppContext, options: SessionOptions): { server:
     clientRoots = undefined;
   });
 
+  if (options.transport === "stdio") answerDiscoverProbes(server, options.uptimeMs ?? (() => performance.now()));
   registerTools(server, app, session);
   // Notifications the client did not ask for are not sent: some clients (the AI SDK's MCP
   // client) report every unexpected notification as an error. resources/list_changed waits
@@ -142,6 +152,22 @@ export function buildServer(app: AppContext, options: SessionOptions): { server:
       app.jobs.events.off("updated", onUpdate);
     },
   };
+}
+
+/**
+ * Clients of the stateless 2026-07-28 revision probe a stdio server with server/discover and
+ * fall back to initialize on Method not found — or on no answer within their timeout (the AI
+ * SDK waits 1 s). The probe is sent right after the client spawns us, so its age is at most our
+ * uptime: while that is short we answer at once; later, loading took longer than the client
+ * waits, and an answer would reach it after it gave up — a response to a request it forgot,
+ * which it reports as an error. The 2026-07-28 stdio rules let an initialize-era server leave
+ * the probe unanswered, so a late probe gets no answer.
+ */
+function answerDiscoverProbes(server: McpServer, uptimeMs: () => number): void {
+  server.server.setRequestHandler(DiscoverRequestSchema as never, () => {
+    if (uptimeMs() > PROBE_ANSWER_WINDOW_MS) return new Promise<never>(() => undefined);
+    throw new McpError(ErrorCode.MethodNotFound, "Method not found: server/discover; this server speaks the initialize-based MCP revisions, send initialize");
+  });
 }
 
 function registerTools(server: McpServer, app: AppContext, session: SessionContext): void {
