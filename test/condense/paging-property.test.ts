@@ -122,7 +122,7 @@ function walk(view: CondensedView, budget: number, header: string[]): { rows: st
         seen.push(row);
       }
     }
-    if (structured.next_cursor === null) return { rows: seen, pages };
+    if (structured.next_cursor === undefined) return { rows: seen, pages };
     if (structured.next_cursor === cursor) throw new Error(`budget ${budget}: page ${pages} hands back its own cursor`);
     cursor = structured.next_cursor;
   }

@@ -78,7 +78,7 @@ describe("renderWithinBudget", () => {
     const refused = renderWithinBudget({ ...base, view: source, maxTokens: 300, cursor });
     const needed = refused.structuredContent.needs_max_tokens!;
     expect(needed).toBeGreaterThan(300);
-    expect(refused.structuredContent.next_cursor).toBeNull();
+    expect(refused.structuredContent.next_cursor).toBeUndefined();
     expect((refused.content[0] as { text: string }).text).toContain(`max_tokens 300 is too small to show row 2 of 3; the smallest max_tokens that is enough is ${needed}`);
     expect(tokensOf(refused)).toBeLessThanOrEqual(300);
     const enough = renderWithinBudget({ ...base, view: source, maxTokens: needed, cursor });
@@ -94,7 +94,8 @@ describe("renderWithinBudget", () => {
     const skipped = renderWithinBudget({ ...base, view: source, maxTokens: 300, cursor: first.structuredContent.next_cursor! });
     expect((skipped.content[0] as { text: string }).text).toContain(`Row 2 of 3 is longer than the largest max_tokens (8000) holds; it is in the full result (${base.resultUri})`);
     const third = renderWithinBudget({ ...base, view: source, maxTokens: 300, cursor: skipped.structuredContent.next_cursor! });
-    expect(third.structuredContent).toMatchObject({ first_row: 3, rows_shown: 1, next_cursor: null });
+    expect(third.structuredContent).toMatchObject({ first_row: 3, rows_shown: 1 });
+    expect(third.structuredContent.next_cursor).toBeUndefined();
   });
 
   it("sheds a long label from later pages before it would crowd out every row", () => {
