@@ -31,7 +31,7 @@ function run(command, commandArgs, cwd) {
 function copy(from, to) {
   fs.cpSync(path.join(root, from), path.join(stage, to ?? from), {
     recursive: true,
-    // Source maps point at src/, which the bundle does not ship.
+    // The build writes no source maps; one left in dist/ by an older build would point at src/.
     filter: (source) => !source.endsWith(".map"),
   });
 }
@@ -55,7 +55,9 @@ if (!fs.existsSync(path.join(root, "dist", "cli.js"))) throw new Error("dist/cli
 const stage = fs.mkdtempSync(path.join(os.tmpdir(), "mjm-bundle-"));
 try {
   copy("dist");
+  // Benchmarks and the demo client run from the repository, not in Claude Desktop.
   fs.rmSync(path.join(stage, "dist", "bench"), { recursive: true, force: true });
+  fs.rmSync(path.join(stage, "dist", "demo"), { recursive: true, force: true });
   copy("package.json");
   copy("package-lock.json");
   copy("manifest.json");

@@ -1,7 +1,9 @@
 // Entry point of the Claude Desktop bundle (.mcpb). The host can pass a list of folders only
 // as separate command-line arguments (a `multiple: true` directory setting cannot be put in
 // an env var), so this turns those arguments into MEDIA_JOBS_ALLOWED_DIRS and then runs the
-// ordinary CLI with no arguments: stdio, exactly as `npx media-jobs-mcp` does.
+// ordinary CLI with no arguments: stdio, exactly as the `media-jobs-mcp` command does.
+// Nothing here needs a newer Node than any host ships; dist/cli.js checks the version first,
+// so a host with a too-old Node logs one line naming the version needed, not a stack.
 
 import path from "node:path";
 

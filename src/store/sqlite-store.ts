@@ -1,5 +1,6 @@
-// JobStore on node:sqlite (built into Node ≥ 22.13: no native addon, so it ships in a Claude
-// Desktop bundle). WAL mode, versioned migrations, result parts stored deflated.
+// JobStore on node:sqlite (built into Node ≥ 22.13; the server as a whole needs ≥ 22.19): no
+// native addon, so it ships in a Claude Desktop bundle. WAL mode, versioned migrations, result
+// parts stored deflated.
 
 import fs from "node:fs";
 import path from "node:path";

@@ -1,4 +1,5 @@
-// Every configuration snippet in the README works as pasted: valid JSON, the package's bin,
+// Every configuration snippet in the README works as pasted: valid JSON, the command that
+// `npm install -g` of the release tarball puts on PATH (test/runtime/release.test.ts runs it),
 // only environment variables the server reads and the configuration table documents; and
 // every example tool call passes the tool's own input schema.
 
@@ -9,17 +10,16 @@ import { codeBlocks, configEnvNames, documentedEnvNames, PACKAGE, README, sectio
 interface ServerEntry {
   type?: string;
   command: string;
-  args: string[];
+  args?: string[];
   env?: Record<string, string>;
 }
 
 const VENDOR_KEYS = ["HUME_API_KEY", "PYANNOTEAI_API_KEY", "HAMSA_API_KEY", "HUMANSTANDARD_API_KEY"];
 
 function expectRunsThePackage(entry: ServerEntry, where: string): void {
-  expect(entry.command, where).toBe("npx");
-  expect(entry.args, where).toEqual(["-y", PACKAGE.name]);
-  // `npx -y <package>` runs the bin named like the package.
-  expect(Object.keys(PACKAGE.bin), where).toContain(PACKAGE.name);
+  // The installed bin, not `npx -y`: the package is not on the npm registry (npx answers E404).
+  expect(Object.keys(PACKAGE.bin), where).toContain(entry.command);
+  expect(entry.args ?? [], where).toEqual([]);
   for (const name of Object.keys(entry.env ?? {})) {
     expect(documentedEnvNames(), `${where}: ${name} is not in the configuration table`).toContain(name);
     expect(configEnvNames(), `${where}: src/config.ts does not read ${name}`).toContain(name);
@@ -59,13 +59,29 @@ describe("README configuration snippets", () => {
     const command = codeBlocks(section(README, "Use it from Claude Code"), "sh")[0]!.replace(/\\\n\s*/g, " ").trim();
     const [options, server] = command.split(" -- ") as [string, string | undefined];
     expect(options).toMatch(/^claude mcp add media-jobs /);
-    expect(server?.trim()).toBe(`npx -y ${PACKAGE.name}`);
+    expect(Object.keys(PACKAGE.bin)).toContain(server?.trim());
     const names = [...options.matchAll(/-e ([A-Z][A-Z0-9_]+)=/g)].map((match) => match[1]!);
     expect(names.length).toBeGreaterThan(0);
     for (const name of names) {
       expect(documentedEnvNames()).toContain(name);
       expect(configEnvNames()).toContain(name);
     }
+  });
+});
+
+describe("README install steps", () => {
+  const install = section(README, "Install");
+
+  it("install the tarball `npm run release` writes, named by the package's version, and run its command", () => {
+    const commands = codeBlocks(install, "sh")[0]!.trim().split("\n");
+    expect(commands).toEqual(["npm ci && npm run release", `npm install -g ./release/${PACKAGE.name}-${PACKAGE.version}.tgz`, `${PACKAGE.name} --help`]);
+    expect(Object.keys(PACKAGE.bin)).toContain(PACKAGE.name);
+  });
+
+  it("mention `npx -y` only where they say it needs the package published on npm", () => {
+    const paragraphs = README.split(/\n\s*\n/).filter((paragraph) => /npx -y media-jobs-mcp|"npx"/.test(paragraph));
+    expect(paragraphs.length).toBeGreaterThan(0);
+    for (const paragraph of paragraphs) expect(paragraph).toMatch(/published on npm/);
   });
 });
 

@@ -8,6 +8,7 @@ import { ROOT } from "../e2e/harness.js";
 export const README = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
 export const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
   name: string;
+  mcpName: string;
   version: string;
   bin: Record<string, string>;
   engines: { node: string };

@@ -1,6 +1,7 @@
 // Realistic Hume batch prediction payloads from a seeded PRNG, in the documented wire format.
 // Used by the loopback fake in tests and by the bench (which runs from dist, so this lives in
-// src). Scores drift smoothly over time, so arcs, peaks and per-speaker figures mean something.
+// src; package.json's "files" leaves it out of the npm package with the bench). Scores drift
+// smoothly over time, so arcs, peaks and per-speaker figures mean something.
 
 import { seededRandom } from "../../bench/seeded-random.js";
 
