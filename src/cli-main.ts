@@ -1,11 +1,14 @@
 // The server behind the bin (cli.ts checks the Node version first): argv → config → stdio
-// (default) or Streamable HTTP. Logs go to stderr only.
+// (default) or Streamable HTTP. Logs go to stderr only. Anything that stops the start is one
+// line on stderr saying what is wrong, where, and what to do, and a non-zero exit.
 
 import { readVersion } from "./app.js";
 import { createDefaultApp } from "./default-app.js";
 import { ConfigError, loadConfig, parseArgs } from "./config.js";
+import { MediaJobsError } from "./errors.js";
 import { startHttpServer } from "./http-server.js";
 import { buildServer } from "./server.js";
+import { StoreOpenError } from "./store/store-open-error.js";
 import { GuardedStdioTransport } from "./transport/guarded-stdio-transport.js";
 
 const HELP = `media-jobs-mcp — MCP server for asynchronous media-analysis jobs
@@ -14,7 +17,8 @@ Usage:
   media-jobs-mcp [DIR ...]       serve MCP over stdio (for Claude Desktop, IDE agents);
                                  local files may come from each DIR (and MEDIA_JOBS_ALLOWED_DIRS)
   media-jobs-mcp --http [--port N] [--host H] [DIR ...]
-                                 serve Streamable HTTP at /mcp (127.0.0.1:3000 by default)
+                                 serve Streamable HTTP at /mcp (127.0.0.1:3000 by default);
+                                 --port and --host are refused without --http
 
 Configuration is by environment variables; see the README's configuration table.
 `;
@@ -50,7 +54,9 @@ async function main(): Promise<void> {
 
   app.poller.start();
   if (config.http.enabled) {
-    const running = await startHttpServer(app);
+    const running = await startHttpServer(app).catch((error: unknown) => {
+      throw explainListenFailure(error, config.http.host, config.http.port);
+    });
     shutdownTasks.push(() => running.close());
     app.logger.info(`media-jobs-mcp ${app.version} listening on ${running.url}`);
     // One parseable line for scripts and tests that start the server on port 0.
@@ -67,8 +73,50 @@ async function main(): Promise<void> {
   }
 }
 
+/** A start-up failure already phrased for the user (no stack: it is not a bug in the server). */
+class StartupError extends Error {}
+
+/** listen() failures by their errno code: the bind address or port the user chose is the cause. */
+function explainListenFailure(error: unknown, host: string, port: number): unknown {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  switch (code) {
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+    case "EAI_NONAME":
+    case "EAI_FAIL":
+      return new StartupError(
+        `cannot listen on --host ${host}: no such host or address here (${code}); give an address of this machine, ` +
+          "e.g. 127.0.0.1 (the default) or ::1 (brackets are optional)",
+      );
+    case "EADDRNOTAVAIL":
+      return new StartupError(
+        `cannot listen on ${where}: ${host} is not an address of this machine (${code}); use 127.0.0.1 (the default), ::1, or one of its own addresses`,
+      );
+    case "EADDRINUSE":
+      return new StartupError(`cannot listen on ${where}: the port is in use (${code}); choose another with --port N, or --port 0 for a free one`);
+    case "EACCES":
+    case "EPERM":
+      return new StartupError(
+        `cannot listen on ${where}: permission denied (${code}); ports below 1024 need privileges, choose a higher one with --port N`,
+      );
+    default:
+      return error;
+  }
+}
+
 main().catch((error: unknown) => {
-  const message = error instanceof ConfigError ? `configuration error: ${error.message}` : error instanceof Error ? error.stack ?? error.message : String(error);
-  process.stderr.write(`media-jobs-mcp: ${message}\n`);
+  let line: string;
+  if (error instanceof ConfigError) line = `configuration error: ${error.message}`;
+  // Our typed errors are written to be shown as they are (a full disk is a StorageFullError).
+  else if (error instanceof StoreOpenError || error instanceof StartupError || error instanceof MediaJobsError) line = error.message;
+  else {
+    // Not a known start-up condition: still one line, with the stack only when asked for.
+    const message = error instanceof Error ? error.message : String(error);
+    line = `failed to start: ${message.replace(/\s+/g, " ")}`;
+    if (process.env.MEDIA_JOBS_LOG_LEVEL === "debug" && error instanceof Error && error.stack) line += `\n${error.stack}`;
+    else line += " (set MEDIA_JOBS_LOG_LEVEL=debug to see where)";
+  }
+  process.stderr.write(`media-jobs-mcp: ${line}\n`);
   process.exit(error instanceof ConfigError ? 2 : 1);
 });

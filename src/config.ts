@@ -110,7 +110,8 @@ export function parseArgs(argv: string[]): CliFlags & { help: boolean; version: 
         flags.http = true;
         break;
       case "--host":
-        flags.host = takeValue();
+        // An IPv6 address is written in brackets in URLs ([::1]); listen() wants it bare.
+        flags.host = takeValue().replace(/^\[(.*)\]$/, "$1");
         break;
       case "--port": {
         const value = Number(takeValue());
@@ -130,6 +131,16 @@ export function parseArgs(argv: string[]): CliFlags & { help: boolean; version: 
       default:
         if (argument.startsWith("-")) throw new ConfigError(`unknown argument ${argument} (try --help)`);
         (flags.dirs ??= []).push(argument);
+    }
+  }
+  // Over stdio there is nothing to bind: a port or host given there is a mistake to point out,
+  // not to ignore (the client would wait on stdio while the user expects a port to listen).
+  if (!flags.http && !flags.help && !flags.version) {
+    const stray = [flags.port !== undefined && "--port", flags.host !== undefined && "--host"].filter(Boolean);
+    if (stray.length > 0) {
+      throw new ConfigError(
+        `${stray.join(" and ")} ${stray.length > 1 ? "apply" : "applies"} only with --http (stdio is the default): add --http to serve Streamable HTTP`,
+      );
     }
   }
   return flags;

@@ -11,6 +11,7 @@ import { StorageFullError } from "../errors.js";
 import { isTerminal, JOB_STATUSES, PROVIDER_IDS, TASK_IDS, type Job, type JobStatus, type TaskId } from "../jobs/job.js";
 import type { ProviderId } from "../jobs/job.js";
 import type { IdempotencyRecord, JobListFilter, JobListPage, JobStore, StoredPart, SubmissionRecord } from "./store.js";
+import { explainStoreOpenFailure, isFullDiskIoError, StoreOpenError } from "./store-open-error.js";
 
 export const MIGRATIONS: string[] = [
   `CREATE TABLE jobs (
@@ -230,12 +231,8 @@ function withStorageErrors(store: JobStore, dataDir: string): JobStore {
 }
 
 function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const file = path.join(dataDir, "jobs.sqlite");
-  const db = options.openDatabase ? options.openDatabase(file) : new DatabaseSync(file);
+  const db = openDatabase(dataDir, options.openDatabase);
   const now = options.now ?? Date.now;
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;");
-  migrate(db);
 
   const transaction = <T>(work: () => T): T => {
     db.exec("BEGIN IMMEDIATE");
@@ -622,14 +619,41 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
   return store;
 }
 
-function migrate(db: DatabaseSync): void {
+/**
+ * Opens (creating if need be) and migrates the store. A full disk is a StorageFullError; any
+ * other failure a StoreOpenError that says what is wrong and what to do (nothing is deleted).
+ */
+function openDatabase(dataDir: string, open: (file: string) => DatabaseSync = (file) => new DatabaseSync(file)): DatabaseSync {
+  const file = path.join(dataDir, "jobs.sqlite");
+  let db: DatabaseSync | undefined;
+  try {
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    db = open(file);
+    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;");
+    migrate(db, file);
+    return db;
+  } catch (error) {
+    try {
+      db?.close();
+    } catch {
+      // The open failed; there is nothing left to release.
+    }
+    if (isDiskFull(error) || isFullDiskIoError(error, dataDir)) {
+      throw new StorageFullError(dataDir, "the job store cannot be opened", { cause: error });
+    }
+    throw explainStoreOpenFailure(error, { dataDir, dbFile: file });
+  }
+}
+
+function migrate(db: DatabaseSync, dbFile: string): void {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
   const row = db.prepare("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations").get() as {
     version: number;
   };
   if (row.version > MIGRATIONS.length) {
-    throw new Error(
-      `the data dir was written by a newer media-jobs-mcp (schema ${row.version}, this one knows ${MIGRATIONS.length}); upgrade`,
+    throw new StoreOpenError(
+      `the job store ${dbFile} was written by a newer media-jobs-mcp (schema ${row.version}; this version knows ${MIGRATIONS.length}): ` +
+        "upgrade media-jobs-mcp, or set MEDIA_JOBS_DATA_DIR to another folder to run this version on a separate store",
     );
   }
   for (let version = row.version + 1; version <= MIGRATIONS.length; version++) {

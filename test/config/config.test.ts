@@ -23,6 +23,22 @@ describe("config", () => {
     expect(loadConfig({ MEDIA_JOBS_ALLOWED_DIRS: "/env" }, { http: false, dirs: ["/arg"] }).allowedDirs).toEqual(["/env", "/arg"]);
   });
 
+  it("refuses --port and --host without --http instead of ignoring them, in any order", () => {
+    for (const argv of [["--port", "8080"], ["--port=0"], ["--host", "::1"], ["/media", "--port", "1", "--host", "127.0.0.1"]]) {
+      expect(() => parseArgs(argv), argv.join(" ")).toThrow(/only with --http .*add --http/);
+      expect(parseArgs([...argv, "--http"]), argv.join(" ")).toMatchObject({ http: true });
+      expect(parseArgs(["--http", ...argv]), argv.join(" ")).toMatchObject({ http: true });
+    }
+    // Asking for help or the version is never refused.
+    expect(parseArgs(["--port", "1", "--help"]).help).toBe(true);
+  });
+
+  it("takes an IPv6 --host with or without URL brackets", () => {
+    expect(parseArgs(["--http", "--host", "[::1]"]).host).toBe("::1");
+    expect(parseArgs(["--http", "--host=[fe80::1]"]).host).toBe("fe80::1");
+    expect(parseArgs(["--http", "--host", "::1"]).host).toBe("::1");
+  });
+
   it("splits allowed dirs on the platform path delimiter and trims base URLs", () => {
     const config = loadConfig({ MEDIA_JOBS_ALLOWED_DIRS: "/a:/b/", HUME_BASE_URL: "http://127.0.0.1:9/" });
     expect(config.allowedDirs).toEqual(["/a", "/b"]);
