@@ -30,6 +30,8 @@ export interface PyannoteFakeOptions {
   /** Time-based progress in two steps: running after the first, ended after the second. */
   runningAfterMs?: number;
   succeededAfterMs?: number;
+  /** The clock job ages are read from (default Date.now): tests of time-based progress set it. */
+  now?: () => number;
   /** Speakers (2–4 is realistic) and segments of each diarization (default 3 and 60). */
   speakers?: number;
   segments?: number;
@@ -259,6 +261,7 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
   await storage.listen();
   const doneAfterMs = options.doneAfterMs ?? options.succeededAfterMs;
   const runningAfterMs = options.runningAfterMs ?? (doneAfterMs !== undefined ? doneAfterMs / 2 : undefined);
+  const clock = options.now ?? Date.now;
   const jobs = new Map<string, FakeJob>();
   const uploads = new Map<string, Buffer>();
   const pendingUploads = new Map<string, string>();
@@ -303,7 +306,7 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
 
   const statusOf = (job: FakeJob): string => {
     if (job.forcedStatus) return job.forcedStatus;
-    const elapsed = Date.now() - job.createdAtMs;
+    const elapsed = clock() - job.createdAtMs;
     const failed = options.failMarker !== undefined && String(job.body.url).includes(options.failMarker);
     if (job.polls > createdPolls + runningPolls || (doneAfterMs !== undefined && elapsed >= doneAfterMs)) {
       return failed ? "failed" : "succeeded";
@@ -438,7 +441,7 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
       if (errors.length > 0) return invalid(errors);
       const jobId = `${kind}-${String(++counter).padStart(4, "0")}-${seedOf(String(body.url)).toString(16)}`;
       // Strictly increasing creation times, so "newest first" is well defined within a millisecond.
-      const createdAtMs = Math.max(Date.now(), lastCreatedMs + 1);
+      const createdAtMs = Math.max(clock(), lastCreatedMs + 1);
       lastCreatedMs = createdAtMs;
       const job: FakeJob = { jobId, kind, body, polls: 0, createdAt: new Date(createdAtMs).toISOString(), createdAtMs };
       jobs.set(jobId, job);

@@ -417,10 +417,13 @@ describe("webhooks from the fake", () => {
 
 describe("the fake's clock and limits (what MCP-level tests rely on)", () => {
   it("ends a job by time when polls alone would not", async () => {
-    const { fake, adapter } = await harness({ createdPolls: 1_000, runningPolls: 1_000, runningAfterMs: 20, succeededAfterMs: 40 });
+    // The fake's own clock, moved by hand: wall time under load made this flaky (a loaded CI
+    // machine could pass 20 ms between the create and the first GET).
+    let fakeNow = Date.now();
+    const { fake, adapter } = await harness({ createdPolls: 1_000, runningPolls: 1_000, runningAfterMs: 20, succeededAfterMs: 40, now: () => fakeNow });
     const started = await adapter.start({ task: "diarize", media: [url("slow.wav")], options: {} }, {});
     expect((await adapter.get(started.nativeId, undefined, {})).status).toBe("queued");
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    fakeNow += 60;
     expect((await adapter.get(started.nativeId, undefined, {})).status).toBe("succeeded");
     expect(fake.jobs.get(started.nativeId)!.polls).toBe(2);
   });
