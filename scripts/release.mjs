@@ -58,6 +58,7 @@ const released = {
 fs.writeFileSync(path.join(outDir, "server.json"), JSON.stringify(released, null, 2) + "\n");
 
 say(`release ${pkg.version} in ${path.relative(process.cwd(), outDir) || outDir}:`);
-say(`  ${path.basename(tarball)} (${packed.entryCount} files, ${(packed.size / 1024).toFixed(0)} kB)  npm install -g ${path.relative(process.cwd(), tarball)}`);
+const installable = path.relative(process.cwd(), tarball);
+say(`  ${path.basename(tarball)} (${packed.entryCount} files, ${(packed.size / 1024).toFixed(0)} kB)  npm install -g ${/^[./]/.test(installable) ? installable : `./${installable}`}`);
 say(`  ${path.basename(bundle)} (${(fs.statSync(bundle).size / 1024 / 1024).toFixed(1)} MB, sha256 ${fileSha256})`);
 say(`  server.json (for mcp-publisher, once the tarball is on npm and the bundle at ${released.packages.find((entry) => entry.registryType === "mcpb")?.identifier})`);

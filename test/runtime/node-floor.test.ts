@@ -4,13 +4,14 @@
 
 import fs from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { isSupportedNode, MINIMUM_NODE } from "../../src/node-version-guard.js";
 import { assertBuilt, callTool, childEnv, CLI, ROOT, structured, tempDataDir, textOf, waitForJob } from "../e2e/harness.js";
 import { PACKAGE, README } from "../ship/ship-docs.js";
-import { FLOOR_NODE, versionOf } from "./runtimes.js";
+import { FLOOR_NODE, run, versionOf } from "./runtimes.js";
 
 const SAMPLE_DIR = path.join(ROOT, "assets", "sample");
 const dataDir = tempDataDir();
@@ -42,6 +43,28 @@ describe("the Node.js floor", () => {
     for (const version of ["22.13.0", "22.18.9", `${major}.${minor - 1}.99`, `${major - 1}.99.99`, "20.20.2", "18.0.0", "v0.10.48"]) {
       expect(isSupportedNode(version), version).toBe(false);
     }
+  });
+
+  it("drops only node:sqlite's ExperimentalWarning: other warnings, experimental ones included, still print", async () => {
+    assertBuilt();
+    const guard = pathToFileURL(path.join(ROOT, "dist", "node-version-guard.js")).href;
+    const script = [
+      `const { silenceSqliteExperimentalWarning } = await import(${JSON.stringify(guard)});`,
+      "silenceSqliteExperimentalWarning();",
+      'await import("node:sqlite");',
+      'process.emitWarning("Widgets are an experimental feature", "ExperimentalWarning");',
+      'process.emitWarning("a deprecated call", "DeprecationWarning", "DEP0999");',
+      'process.emitWarning(new Error("an Error object as a warning"));',
+    ].join("\n");
+    const result = await run(FLOOR_NODE, ["--input-type=module", "-e", script], { env: { PATH: process.env.PATH ?? "" } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain("SQLite");
+    expect(result.stderr).toContain("ExperimentalWarning: Widgets are an experimental feature");
+    expect(result.stderr).toContain("[DEP0999] DeprecationWarning: a deprecated call");
+    expect(result.stderr).toContain("an Error object as a warning");
+    // Without the filter, this Node does print the SQLite warning: the test above can fail.
+    const unfiltered = await run(FLOOR_NODE, ["--input-type=module", "-e", 'await import("node:sqlite");'], { env: { PATH: process.env.PATH ?? "" } });
+    expect(unfiltered.stderr).toContain("ExperimentalWarning: SQLite is an experimental feature");
   });
 
   it(`runs the built server on Node ${MINIMUM_NODE}: initialize, tools/list and a local acoustic job over stdio, with a clean stderr`, async () => {
