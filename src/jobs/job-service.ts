@@ -395,7 +395,7 @@ export class JobService {
         return { job: stored };
       }
       case "absent":
-        if (this.now() < record.aliveAt + SUBMISSION_SETTLE_MS) {
+        if (!lookup.certain && this.now() < record.aliveAt + SUBMISSION_SETTLE_MS) {
           // The vendor may still be creating it: too early to call it absent.
           this.store.renewSubmission(record.id, this.holder, 0);
           const seconds = Math.ceil((record.aliveAt + SUBMISSION_SETTLE_MS - this.now()) / 1000);

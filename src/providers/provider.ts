@@ -54,8 +54,11 @@ export interface InterruptedSubmission {
 export type SubmissionLookup =
   /** Its job: adopted as the submission's. */
   | { kind: "found"; snapshot: JobSnapshot }
-  /** The vendor lists no job that can be it. */
-  | { kind: "absent" }
+  /**
+   * The vendor lists no job that can be it. `certain` when nothing can still appear (the local
+   * analyzer); otherwise the core waits a minute after the submission's last sign of life first.
+   */
+  | { kind: "absent"; certain?: boolean }
   /** The vendor cannot tell us (no list endpoint, too many candidates): `reason` says what to check. */
   | { kind: "unknowable"; reason: string };
 

@@ -205,6 +205,22 @@ describe("interrupted submissions", () => {
     expect(store.listSubmissions()).toEqual([]);
   });
 
+  it("releases at once when the lookup is certain nothing exists (the local analyzer: nothing outlives the process)", async () => {
+    const adapter = new ScriptedAdapter();
+    const realStart = adapter.start.bind(adapter);
+    let failOnce = true;
+    adapter.start = (request) => {
+      if (!failOnce) return realStart(request);
+      failOnce = false;
+      return Promise.reject(new ProviderError("worker gone", { provider: "pyannote", retryable: false, mayHaveReachedVendor: true }));
+    };
+    adapter.findSubmission = async () => ({ kind: "absent", certain: true });
+    const { service } = setup(adapter, undefined, () => 1_000_000);
+    const args = { provider: "pyannote" as const, media, options: {}, idempotencyKey: "k" };
+    await expect(service.start(args)).rejects.toThrow(/worker gone/);
+    expect((await service.start(args)).deduplicated).toBe(false);
+  });
+
   it("after a create call that failed in transit without a key, the poller's sweep adopts the vendor's job", async () => {
     const adapter = new ScriptedAdapter();
     adapter.start = (request) => {

@@ -261,7 +261,7 @@ export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapt
     // A local job lives only in this process until its row is stored: an interrupted start
     // left nothing running and nothing to pay for.
     async findSubmission(): Promise<SubmissionLookup> {
-      return { kind: "absent" };
+      return { kind: "absent", certain: true };
     },
 
     async get(nativeId: string, job: Job | undefined): Promise<JobSnapshot> {
