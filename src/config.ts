@@ -53,6 +53,9 @@ const envSchema = z.object({
   MEDIA_JOBS_LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).optional()),
   MEDIA_JOBS_PUBLIC_URL: optionalString.pipe(z.url().optional()),
   MEDIA_JOBS_HTTP_TOKEN: optionalString,
+  MEDIA_JOBS_OAUTH_ISSUER: optionalString.pipe(z.url({ message: "must be the identity provider's issuer URL" }).optional()),
+  MEDIA_JOBS_OAUTH_AUDIENCE: optionalString.pipe(z.url({ message: "must be this server's MCP endpoint URL (e.g. https://media.example.com/mcp)" }).optional()),
+  MEDIA_JOBS_OAUTH_JWKS_URL: optionalString.pipe(z.url({ message: "must be an absolute http(s) URL" }).optional()),
   MEDIA_JOBS_POLL_INITIAL_MS: positiveInt(2_000),
   MEDIA_JOBS_POLL_MAX_MS: positiveInt(60_000),
   MEDIA_JOBS_HTTP_TIMEOUT_MS: positiveInt(60_000),
@@ -72,6 +75,8 @@ export interface Config {
   logLevel: LogLevel;
   publicUrl?: string;
   http: { enabled: boolean; host: string; port: number; token?: string };
+  /** HTTP mode with users: access tokens from this identity provider (instead of one static token). */
+  oauth?: { issuer: string; audience: string; jwksUrl?: string };
   poll: { initialDelayMs: number; maxDelayMs: number };
   httpTimeoutMs: number;
   maxDownloadBytes: number;
@@ -146,6 +151,24 @@ export function parseArgs(argv: string[]): CliFlags & { help: boolean; version: 
   return flags;
 }
 
+function oauthSettings(e: z.output<typeof envSchema>, publicUrl: string | undefined): Config["oauth"] {
+  if (!e.MEDIA_JOBS_OAUTH_ISSUER) {
+    const stray = (["MEDIA_JOBS_OAUTH_AUDIENCE", "MEDIA_JOBS_OAUTH_JWKS_URL"] as const).find((name) => e[name]);
+    if (stray) throw new ConfigError(`${stray} is set but MEDIA_JOBS_OAUTH_ISSUER is not: set the identity provider's issuer too`);
+    return undefined;
+  }
+  // One way to authenticate: a static token beside user tokens would be a back door around scopes.
+  if (e.MEDIA_JOBS_HTTP_TOKEN) {
+    throw new ConfigError("MEDIA_JOBS_HTTP_TOKEN and MEDIA_JOBS_OAUTH_ISSUER are both set: use the static token (one person) or OAuth (a team), not both");
+  }
+  // RFC 8707: tokens are bound to this server's MCP endpoint, which only the operator can name.
+  const audience = e.MEDIA_JOBS_OAUTH_AUDIENCE ?? (publicUrl ? `${publicUrl}/mcp` : undefined);
+  if (!audience) {
+    throw new ConfigError("MEDIA_JOBS_OAUTH_ISSUER needs this server's public address: set MEDIA_JOBS_PUBLIC_URL (the audience is then its /mcp) or MEDIA_JOBS_OAUTH_AUDIENCE");
+  }
+  return { issuer: e.MEDIA_JOBS_OAUTH_ISSUER, audience, jwksUrl: e.MEDIA_JOBS_OAUTH_JWKS_URL };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv, flags: CliFlags = { http: false }): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -158,17 +181,19 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: CliFlags = { http: fal
     .map((dir) => dir.trim())
     .filter(Boolean)
     .map((dir) => path.resolve(dir.replace(/^~(?=$|[\\/])/, os.homedir())));
+  const publicUrl = e.MEDIA_JOBS_PUBLIC_URL?.replace(/\/+$/, "");
   return {
     dataDir,
     allowedDirs,
     logLevel: e.MEDIA_JOBS_LOG_LEVEL ?? "info",
-    publicUrl: e.MEDIA_JOBS_PUBLIC_URL?.replace(/\/+$/, ""),
+    publicUrl,
     http: {
       enabled: flags.http,
       host: flags.host ?? "127.0.0.1",
       port: flags.port ?? 3000,
       token: e.MEDIA_JOBS_HTTP_TOKEN,
     },
+    oauth: oauthSettings(e, publicUrl),
     poll: { initialDelayMs: e.MEDIA_JOBS_POLL_INITIAL_MS, maxDelayMs: e.MEDIA_JOBS_POLL_MAX_MS },
     httpTimeoutMs: e.MEDIA_JOBS_HTTP_TIMEOUT_MS,
     maxDownloadBytes: e.MEDIA_JOBS_MAX_DOWNLOAD_MB * 1024 * 1024,

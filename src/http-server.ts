@@ -1,6 +1,7 @@
 // Streamable HTTP at /mcp (one server instance per session) and the vendors' webhooks.
 // Bound to 127.0.0.1 by default; Host and Origin validated against DNS rebinding; a bearer
-// token guards /mcp when configured, and is required to bind anything but loopback.
+// token or, for a team, OAuth access tokens from its identity provider guard /mcp; one of the
+// two is required to bind anything but loopback.
 
 import { randomUUID, timingSafeEqual, createHash } from "node:crypto";
 import http from "node:http";
@@ -11,7 +12,9 @@ import type { App } from "./app.js";
 import { ConfigError } from "./config.js";
 import { ForbiddenError, MediaJobsError, UserInputError } from "./errors.js";
 import { parseJobId } from "./jobs/job.js";
+import { OAuthResourceServer, READ_SCOPE, WRITE_SCOPE, type OAuthOptions } from "./auth/oauth-resource-server.js";
 import { buildServer } from "./server.js";
+import { TOOLS } from "./tools/index.js";
 import { checkIncomingText, errorReply, MAX_MESSAGE_BYTES } from "./transport/incoming-message.js";
 
 const MAX_WEBHOOK_BODY_BYTES = 16 * 1024 * 1024;
@@ -25,6 +28,8 @@ interface Session {
   transport: StreamableHTTPServerTransport;
   close(): void;
   lastSeen: number;
+  /** Who initialized it: a session answers only to the principal that created it. */
+  owner: string | undefined;
   /** Open GET streams (server-to-client notifications): a listening session is not idle. */
   openStreams: number;
 }
@@ -39,13 +44,14 @@ export interface RunningHttpServer {
 
 export async function startHttpServer(
   app: App,
-  options: { sessionIdleMs?: number; sweepEveryMs?: number } = {},
+  options: { sessionIdleMs?: number; sweepEveryMs?: number; oauth?: OAuthOptions } = {},
 ): Promise<RunningHttpServer> {
   const sessionIdleMs = options.sessionIdleMs ?? SESSION_IDLE_MS;
   const { host, port, token } = app.config.http;
-  if (!isLoopbackHost(host) && !token) {
+  const resourceServer = app.config.oauth ? new OAuthResourceServer(app.config.oauth, options.oauth) : undefined;
+  if (!isLoopbackHost(host) && !token && !resourceServer) {
     throw new ConfigError(
-      `refusing to listen on ${host} without authentication: set MEDIA_JOBS_HTTP_TOKEN, or bind 127.0.0.1 (the default)`,
+      `refusing to listen on ${host} without authentication: set MEDIA_JOBS_HTTP_TOKEN (one person) or MEDIA_JOBS_OAUTH_ISSUER (a team), or bind 127.0.0.1 (the default)`,
     );
   }
   const sessions = new Map<string, Session>();
@@ -92,11 +98,34 @@ export async function startHttpServer(
 
     if (url.pathname.startsWith("/webhooks/")) return handleWebhook(url.pathname.slice("/webhooks/".length), request, response);
     if (url.pathname === "/health") return sendJson(response, 200, { ok: true, version: app.version });
+    if (url.pathname === "/.well-known/oauth-protected-resource" || url.pathname === "/.well-known/oauth-protected-resource/mcp") {
+      if (!resourceServer) return sendJson(response, 404, { error: "not found; this server does not use OAuth (MEDIA_JOBS_OAUTH_ISSUER is not set)" });
+      return sendJson(response, 200, resourceServer.metadata());
+    }
     if (url.pathname !== "/mcp") return sendJson(response, 404, { error: "not found; the MCP endpoint is /mcp" });
 
-    if (token && !bearerMatches(request.headers.authorization, token)) {
-      response.setHeader("WWW-Authenticate", 'Bearer realm="media-jobs-mcp"');
-      return sendJson(response, 401, jsonRpcError("Unauthorized: send Authorization: Bearer <MEDIA_JOBS_HTTP_TOKEN>"));
+    // The principal owns what this request creates and sees: the token's subject under OAuth,
+    // the static token's fingerprint, or nobody (loopback without a token: one person).
+    let owner: string | undefined;
+    let scopes: Set<string> | undefined;
+    if (resourceServer) {
+      const authentication = await resourceServer.authenticate(request.headers.authorization);
+      if (!authentication.ok) {
+        if (authentication.status === 401) response.setHeader("WWW-Authenticate", authentication.challenge);
+        return sendJson(response, authentication.status, jsonRpcError(authentication.message));
+      }
+      if (!authentication.user.scopes.has(READ_SCOPE)) {
+        response.setHeader("WWW-Authenticate", resourceServer.insufficientScopeChallenge(authentication.user, READ_SCOPE));
+        return sendJson(response, 403, jsonRpcError(`Forbidden: insufficient_scope; this server needs the ${READ_SCOPE} scope`));
+      }
+      owner = authentication.user.principal;
+      scopes = authentication.user.scopes;
+    } else if (token) {
+      if (!bearerMatches(request.headers.authorization, token)) {
+        response.setHeader("WWW-Authenticate", 'Bearer realm="media-jobs-mcp"');
+        return sendJson(response, 401, jsonRpcError("Unauthorized: send Authorization: Bearer <MEDIA_JOBS_HTTP_TOKEN>"));
+      }
+      owner = principalOf(token);
     }
 
     const sessionId = headerValue(request.headers["mcp-session-id"]);
@@ -111,9 +140,21 @@ export async function startHttpServer(
         return sendJson(response, 400, replies.length === 1 ? replies[0] : replies);
       }
       const parsed = checked.message;
+      // Scope challenge (MCP authorization, "Scope Challenge Handling"): a call of a tool that
+      // changes state needs the write scope, refused at the HTTP level so the client can step up.
+      const writeTool = writeToolCalled(parsed);
+      if (resourceServer && scopes && writeTool && !scopes.has(WRITE_SCOPE)) {
+        response.setHeader("WWW-Authenticate", resourceServer.insufficientScopeChallenge({ principal: owner!, scopes }, WRITE_SCOPE));
+        const id = (parsed as { id?: unknown }).id ?? null;
+        return sendJson(response, 403, {
+          jsonrpc: "2.0",
+          id,
+          error: { code: -32000, message: `Forbidden: insufficient_scope; ${writeTool} changes state and needs the ${WRITE_SCOPE} scope` },
+        });
+      }
       if (sessionId) {
         const session = sessions.get(sessionId);
-        if (!session) return sendJson(response, 404, jsonRpcError("Session not found; initialize a new session"));
+        if (!session || session.owner !== owner) return sendJson(response, 404, jsonRpcError("Session not found; initialize a new session"));
         session.lastSeen = Date.now();
         return session.transport.handleRequest(request, response, parsed);
       }
@@ -132,11 +173,11 @@ export async function startHttpServer(
         }
         return sendJson(response, 400, jsonRpcError("Bad Request: no valid session ID; send initialize first"));
       }
-      const built = buildServer(app, { transport: "http", owner: token ? principalOf(token) : undefined });
+      const built = buildServer(app, { transport: "http", owner });
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => {
-          sessions.set(id, { transport, close: built.close, lastSeen: Date.now(), openStreams: 0 });
+          sessions.set(id, { transport, close: built.close, lastSeen: Date.now(), openStreams: 0, owner });
         },
       });
       transport.onclose = () => {
@@ -154,7 +195,8 @@ export async function startHttpServer(
         response.setHeader("Allow", "POST");
         return sendJson(response, 405, jsonRpcError("No stream without a session: POST initialize first, then GET with its Mcp-Session-Id"));
       }
-      const session = sessionId ? sessions.get(sessionId) : undefined;
+      const found = sessionId ? sessions.get(sessionId) : undefined;
+      const session = found?.owner === owner ? found : undefined;
       if (!session) return sendJson(response, sessionId ? 404 : 400, jsonRpcError("Missing or unknown Mcp-Session-Id"));
       session.lastSeen = Date.now();
       if (request.method === "GET") {
@@ -233,6 +275,14 @@ export async function startHttpServer(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The name of the tool a tools/call message calls when that tool is not read-only (its annotations say). */
+function writeToolCalled(message: unknown): string | undefined {
+  const call = message as { method?: unknown; params?: { name?: unknown } } | null;
+  if (call?.method !== "tools/call" || typeof call.params?.name !== "string") return undefined;
+  const tool = Object.hasOwn(TOOLS, call.params.name) ? TOOLS[call.params.name] : undefined;
+  return tool && !tool.annotations.readOnlyHint ? tool.name : undefined;
 }
 
 function principalOf(token: string): string {

@@ -730,7 +730,8 @@ export class JobService {
 
   private assertOwner(job: Job, owner: string | undefined): void {
     if (owner !== undefined && job.owner !== undefined && job.owner !== owner) {
-      throw new NotFoundError(`no job ${job.id} here; list_jobs shows yours`);
+      // Word for word the answer for a job that does not exist: another user's job ids are not disclosed.
+      throw new NotFoundError(`no job ${job.id} here; list_jobs shows the jobs this server knows`);
     }
   }
 }
