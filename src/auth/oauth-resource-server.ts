@@ -99,8 +99,8 @@ export class OAuthResourceServer {
         requiredClaims: ["exp", "sub"],
       }));
     } catch (error) {
-      if (error instanceof JwksDiscoveryError || error instanceof joseErrors.JWKSTimeout) {
-        return { ok: false, status: 503, message: `Service Unavailable: the identity provider's keys cannot be fetched now (${error.message}); try again shortly` };
+      if (keysUnavailable(error)) {
+        return { ok: false, status: 503, message: `Service Unavailable: the identity provider's keys cannot be fetched now (${error instanceof Error ? error.message : String(error)}); try again shortly` };
       }
       const description = describeRefusal(error);
       return {
@@ -171,6 +171,16 @@ export class OAuthResourceServer {
 }
 
 class JwksDiscoveryError extends Error {}
+
+/**
+ * The identity provider could not give us its keys (down, slow, an error page): a 503, since a
+ * 401 invalid_token would send a client with a good token back through sign-in for nothing.
+ */
+function keysUnavailable(error: unknown): boolean {
+  if (error instanceof JwksDiscoveryError || error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) return true;
+  // A network failure of the JWKS fetch (not a JOSE error at all), or jose's plain JOSEError for a non-200 answer.
+  return !(error instanceof joseErrors.JOSEError) || error.constructor === joseErrors.JOSEError;
+}
 
 /** RFC 9068 `scope` (space-separated), or the `scp` list some providers use instead. */
 function scopesOf(payload: JWTPayload): Set<string> {

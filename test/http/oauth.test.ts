@@ -32,6 +32,7 @@ async function newKey(kid: string): Promise<SigningKey> {
 /** A loopback identity provider: RFC 8414 metadata and a JWKS whose keys a test can rotate. */
 class FakeIdentityProvider {
   published: SigningKey[] = [];
+  failJwks = false;
   readonly requests: string[] = [];
   private server = http.createServer((request, response) => {
     this.requests.push(request.url ?? "");
@@ -42,6 +43,7 @@ class FakeIdentityProvider {
     if (request.url === "/.well-known/oauth-authorization-server") {
       return send(200, { issuer: this.issuer, jwks_uri: `${this.issuer}/jwks`, token_endpoint: `${this.issuer}/token`, authorization_endpoint: `${this.issuer}/authorize` });
     }
+    if (request.url === "/jwks" && this.failJwks) return send(500, { error: "down" });
     if (request.url === "/jwks") return send(200, { keys: this.published.map((key) => key.publicJwk) });
     send(404, { error: "not found" });
   });
@@ -76,7 +78,7 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(): Promise<{ url: string; idp: FakeIdentityProvider; key: SigningKey }> {
+async function start(flags: { host?: string } = {}): Promise<{ url: string; idp: FakeIdentityProvider; key: SigningKey }> {
   idp = await new FakeIdentityProvider().start();
   const key = await newKey("key-1");
   idp.published = [key];
@@ -84,7 +86,7 @@ async function start(): Promise<{ url: string; idp: FakeIdentityProvider; key: S
   dirs.push(dataDir);
   const config = loadConfig(
     { MEDIA_JOBS_DATA_DIR: dataDir, MEDIA_JOBS_OAUTH_ISSUER: idp.issuer, MEDIA_JOBS_PUBLIC_URL: "https://media.example.com", MEDIA_JOBS_POLL_INITIAL_MS: "20" },
-    { http: true, port: 0 },
+    { http: true, port: 0, host: flags.host },
   );
   app = assembleApp(config, () => [new ScriptedAdapter({ id: "local" })], { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
   server = await startHttpServer(app, { oauth: { jwksCooldownMs: 0 } });
@@ -310,6 +312,26 @@ describe("OAuth resource server", () => {
       params: { name: "list_jobs", arguments: {} },
     });
     expect(answer.status).toBe(404);
+  });
+});
+
+describe("OAuth availability", () => {
+  it("answers 503, not invalid_token, while the identity provider's keys cannot be fetched, and serves once they can", async () => {
+    const { url, idp, key } = await start();
+    idp.failJwks = true;
+    const good = await token(key);
+    const down = await raw(url, "POST", { authorization: `Bearer ${good}` }, initialize);
+    expect(down.status).toBe(503);
+    expect(down.headers["www-authenticate"] ?? "").not.toContain("invalid_token");
+    idp.failJwks = false;
+    expect((await raw(url, "POST", { authorization: `Bearer ${good}` }, initialize)).status).toBe(200);
+  });
+
+  it("may bind a non-loopback address with OAuth and no static token, and still refuses requests without a token", async () => {
+    const { url } = await start({ host: "0.0.0.0" });
+    const answer = await raw(url.replace("0.0.0.0", "127.0.0.1"), "POST", {}, initialize);
+    expect(answer.status).toBe(401);
+    expect(answer.headers["www-authenticate"]).toContain("resource_metadata=");
   });
 });
 
