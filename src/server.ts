@@ -173,11 +173,13 @@ function answerDiscoverProbes(server: McpServer, uptimeMs: () => number): void {
 function registerTools(server: McpServer, app: AppContext, session: SessionContext): void {
   const listed = Object.values(TOOLS).map((tool) => ({
     name: tool.name,
-    title: tool.title,
+    // No title: each only restated the name ("Get job" for get_job), and tools/list has a
+    // budget (≤ 1,500 tokens with every schema).
     description: tool.description,
     inputSchema: toJsonSchema(tool.inputSchema, "input"),
     ...(tool.outputSchema ? { outputSchema: toJsonSchema(tool.outputSchema, "output") } : {}),
-    annotations: tool.annotations,
+    // The tool's title is listed once (annotations.title would repeat it).
+    annotations: { ...tool.annotations, title: undefined },
     ...(tool.maxResultSizeChars ? { _meta: { "anthropic/maxResultSizeChars": tool.maxResultSizeChars } } : {}),
   }));
   server.server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
@@ -217,7 +219,7 @@ function displaySafe(result: CallToolResult): CallToolResult {
 }
 
 function toJsonSchema(schema: z.ZodObject, io: "input" | "output"): { type: "object"; [key: string]: unknown } {
-  const json = portable(z.toJSONSchema(schema, { io, unrepresentable: "any" })) as Record<string, unknown>;
+  const json = portable(z.toJSONSchema(schema, { io, unrepresentable: "any" }), io) as Record<string, unknown>;
   return { ...json, type: "object" };
 }
 
@@ -228,14 +230,16 @@ function toJsonSchema(schema: z.ZodObject, io: "input" | "output"): { type: "obj
  * the call). Everything else must already be in every vendor's subset — a test walks them. */
 const UNLISTED_KEYWORDS = new Set(["$schema", "additionalProperties", "minLength", "maxLength"]);
 
-function portable(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(portable);
+function portable(node: unknown, io: "input" | "output"): unknown {
+  if (Array.isArray(node)) return node.map((item) => portable(item, io));
   if (!node || typeof node !== "object") return node;
   const result: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) {
     if (UNLISTED_KEYWORDS.has(key)) continue;
+    // Output schemas describe what we send; "required" there only costs listing tokens.
+    if (io === "output" && key === "required") continue;
     if ((key === "minimum" || key === "maximum") && Math.abs(value as number) >= Number.MAX_SAFE_INTEGER) continue;
-    result[key] = key === "properties" ? Object.fromEntries(Object.entries(value as object).map(([name, child]) => [name, portable(child)])) : portable(value);
+    result[key] = key === "properties" ? Object.fromEntries(Object.entries(value as object).map(([name, child]) => [name, portable(child, io)])) : portable(value, io);
   }
   return result;
 }

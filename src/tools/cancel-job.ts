@@ -1,14 +1,14 @@
 import { z } from "zod";
 import { defineTool, structuredResult } from "./define-tool.js";
-import { jobText, jobViewSchema, toJobView } from "./job-view.js";
+import { jobText, listedJobSchema, toJobView } from "./job-view.js";
 
 export const cancelJobTool = defineTool({
   name: "cancel_job",
-  title: "Cancel a job",
+  title: "Cancel job",
   description:
-    "Cancels a running job where the provider can (the local analyzer can; the vendors document no cancel endpoint, and this says so plainly). The job ends canceled and keeps no results.",
+    "Cancels a running job if its provider can (local can; the vendors cannot, and this says so). It ends canceled, no results.",
   inputSchema: z.object({ job_id: z.string().min(3).max(300) }).strict(),
-  outputSchema: z.object({ job: jobViewSchema }),
+  outputSchema: z.object({ job: listedJobSchema }),
   annotations: {
     title: "Cancel job",
     readOnlyHint: false,

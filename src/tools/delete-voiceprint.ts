@@ -4,9 +4,9 @@ import { defineTool, structuredResult } from "./define-tool.js";
 
 export const deleteVoiceprintTool = defineTool({
   name: "delete_voiceprint",
-  title: "Delete a stored voiceprint",
+  title: "Delete voiceprint",
   description:
-    "Deletes a voiceprint stored by a pyannote voiceprint job, by its label. Labels are listed by list_providers (pyannote notices) and the media-jobs://voiceprints resource. Identify jobs can no longer use it.",
+    'Deletes a stored pyannote voiceprint by label (labels: list_providers {provider:"pyannote"}, media-jobs://voiceprints).',
   inputSchema: z.object({ label: z.string().min(1).max(100) }).strict(),
   outputSchema: z.object({ deleted: z.string(), remaining: z.array(z.string()) }),
   annotations: {

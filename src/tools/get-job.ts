@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { isSettled } from "../jobs/job-service.js";
 import { defineTool, structuredResult } from "./define-tool.js";
-import { jobText, jobViewSchema, toJobView } from "./job-view.js";
+import { jobText, listedJobSchema, toJobView } from "./job-view.js";
 import { MAX_WAIT_SECONDS } from "./start-job.js";
 import { waitWithProgress } from "./wait.js";
 
@@ -10,17 +10,17 @@ const FRESH_ENOUGH_MS = 5_000;
 
 export const getJobTool = defineTool({
   name: "get_job",
-  title: "Get a job's status",
+  title: "Get job",
   description:
-    `Returns a job's status, progress, timestamps and error. With wait_seconds (≤ ${MAX_WAIT_SECONDS}) it long-polls until the job ends or the time is up, sending progress notifications when your request carries a progress token — keep wait_seconds below your client's request timeout. ` +
-    "When status is succeeded, call get_predictions. A job started elsewhere can be looked up by \"<provider>:<native id>\".",
+    `Job status, progress, error; wait_seconds (≤ ${MAX_WAIT_SECONDS}, under your client's timeout) waits for the end (progress notified given a token). ` +
+    'Then get_predictions. Jobs from elsewhere: "<provider>:<native id>".',
   inputSchema: z
     .object({
-      job_id: z.string().min(3).max(300).describe('Job id as returned by start_job, "<provider>:<native id>"'),
-      wait_seconds: z.number().min(0).max(MAX_WAIT_SECONDS).optional().describe(`Wait up to this long (≤ ${MAX_WAIT_SECONDS}) for the job to end`),
+      job_id: z.string().min(3).max(300),
+      wait_seconds: z.number().min(0).max(MAX_WAIT_SECONDS).optional(),
     })
     .strict(),
-  outputSchema: z.object({ job: jobViewSchema }),
+  outputSchema: z.object({ job: listedJobSchema }),
   annotations: {
     title: "Get job",
     readOnlyHint: true,

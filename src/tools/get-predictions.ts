@@ -6,39 +6,36 @@ import { refuseUnusedFilters, renderPredictions } from "./predictions.js";
 
 export const getPredictionsTool = defineTool({
   name: "get_predictions",
-  title: "Read a job's results, condensed",
+  title: "Get predictions",
   description:
-    `Reads a finished job's results condensed to fit your context: what the job was, a computed summary first (talk-time shares, top expressions, verdict counts, loudness…), then time-ordered detail until max_tokens (default ${DEFAULT_MAX_TOKENS}, ≤ ${MAX_MAX_TOKENS}) is spent. ` +
-    "Narrow with view, file, model, speaker, start_s/end_s, query (transcript search), verdict/origin (provenance) and top_k; continue with the returned next_cursor (same arguments). " +
-    "Results are stored locally, so this never needs the vendor again. The full result is linked as a resource.",
+    `A finished job's results within max_tokens (default ${DEFAULT_MAX_TOKENS}, ≤ ${MAX_MAX_TOKENS}): summary, then time-ordered rows. ` +
+    "Views, filters per task: list_providers. Page: next_cursor, same arguments.",
   inputSchema: z
     .object({
       job_id: z.string().min(3).max(300),
-      view: z.string().max(40).optional().describe("A view listed by list_providers for the task, e.g. summary, timeline, transcript"),
-      file: z.string().max(2_000).optional().describe("Only this input file (name, URL or 0-based index)"),
-      model: z.string().max(40).optional().describe("Hume model: face, prosody, burst, language, ner, facemesh"),
-      speaker: z.string().max(200).optional().describe("Only this speaker (or face group)"),
-      start_s: z.number().min(0).optional().describe("Window start, seconds"),
-      end_s: z.number().min(0).optional().describe("Window end, seconds"),
-      top_k: z.number().int().min(1).max(20).optional().describe("How many top items per list (default 5)"),
-      query: z.string().min(1).max(200).optional().describe("Text to search in a transcript"),
-      verdict: z.string().max(40).optional().describe("Provenance: human or suspicious (or failed)"),
-      origin: z.string().max(40).optional().describe("Provenance origin: suno, udio, elevenlabs, human, unknown"),
+      view: z.string().max(40).optional(),
+      file: z.string().max(2_000).optional().describe("Name or index"),
+      model: z.string().max(40).optional(),
+      speaker: z.string().max(200).optional(),
+      start_s: z.number().min(0).optional(),
+      end_s: z.number().min(0).optional(),
+      top_k: z.number().int().min(1).max(20).optional(),
+      query: z.string().min(1).max(200).optional().describe("Transcript search"),
+      verdict: z.string().max(40).optional().describe("human|suspicious|failed"),
+      origin: z.string().max(40).optional().describe("suno|udio|elevenlabs|human|unknown"),
       max_tokens: z.number().int().min(MIN_MAX_TOKENS).max(MAX_MAX_TOKENS).optional(),
-      cursor: z.string().max(500).optional().describe("next_cursor from the previous answer"),
+      cursor: z.string().max(500).optional(),
     })
     .strict(),
+  // Declared: what a program pages with. structuredContent also carries status, first_row,
+  // needs_max_tokens and figures (provider-specific numbers: a free-form object is outside
+  // Gemini's schema subset), undeclared to keep tools/list small.
   outputSchema: z.object({
     job_id: z.string(),
-    status: z.string(),
     rows_shown: z.number(),
     rows_total: z.number(),
-    first_row: z.number(),
-    next_cursor: z.string().optional().describe("Absent on the last page"),
+    next_cursor: z.string().optional(),
     result_uri: z.string(),
-    needs_max_tokens: z.number().optional(),
-    // figures (provider-specific numbers) are in structuredContent too; undeclared, because
-    // a free-form object is outside Gemini's schema subset.
   }),
   annotations: {
     title: "Get predictions",

@@ -30,6 +30,10 @@ export const jobViewSchema = z.object({
 
 export type JobView = z.infer<typeof jobViewSchema>;
 
+/** What tools/list declares of a job view: the fields a program branches on (the rest of the
+ * view is in structuredContent too, undeclared, to keep the listing small). */
+export const listedJobSchema = z.object({ job_id: z.string(), status: z.string() });
+
 /** One row of list_jobs: the view's identifying and status fields. */
 export const jobSummarySchema = jobViewSchema.pick({
   job_id: true,

@@ -31,26 +31,24 @@ export const listJobsTool = defineTool({
   name: "list_jobs",
   title: "List jobs",
   description:
-    "Lists jobs newest first with their status, filtered by provider, status, task and creation time; page with limit and the returned next_cursor. " +
-    "With remote: true it also pulls the vendors' own job lists (pyannoteAI, Hume, Hamsa when configured) so jobs started elsewhere appear and can be read with get_job/get_predictions.",
+    "Jobs newest first, by provider, status, task, creation time (ISO 8601); page with next_cursor. remote: true adds the vendors' own lists (pyannoteAI, Hume, Hamsa).",
   inputSchema: z
     .object({
       provider: z.enum(PROVIDER_IDS).optional(),
       status: z.enum(JOB_STATUSES).optional(),
       task: z.enum(TASK_IDS).optional(),
-      limit: z.number().int().min(1).max(100).optional().describe("Jobs per page (default 20)"),
-      cursor: z.string().max(500).optional().describe("next_cursor from a previous list_jobs answer"),
-      created_after: z.string().max(40).optional().describe("Only jobs created at or after this time (ISO 8601, e.g. 2026-11-01T00:00:00Z)"),
-      created_before: z.string().max(40).optional().describe("Only jobs created before this time (ISO 8601)"),
-      remote: z.boolean().optional().describe("Also pull the vendors' job lists"),
-      remote_cursor: z.string().max(2_000).optional().describe("remote_next_cursor from a previous remote listing"),
+      limit: z.number().int().min(1).max(100).optional(),
+      cursor: z.string().max(500).optional(),
+      created_after: z.string().max(40).optional(),
+      created_before: z.string().max(40).optional(),
+      remote: z.boolean().optional(),
+      remote_cursor: z.string().max(2_000).optional(),
     })
     .strict(),
+  // Declared: what a program pages with; each job row carries the summary fields too.
   outputSchema: z.object({
-    jobs: z.array(jobSummarySchema),
-    next_cursor: z.string().optional().describe("Absent on the last page"),
-    remote_next_cursor: z.string().optional(),
-    remote_errors: z.array(z.string()).optional(),
+    jobs: z.array(z.object({ job_id: z.string(), status: z.string() })),
+    next_cursor: z.string().optional(),
   }),
   annotations: {
     title: "List jobs",

@@ -2,38 +2,29 @@ import { z } from "zod";
 import { PROVIDER_IDS } from "../jobs/job.js";
 import { defineTool, structuredResult } from "./define-tool.js";
 
-const taskSchema = z.object({
-  task: z.string(),
-  description: z.string(),
-  inputs: z.array(z.string()),
-  options: z.array(z.string()),
-  views: z.array(z.string()),
-  filters: z.array(z.string()),
-});
+/** "name: what it does (default)" → "name"; "voiceprints (required): …" → "voiceprints". */
+function optionName(option: string): string | undefined {
+  const colon = option.indexOf(":");
+  if (colon < 0) return undefined;
+  return option.slice(0, colon).replace(/\s*\(.*$/, "").trim();
+}
+
+const OVERVIEW_NOTICE_CHARS = 200;
+
+/** "query (text search, Arabic-aware)" → "query". */
+function filterName(filter: string): string {
+  return filter.replace(/\s*\(.*$/, "").trim();
+}
 
 export const listProvidersTool = defineTool({
   name: "list_providers",
-  title: "List media-analysis providers",
+  title: "List providers",
   description:
-    "Lists the providers this server can run jobs at (local offline analyzer, Hume, pyannoteAI, Hamsa, HumanStandard), their tasks, accepted inputs, options, result views and filters, and whether each is configured with an API key. Call it first to choose `provider`, `task` and `options` for start_job; pass provider to see one provider only (fewer tokens).",
-  inputSchema: z
-    .object({ provider: z.enum(PROVIDER_IDS).optional().describe("Only this provider's details") })
-    .strict(),
+    "Providers: tasks of configured ones (inputs, options, views, filters), the key to set for others. " +
+    "Call first to choose start_job's provider, task, options; with provider: details, limits, notices.",
+  inputSchema: z.object({ provider: z.enum(PROVIDER_IDS).optional() }).strict(),
   outputSchema: z.object({
-    providers: z.array(
-      z.object({
-        id: z.string(),
-        name: z.string(),
-        description: z.string(),
-        configured: z.boolean(),
-        setup: z.string().optional(),
-        can_cancel: z.boolean(),
-        can_list_remote: z.boolean(),
-        tasks: z.array(taskSchema),
-        limits: z.array(z.string()).optional(),
-        notices: z.array(z.string()).optional(),
-      }),
-    ),
+    providers: z.array(z.object({ id: z.string(), configured: z.boolean() })),
   }),
   annotations: {
     title: "List providers",
@@ -43,36 +34,47 @@ export const listProvidersTool = defineTool({
     openWorldHint: false,
   },
   async handler(input, { app }) {
-    const adapters = app.providers.list().filter((adapter) => !input.provider || adapter.id === input.provider);
-    const providers = adapters.map((adapter) => {
-      const info = adapter.describe();
-      return {
-        id: info.id,
-        name: info.name,
-        description: info.description,
-        configured: info.configured,
-        ...(info.setup && !info.configured ? { setup: info.setup } : {}),
-        can_cancel: info.canCancel,
-        can_list_remote: info.canListRemote,
-        tasks: info.tasks.map((task) => ({ ...task })),
-        ...(info.limits ? { limits: info.limits } : {}),
-        ...(info.notices ? { notices: info.notices } : {}),
-      };
-    });
+    // Without a provider this is the overview a model reads before its first job, so it stays
+    // small (≤ 600 tokens with every vendor configured): configured providers with every task's
+    // inputs, option names, views and filters; the others one line with what to set. With a
+    // provider: everything, option ranges and defaults, limits and notices included.
+    const detailed = input.provider !== undefined;
+    const infos = app.providers
+      .list()
+      .filter((adapter) => !input.provider || adapter.id === input.provider)
+      .map((adapter) => adapter.describe());
     const lines: string[] = [];
-    for (const provider of providers) {
-      lines.push(
-        `${provider.id} — ${provider.name}: ${provider.configured ? "ready" : `not configured (${provider.setup ?? "API key missing"})`}. ${provider.description}`,
-      );
-      for (const task of provider.tasks) {
-        lines.push(`  task ${task.task}: ${task.description} Inputs: ${task.inputs.join(", ")}. Views: ${task.views.join(", ")}.`);
-        if (task.options.length > 0) lines.push(`    options: ${task.options.join("; ")}`);
-        if (task.filters.length > 0) lines.push(`    filters: ${task.filters.join(", ")}`);
+    for (const info of infos) {
+      if (!info.configured && !detailed) {
+        lines.push(`${info.id} (${info.name}): not configured; ${info.setup ?? "its API key is missing"}`);
+        continue;
       }
-      for (const limit of provider.limits ?? []) lines.push(`  limit: ${limit}`);
-      for (const notice of provider.notices ?? []) lines.push(`  notice: ${notice}`);
-      if (!provider.can_cancel) lines.push("  (jobs cannot be canceled once started)");
+      lines.push(`${info.id} (${info.name}): ${info.configured ? "ready" : `not configured (${info.setup ?? "API key missing"})`}${detailed ? `. ${info.description}` : ""}`);
+      for (const task of info.tasks) {
+        if (detailed) {
+          lines.push(`  task ${task.task}: ${task.description} Inputs: ${task.inputs.join(", ")}. Views: ${task.views.join(", ")}.`);
+          if (task.options.length > 0) lines.push(`    options: ${task.options.join("; ")}`);
+          if (task.filters.length > 0) lines.push(`    filters: ${task.filters.join(", ")}`);
+          continue;
+        }
+        const options = task.options.map(optionName).filter((name): name is string => Boolean(name));
+        lines.push(
+          `  ${task.task}: inputs ${task.inputs.join(", ")}${options.length > 0 ? `; options ${options.join(", ")}` : ""}; views ${task.views.join(", ")}${task.filters.length > 0 ? `; filters ${task.filters.map(filterName).join(", ")}` : ""}`,
+        );
+      }
+      if (detailed) {
+        for (const limit of info.limits ?? []) lines.push(`  limit: ${limit}`);
+        for (const notice of info.notices ?? []) lines.push(`  notice: ${notice}`);
+        if (!info.canCancel) lines.push("  (jobs cannot be canceled once started)");
+      } else {
+        // Notices can change what a call does (a retired API, the stored voiceprint labels), so
+        // the overview keeps them, each cut to a line.
+        for (const notice of info.notices ?? []) lines.push(`  notice: ${notice.length > OVERVIEW_NOTICE_CHARS ? `${notice.slice(0, OVERVIEW_NOTICE_CHARS - 1)}…` : notice}`);
+      }
     }
-    return structuredResult(lines.join("\n"), { providers });
+    if (!detailed) lines.push("Option ranges and defaults, limits and notices: list_providers with provider.");
+    return structuredResult(lines.join("\n"), {
+      providers: infos.map((info) => ({ id: info.id, configured: info.configured, tasks: info.tasks.map((task) => task.task) })),
+    });
   },
 });

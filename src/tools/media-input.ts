@@ -12,10 +12,10 @@ export const MAX_MEDIA_ITEMS = 10_000;
 
 export const mediaItemSchema = z
   .object({
-    url: z.string().min(1).max(8_192).optional().describe("Public https URL of an audio/video file (pyannote also takes media://…)"),
-    path: z.string().min(1).max(4_096).optional().describe("Local file under an allowed directory (MEDIA_JOBS_ALLOWED_DIRS or the client's roots)"),
-    text: z.string().min(1).max(1_000_000).optional().describe("Raw text (Hume language/ner models)"),
-    id: z.string().min(1).max(200).optional().describe("Your id for this item (HumanStandard item_id); goes with url"),
+    url: z.string().min(1).max(8_192).optional().describe("Public https URL"),
+    path: z.string().min(1).max(4_096).optional().describe("File in an allowed dir"),
+    text: z.string().min(1).max(1_000_000).optional().describe("Raw text"),
+    id: z.string().min(1).max(200).optional().describe("Item id, with url"),
   })
   .strict()
   .superRefine((item, context) => {

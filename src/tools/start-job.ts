@@ -2,7 +2,7 @@ import { z } from "zod";
 import { PROVIDER_IDS, TASK_IDS } from "../jobs/job.js";
 import { isSettled } from "../jobs/job-service.js";
 import { defineTool, structuredResult } from "./define-tool.js";
-import { jobText, jobViewSchema, toJobView } from "./job-view.js";
+import { jobText, listedJobSchema, toJobView } from "./job-view.js";
 import { checkMediaUrls, MAX_MEDIA_ITEMS, mediaItemSchema, mediaKindOf, resolveMedia } from "./media-input.js";
 import { waitWithProgress } from "./wait.js";
 
@@ -28,24 +28,22 @@ const providerOptionsSchema = z
 
 export const startJobTool = defineTool({
   name: "start_job",
-  title: "Start a media-analysis job",
+  title: "Start job",
   description:
-    "Starts an asynchronous analysis job at a provider and returns its job_id at once (the job is saved before this returns, so it is never lost). Use list_providers first to pick provider, task and options. " +
-    "media is a list of items, each with exactly one of url (public https), path (a local file under an allowed directory) or text. " +
-    "Pass idempotency_key to make retries safe: the same key with the same arguments returns the same job. " +
-    "Then call get_job (with wait_seconds) until it ends, and get_predictions for the condensed results. With wait_seconds here, the call waits up to that long and returns the finished job.",
+    "Starts a job (provider, task, options: see list_providers), returns its job_id at once. Media items: url, path or text. " +
+    "Same idempotency_key and arguments → same job. Next: get_job with wait_seconds, get_predictions.",
   inputSchema: z
     .object({
-      provider: z.enum(PROVIDER_IDS).describe("Provider id from list_providers, e.g. local, pyannote, hume"),
-      task: z.enum(TASK_IDS).optional().describe("Task; defaults to the provider's first task"),
-      media: z.array(mediaItemSchema).min(1).max(MAX_MEDIA_ITEMS).describe("Inputs: [{url}] | [{path}] | [{text}] | [{id, url}]"),
-      options: providerOptionsSchema.optional().describe('Provider options from list_providers, as a JSON object (or its JSON text), e.g. {"num_speakers":2}'),
-      label: z.string().min(1).max(200).optional().describe("A name for the job (required for pyannote voiceprint: the voiceprint's label)"),
-      idempotency_key: z.string().min(1).max(200).optional().describe("Retry-safe key: same key + same arguments → same job"),
-      wait_seconds: z.number().min(0).max(MAX_WAIT_SECONDS).optional().describe(`Wait up to this long (≤ ${MAX_WAIT_SECONDS}) for the job to end`),
+      provider: z.enum(PROVIDER_IDS),
+      task: z.enum(TASK_IDS).optional(),
+      media: z.array(mediaItemSchema).min(1).max(MAX_MEDIA_ITEMS),
+      options: providerOptionsSchema.optional().describe('JSON object, e.g. {"num_speakers":2}'),
+      label: z.string().min(1).max(200).optional(),
+      idempotency_key: z.string().min(1).max(200).optional(),
+      wait_seconds: z.number().min(0).max(MAX_WAIT_SECONDS).optional(),
     })
     .strict(),
-  outputSchema: z.object({ job: jobViewSchema, deduplicated: z.boolean() }),
+  outputSchema: z.object({ job: listedJobSchema, deduplicated: z.boolean() }),
   annotations: {
     title: "Start job",
     readOnlyHint: false,
