@@ -32,6 +32,8 @@ const MIN_VOICED_FRAMES_FOR_CHANGE = 15;
 export interface DecodedForAnalysis extends StreamFacts {
   loudness: LoudnessResult;
   mono: Float32Array;
+  /** Plain-language remarks about the input (it ends early…), carried into the report. */
+  notes: string[];
 }
 
 /**
@@ -55,11 +57,13 @@ export async function decodeForAnalysis(path: string, name: string, onProgress?:
     let meter: LoudnessMeter | undefined;
     let resampler: StreamingResampler | undefined;
     let accumulator: SampleAccumulator | undefined;
+    let skip: boolean[] | undefined;
     let frames = 0;
     let lastReport = 0;
     for await (const chunk of source.chunks()) {
       if (!meter) {
-        meter = new LoudnessMeter(chunk.sampleRate, chunk.channels.length);
+        meter = new LoudnessMeter(chunk.sampleRate, chunk.channels.length, source.channelRoles);
+        skip = source.channelRoles?.map((role) => role === "lfe");
         resampler = new StreamingResampler(chunk.sampleRate, ANALYSIS_RATE);
         accumulator = new SampleAccumulator(((source.estimatedSeconds ?? 60) + 1) * ANALYSIS_RATE);
       }
@@ -67,7 +71,7 @@ export async function decodeForAnalysis(path: string, name: string, onProgress?:
         throw new AudioDecodeError(`${name} changes sample rate mid-stream (${meter.sampleRate} → ${chunk.sampleRate} Hz), which the local analyzer does not handle`, "unsupported_format");
       }
       meter.process(chunk.channels);
-      accumulator!.append(resampler!.push(mixToMono(chunk.channels)));
+      accumulator!.append(resampler!.push(mixToMono(chunk.channels, skip)));
       frames += chunk.channels[0]!.length;
       const seconds = frames / chunk.sampleRate;
       if (onProgress && seconds - lastReport >= 1) {
@@ -80,12 +84,14 @@ export async function decodeForAnalysis(path: string, name: string, onProgress?:
       throw new AudioDecodeError(`${name} holds no audio samples (${source.description}, 0 s)`);
     }
     accumulator.append(resampler.flush());
+    const durationSeconds = frames / meter.sampleRate;
     return {
+      notes: endsEarlyNote(source.promisedSeconds, source.promiseSlackSeconds ?? 0, durationSeconds),
       format: source.description,
       sampleRate: meter.sampleRate,
       channels: meter.channelCount,
       bitDepth: source.bitDepth,
-      durationSeconds: frames / meter.sampleRate,
+      durationSeconds,
       damagedFrames: source.damagedFrames,
       loudness: meter.finish(),
       mono: accumulator.view(),
@@ -93,6 +99,14 @@ export async function decodeForAnalysis(path: string, name: string, onProgress?:
   } finally {
     await source.close();
   }
+}
+
+/** A note when the container promised more audio than the file holds (a cut-off download or recording). */
+function endsEarlyNote(promisedSeconds: number | null | undefined, slackSeconds: number, decodedSeconds: number): string[] {
+  if (promisedSeconds === undefined) return [];
+  if (promisedSeconds === null) return [`The file ends early: its stream stops without the end-of-stream marker (cut-off download or interrupted recording?); the ${decodedSeconds.toFixed(1)} s present were analysed`];
+  if (promisedSeconds - decodedSeconds <= slackSeconds + 1e-6) return [];
+  return [`The file ends early: its header promises ${promisedSeconds.toFixed(1)} s of audio but only ${decodedSeconds.toFixed(1)} s are present (cut-off download or interrupted recording?); what is present was analysed`];
 }
 
 /** Everything after decoding: pure computation on the 16 kHz mono signal. */
@@ -121,6 +135,7 @@ export function analyzeDecoded(name: string, decoded: DecodedForAnalysis, option
     ...(decoded.bitDepth ? { bitDepth: decoded.bitDepth } : {}),
     durationSeconds: round(duration, 3),
     damagedFrames: decoded.damagedFrames,
+    notes: decoded.notes,
     loudness: {
       integratedLufs: roundOrNull(loudness.integratedLufs, 2),
       loudnessRangeLu: roundOrNull(loudness.loudnessRangeLu, 2),

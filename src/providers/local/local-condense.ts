@@ -119,6 +119,7 @@ function summarizeFile(file: FileSummary, position: number, multiFile: boolean):
     const shown = file.voiceChanges.slice(0, 12).map((time) => formatDuration(time)).join(", ");
     lines.push(`${prefix}Likely voice changes (pitch register) at ${shown}${file.voiceChanges.length > 12 ? ` and ${file.voiceChanges.length - 12} more` : ""}`);
   }
+  for (const note of file.notes ?? []) lines.push(`${prefix}Note: ${note}`);
   if (file.damagedFrames) lines.push(`${prefix}${formatCount(file.damagedFrames)} damaged frames were skipped while decoding`);
   return lines;
 }

@@ -6,9 +6,13 @@
 import { constants, type Stats } from "node:fs";
 import { open, realpath, stat, type FileHandle } from "node:fs/promises";
 import { resolve as resolvePath } from "node:path";
+import { channelRoles, type ChannelRole } from "./local-channels.js";
 import { AudioDecodeError } from "./local-errors.js";
 import {
   id3v2Size,
+  mp3IsMono,
+  mp3XingSeconds,
+  oggStreamEndsEarly,
   probeDuration,
   sniffFormat,
   SNIFF_BYTES,
@@ -16,7 +20,7 @@ import {
   type DecodableFormat,
   type SniffedFormat,
 } from "./local-format.js";
-import { readWavLayout, wavBytesToChannels, type WavLayout } from "./local-wav.js";
+import { ENCODING_NAMES, readWavLayout, wavBytesToChannels, type WavLayout } from "./local-wav.js";
 
 export interface AudioChunk {
   sampleRate: number;
@@ -34,7 +38,17 @@ export interface AudioSource {
   /** Known up front for WAV; otherwise from the first decoded chunk. */
   sampleRate?: number;
   channelCount?: number;
+  /** What each channel is (left, center, LFE…), in the order chunks carry them; set with channelCount. */
+  channelRoles?: ChannelRole[];
   bitDepth?: number;
+  /**
+   * Set when the container says the stream is longer than what the file holds: seconds the
+   * headers promise (WAV data size, FLAC STREAMINFO, an MP3 Xing frame count), or null when
+   * only the fact is known (an Ogg stream without its end-of-stream page).
+   */
+  promisedSeconds?: number | null;
+  /** How far short of `promisedSeconds` a complete stream may still fall (MP3 encoder delay and padding). */
+  promiseSlackSeconds?: number;
   /** Decoder complaints about damaged frames (skipped), counted for the report. */
   readonly damagedFrames: number;
   chunks(): AsyncGenerator<AudioChunk>;
@@ -70,7 +84,22 @@ export async function openAudioSource(path: string, name: string): Promise<Audio
     }
     const tail = await readAt(Math.max(sniffed.offset, fileBytes - TAIL_BYTES), TAIL_BYTES);
     const estimatedSeconds = probeDuration(sniffed.decodable, head, tail, fileBytes, sniffed.offset);
-    return compressedSource(handle, sniffed.decodable, sniffed.description, sniffed.offset, fileBytes, estimatedSeconds, readAt, name);
+    const source = compressedSource(handle, sniffed.decodable, sniffed.description, sniffed.offset, fileBytes, estimatedSeconds, readAt, name);
+    switch (sniffed.decodable) {
+      case "flac":
+        source.promisedSeconds = estimatedSeconds;
+        break;
+      case "mp3":
+        source.promisedSeconds = mp3XingSeconds(head);
+        // The Xing frame count includes the encoder's delay and padding, which decoders drop.
+        source.promiseSlackSeconds = 0.25;
+        // mpg123 always hands out two channels; a mono stream's header says what it really is.
+        if (mp3IsMono(head)) source.monoStream = true;
+        break;
+      default:
+        if (oggStreamEndsEarly(tail)) source.promisedSeconds = null;
+    }
+    return source;
   } catch (error) {
     await handle.close();
     throw error;
@@ -143,11 +172,13 @@ function wavSource(handle: FileHandle, layout: WavLayout, readAt: (position: num
   const frameBytes = Math.max(layout.blockAlign, READ_BYTES - (READ_BYTES % layout.blockAlign));
   return {
     format: "wav",
-    description: `WAV ${layout.encoding === "pcm" ? "PCM" : "float"} ${layout.bitsPerSample}-bit`,
+    description: layout.encoding === "mulaw" || layout.encoding === "alaw" ? `WAV G.711 ${ENCODING_NAMES[layout.encoding]}` : `WAV ${ENCODING_NAMES[layout.encoding]} ${layout.bitsPerSample}-bit`,
     fileBytes,
     estimatedSeconds: layout.dataBytes / layout.blockAlign / layout.sampleRate,
+    ...(layout.declaredDataBytes !== undefined ? { promisedSeconds: layout.declaredDataBytes / layout.blockAlign / layout.sampleRate } : {}),
     sampleRate: layout.sampleRate,
     channelCount: layout.channels,
+    channelRoles: channelRoles(layout.channels, "wav", layout.channelMask),
     bitDepth: layout.bitsPerSample,
     damagedFrames: 0,
     async *chunks() {
@@ -213,10 +244,10 @@ function compressedSource(
   estimatedSeconds: number | undefined,
   readAt: (position: number, length: number) => Promise<Uint8Array>,
   name: string,
-): AudioSource {
+): AudioSource & { monoStream?: boolean } {
   let damagedFrames = 0;
   let decoder: StreamingDecoder | undefined;
-  const source: AudioSource = {
+  const source: AudioSource & { monoStream?: boolean } = {
     format,
     description: FORMAT_NAMES[format] ?? description,
     fileBytes,
@@ -233,7 +264,9 @@ function compressedSource(
         if (piece.samplesDecoded <= 0 || piece.channelData.length === 0) return undefined;
         if (source.sampleRate === undefined) {
           source.sampleRate = piece.sampleRate;
-          source.channelCount = piece.channelData.length;
+          source.channelCount = source.monoStream ? 1 : piece.channelData.length;
+          // Vorbis and Opus (mapping family 1) order channels per Vorbis I §4.3.9; FLAC as WAV.
+          source.channelRoles = channelRoles(source.channelCount, format === "ogg-vorbis" || format === "ogg-opus" ? "vorbis" : "wav");
           if (piece.bitDepth) source.bitDepth = piece.bitDepth;
         }
         samples += piece.samplesDecoded;

@@ -12,7 +12,7 @@ export interface SniffedFormat {
   offset: number;
 }
 
-export const SUPPORTED_FORMATS_TEXT = "WAV (PCM 8/16/24/32-bit, float), MP3, FLAC, Ogg Vorbis, Ogg Opus";
+export const SUPPORTED_FORMATS_TEXT = "WAV (PCM 8/16/24/32-bit, float, G.711 µ-law/A-law), MP3, FLAC, Ogg Vorbis, Ogg Opus";
 
 /** How many leading bytes `sniffFormat` wants (an ID3v2 tag may need more; see `id3v2Size`). */
 export const SNIFF_BYTES = 64;
@@ -121,15 +121,47 @@ function probeMp3Duration(head: Uint8Array, audioBytes: number): number | undefi
   const sampleRate = mpeg1 ? baseRate : versionBits === 2 ? baseRate / 2 : baseRate / 4;
   const samplesPerFrame = mpeg1 ? 1152 : 576;
   // A Xing/Info header (LAME) gives the exact frame count, which matters for VBR files.
-  const text = ascii(head, 0, Math.min(head.length, 200));
-  const tagAt = Math.max(text.indexOf("Xing"), text.indexOf("Info"));
-  if (tagAt >= 0 && tagAt + 12 <= head.length) {
-    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
-    const flags = view.getUint32(tagAt + 4);
-    if (flags & 1) return (view.getUint32(tagAt + 8) * samplesPerFrame) / sampleRate;
-  }
+  const xing = mp3XingSeconds(head);
+  if (xing !== undefined) return xing;
   const kbps = (mpeg1 ? MP3_BITRATES_V1_L3 : MP3_BITRATES_V2_L3)[bitrateIndex];
   return kbps ? (audioBytes * 8) / (kbps * 1000) : undefined;
+}
+
+/** Seconds an MP3's Xing/Info header (LAME) promises, from its exact frame count. */
+export function mp3XingSeconds(head: Uint8Array): number | undefined {
+  if (head.length < 4 || head[0] !== 0xff || ((head[1]! >> 1) & 0x03) !== 1) return undefined;
+  const mpeg1 = ((head[1]! >> 3) & 0x03) === 3;
+  const versionBits = (head[1]! >> 3) & 0x03;
+  const baseRate = MP3_RATES[(head[2]! >> 2) & 0x03];
+  if (baseRate === undefined) return undefined;
+  const sampleRate = mpeg1 ? baseRate : versionBits === 2 ? baseRate / 2 : baseRate / 4;
+  const text = ascii(head, 0, Math.min(head.length, 200));
+  const tagAt = Math.max(text.indexOf("Xing"), text.indexOf("Info"));
+  if (tagAt < 0 || tagAt + 12 > head.length) return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  if (!(view.getUint32(tagAt + 4) & 1)) return undefined;
+  return (view.getUint32(tagAt + 8) * (mpeg1 ? 1152 : 576)) / sampleRate;
+}
+
+/** Channel mode of the first MPEG audio frame header: 0b11 is single channel. */
+export function mp3IsMono(head: Uint8Array): boolean {
+  return head.length >= 4 && head[0] === 0xff && (head[1]! & 0xe0) === 0xe0 && head[3]! >> 6 === 3;
+}
+
+/**
+ * Whether an Ogg file stops before its stream's end: its last page is cut short or is not
+ * flagged end-of-stream (header type bit 0x04).
+ */
+export function oggStreamEndsEarly(tail: Uint8Array): boolean {
+  for (let index = tail.length - 27; index >= 0; index--) {
+    if (tail[index] !== 0x4f || tail[index + 1] !== 0x67 || tail[index + 2] !== 0x67 || tail[index + 3] !== 0x53 || tail[index + 4] !== 0) continue;
+    const segments = tail[index + 26]!;
+    let bodyBytes = 0;
+    for (let segment = 0; segment < segments && index + 27 + segment < tail.length; segment++) bodyBytes += tail[index + 27 + segment]!;
+    const complete = index + 27 + segments + bodyBytes <= tail.length;
+    return !complete || (tail[index + 5]! & 0x04) === 0;
+  }
+  return false;
 }
 
 function lastOggGranule(tail: Uint8Array): number | undefined {

@@ -4,6 +4,7 @@
 // range per EBU Tech 3342 (3 s short-term windows at 10 Hz, −20 LU relative gate, 10th–95th
 // percentile); sample peak, 4× oversampled true peak, and clipped samples.
 
+import { channelRoles, loudnessWeight, type ChannelRole } from "./local-channels.js";
 import { kaiser, sinc } from "./local-resample.js";
 
 export interface LoudnessResult {
@@ -70,13 +71,6 @@ export function kWeightingFilters(sampleRate: number): [Biquad, Biquad] {
   return [shelf, highpass];
 }
 
-/** BS.1770 channel weights: surrounds count 1.41, the LFE of 5.1 not at all. */
-function channelWeights(channelCount: number): number[] {
-  if (channelCount === 6) return [1, 1, 1, 0, 1.41, 1.41];
-  if (channelCount === 5) return [1, 1, 1, 1.41, 1.41];
-  return Array.from({ length: channelCount }, () => 1);
-}
-
 /** The true-peak interpolator: phases 1..3 of a 4× windowed-sinc (phase 0 is the sample itself). */
 function truePeakPhases(): Float64Array[] {
   const taps = 2 * TRUE_PEAK_HALF_TAPS;
@@ -126,10 +120,11 @@ export class LoudnessMeter {
   /** Per channel: the last samples of the previous chunk, for the interpolator's look-back. */
   private readonly history: Float32Array[];
 
-  constructor(sampleRate: number, channelCount: number) {
+  /** `roles` name each channel (see local-channels); without them, WAV order is assumed. */
+  constructor(sampleRate: number, channelCount: number, roles: ChannelRole[] = channelRoles(channelCount, "wav")) {
     this.sampleRate = sampleRate;
     this.channelCount = channelCount;
-    this.weights = channelWeights(channelCount);
+    this.weights = roles.map(loudnessWeight);
     this.filters = kWeightingFilters(sampleRate);
     this.state = Array.from({ length: channelCount }, () => new Float64Array(8));
     this.sums = new Float64Array(channelCount);

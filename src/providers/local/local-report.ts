@@ -35,6 +35,8 @@ export interface StreamFacts {
 
 export interface FileSummary extends StreamFacts {
   name: string;
+  /** Plain-language remarks a reader must not miss: the file ends early, no voiced speech found… */
+  notes: string[];
   loudness: Omit<LoudnessResult, "shortTermPerSecond">;
   speech: {
     ratio: number;

@@ -30,13 +30,21 @@ export function sinc(x: number): number {
   return Math.sin(arg) / arg;
 }
 
-/** Averages channels into one: what voice activity and pitch are measured on. */
-export function mixToMono(channels: Float32Array[]): Float32Array {
+/**
+ * Averages channels into one: what voice activity and pitch are measured on. Channels flagged
+ * in `skip` (the LFE: rumble, never speech) stay out of the mix.
+ */
+export function mixToMono(channels: Float32Array[], skip?: boolean[]): Float32Array {
   if (channels.length === 1) return channels[0]!;
   const length = channels[0]!.length;
   const mono = new Float32Array(length);
-  for (const channel of channels) for (let index = 0; index < length; index++) mono[index]! += channel[index]!;
-  const scale = 1 / channels.length;
+  let used = 0;
+  for (const [number, channel] of channels.entries()) {
+    if (skip?.[number]) continue;
+    used++;
+    for (let index = 0; index < length; index++) mono[index]! += channel[index]!;
+  }
+  const scale = 1 / Math.max(1, used);
   for (let index = 0; index < length; index++) mono[index]! *= scale;
   return mono;
 }

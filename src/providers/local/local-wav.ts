@@ -1,17 +1,22 @@
 // A small RIFF/WAVE reader: finds the fmt and data chunks and converts PCM (8/16/24/32-bit
-// integer) and IEEE float (32/64-bit) frames to Float32 per channel.
+// integer), IEEE float (32/64-bit) and G.711 telephone (μ-law, A-law) frames to Float32 per
+// channel.
 
 import { AudioDecodeError } from "./local-errors.js";
 
 export interface WavLayout {
-  /** 1 = integer PCM, 3 = IEEE float (WAVE_FORMAT_EXTENSIBLE is resolved to its sub-format). */
-  encoding: "pcm" | "float";
+  /** Format tags 1, 3, 7, 6 (WAVE_FORMAT_EXTENSIBLE is resolved to its sub-format). */
+  encoding: "pcm" | "float" | "mulaw" | "alaw";
   sampleRate: number;
   channels: number;
   bitsPerSample: number;
   blockAlign: number;
+  /** WAVE_FORMAT_EXTENSIBLE speaker mask (which channel is which), when present. */
+  channelMask?: number;
   dataOffset: number;
   dataBytes: number;
+  /** What the data chunk's header promised, when the file holds less (it ends early). */
+  declaredDataBytes?: number;
 }
 
 const WAVE_FORMAT_PCM = 1;
@@ -43,7 +48,8 @@ export async function readWavLayout(readAt: ReadAt, fileBytes: number, name: str
       const available = fileBytes - body;
       const dataBytes = size === 0 || size === 0xffffffff || size > available ? available : size;
       const usable = dataBytes - (dataBytes % format.blockAlign);
-      return { ...format, dataOffset: body, dataBytes: usable };
+      const endsEarly = size !== 0xffffffff && size > available;
+      return { ...format, dataOffset: body, dataBytes: usable, ...(endsEarly ? { declaredDataBytes: size } : {}) };
     }
     position = body + size + (size % 2);
   }
@@ -58,23 +64,56 @@ function parseFmt(fmt: Uint8Array, name: string): Omit<WavLayout, "dataOffset" |
   const sampleRate = view.getUint32(4, true);
   const blockAlign = view.getUint16(12, true);
   const bitsPerSample = view.getUint16(14, true);
-  if (tag === WAVE_FORMAT_EXTENSIBLE && fmt.length >= 26) tag = view.getUint16(24, true);
-  if (tag === WAVE_FORMAT_ALAW || tag === WAVE_FORMAT_MULAW) {
-    throw new AudioDecodeError(`${name} is a WAV file with ${tag === WAVE_FORMAT_ALAW ? "A-law" : "µ-law"} encoding, which the local analyzer cannot decode; convert it to PCM WAV`, "unsupported_format");
+  let channelMask: number | undefined;
+  if (tag === WAVE_FORMAT_EXTENSIBLE && fmt.length >= 26) {
+    channelMask = view.getUint32(20, true) || undefined;
+    tag = view.getUint16(24, true);
   }
-  if (tag !== WAVE_FORMAT_PCM && tag !== WAVE_FORMAT_IEEE_FLOAT) {
+  const encoding = ENCODINGS[tag];
+  if (!encoding) {
     throw new AudioDecodeError(`${name} is a WAV file with compressed encoding 0x${tag.toString(16)}, which the local analyzer cannot decode; convert it to PCM WAV`, "unsupported_format");
   }
-  const encoding = tag === WAVE_FORMAT_PCM ? "pcm" : "float";
-  const validBits = encoding === "pcm" ? [8, 16, 24, 32] : [32, 64];
+  const validBits = encoding === "pcm" ? [8, 16, 24, 32] : encoding === "float" ? [32, 64] : [8];
   if (!validBits.includes(bitsPerSample)) {
-    throw new AudioDecodeError(`${name} is a ${bitsPerSample}-bit ${encoding === "pcm" ? "PCM" : "float"} WAV, which the local analyzer cannot decode`, "unsupported_format");
+    throw new AudioDecodeError(`${name} is a ${bitsPerSample}-bit ${ENCODING_NAMES[encoding]} WAV, which the local analyzer cannot decode`, "unsupported_format");
   }
   if (channels < 1 || sampleRate < 1000 || sampleRate > 768_000 || blockAlign !== (channels * bitsPerSample) / 8) {
     throw new AudioDecodeError(`${name}: WAV header is inconsistent (channels ${channels}, rate ${sampleRate}, block ${blockAlign}); the file is damaged`);
   }
-  return { encoding, sampleRate, channels, bitsPerSample, blockAlign };
+  return { encoding, sampleRate, channels, bitsPerSample, blockAlign, ...(channelMask ? { channelMask } : {}) };
 }
+
+const ENCODINGS: Record<number, WavLayout["encoding"] | undefined> = {
+  [WAVE_FORMAT_PCM]: "pcm",
+  [WAVE_FORMAT_IEEE_FLOAT]: "float",
+  [WAVE_FORMAT_MULAW]: "mulaw",
+  [WAVE_FORMAT_ALAW]: "alaw",
+};
+
+export const ENCODING_NAMES: Record<WavLayout["encoding"], string> = { pcm: "PCM", float: "float", mulaw: "µ-law", alaw: "A-law" };
+
+/** ITU-T G.711 μ-law: each byte (stored inverted) is sign, 3-bit segment, 4-bit step. */
+function mulawToLinear(byte: number): number {
+  const code = ~byte & 0xff;
+  const segment = (code >> 4) & 0x07;
+  const magnitude = ((((code & 0x0f) << 3) + 0x84) << segment) - 0x84;
+  return code & 0x80 ? -magnitude : magnitude;
+}
+
+/** ITU-T G.711 A-law: even bits inverted on the wire; a set sign bit means positive. */
+function alawToLinear(byte: number): number {
+  const code = byte ^ 0x55;
+  const segment = (code >> 4) & 0x07;
+  const step = code & 0x0f;
+  const magnitude = segment === 0 ? (step << 4) + 8 : ((step << 4) + 0x108) << (segment - 1);
+  return code & 0x80 ? magnitude : -magnitude;
+}
+
+/** The 256 values of each companding law as 16-bit-scaled floats. */
+export const G711_TABLES = {
+  mulaw: Float32Array.from({ length: 256 }, (_, byte) => mulawToLinear(byte) / 32_768),
+  alaw: Float32Array.from({ length: 256 }, (_, byte) => alawToLinear(byte) / 32_768),
+};
 
 /** Converts whole frames of interleaved WAV bytes to one Float32Array per channel. */
 export function wavBytesToChannels(bytes: Uint8Array, layout: WavLayout): Float32Array[] {
@@ -87,6 +126,11 @@ export function wavBytesToChannels(bytes: Uint8Array, layout: WavLayout): Float3
     const output = channels[channel]!;
     let offset = channel * bytesPerSample;
     const stride = layout.blockAlign;
+    if (layout.encoding === "mulaw" || layout.encoding === "alaw") {
+      const table = G711_TABLES[layout.encoding];
+      for (let frame = 0; frame < frames; frame++, offset += stride) output[frame] = table[bytes[offset]!]!;
+      continue;
+    }
     if (layout.encoding === "float") {
       if (layout.bitsPerSample === 32) for (let frame = 0; frame < frames; frame++, offset += stride) output[frame] = view.getFloat32(offset, true);
       else for (let frame = 0; frame < frames; frame++, offset += stride) output[frame] = view.getFloat64(offset, true);

@@ -129,7 +129,7 @@ describe("format sniffing and errors", () => {
     expect((await sniffFile(file, "tone.bin")).decodable).toBe("flac");
   });
 
-  it("refuses A-law WAV by name", async () => {
+  it("refuses an A-law WAV whose samples are not 8-bit, naming the encoding", async () => {
     const wav = encodeWav([sine(0.1, 8_000, 300, 0.5)], 8_000);
     new DataView(wav.buffer).setUint16(20, 6, true);
     const file = path.join(directory, "alaw.wav");
