@@ -56,6 +56,7 @@ export function localIndex(): LocalIndex {
   const segments = [segment(0.5, 3, 9), segment(4, 6.5, 10), segment(7, 9.5, 8)];
   const file: FileSummary = {
     name: "clip.wav",
+    notes: [],
     format: "WAV PCM 16-bit",
     sampleRate: 16_000,
     channels: 1,

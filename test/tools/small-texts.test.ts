@@ -52,6 +52,7 @@ describe("local timeline rows", () => {
   function index(segments: SegmentReport[]): LocalIndex {
     const file: FileSummary = {
       name: "clip.wav",
+      notes: [],
       format: "WAV PCM 16-bit",
       sampleRate: 16_000,
       channels: 1,

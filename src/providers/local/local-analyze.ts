@@ -1,14 +1,15 @@
-// One file end to end: decode in pieces → loudness on the original channels at their native
-// rate → mono 16 kHz → voice activity → pitch inside speech → syllable nuclei → report.
+// One file end to end, streamed block by block: decode → loudness on the original channels at
+// their native rate → mono 16 kHz → high-pass → voice-activity features and pitch per 10 ms
+// frame → (at the end) speech segments → syllable nuclei → report.
 
-import { LoudnessMeter, type LoudnessResult } from "./local-loudness.js";
-import { openAudioSource } from "./local-decode.js";
+import { openAudioSource, type AudioChunk, type AudioSource } from "./local-decode.js";
 import { AudioDecodeError } from "./local-errors.js";
-import { pitchStats, trackPitch, type PitchTrack } from "./local-pitch.js";
+import { LoudnessMeter, type LoudnessResult } from "./local-loudness.js";
+import { pitchStats, PitchTracker, trackTime, type PitchTrack } from "./local-pitch.js";
 import type { FileReport, SegmentReport, StreamFacts } from "./local-report.js";
-import { ANALYSIS_RATE, mixToMono, SampleAccumulator, StreamingResampler } from "./local-resample.js";
+import { ANALYSIS_RATE, mixToMono, StreamingResampler } from "./local-resample.js";
 import { findSyllableNuclei } from "./local-syllables.js";
-import { computeFrameFeatures, detectSpeech, frameTime, type FrameFeatures, type SpeechSegment } from "./local-vad.js";
+import { detectSpeech, FrameFeatureExtractor, frameTime, HighPass, HOP_SIZE, type FrameFeatures, type SpeechSegment } from "./local-vad.js";
 
 export interface AnalysisOptions {
   vadSensitivity: number;
@@ -24,17 +25,13 @@ export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = {
   f0MaxHz: 500,
 };
 
-/** Share of a file's progress that decoding (with loudness) stands for; the rest is speech analysis. */
-const DECODE_SHARE = 0.5;
 const VOICE_CHANGE_SEMITONES = 4;
 const MIN_VOICED_FRAMES_FOR_CHANGE = 15;
-
-export interface DecodedForAnalysis extends StreamFacts {
-  loudness: LoudnessResult;
-  mono: Float32Array;
-  /** Plain-language remarks about the input (it ends early…), carried into the report. */
-  notes: string[];
-}
+/** Under this much voiced sound in all the activity found, the file holds no voiced speech. */
+const MIN_VOICED_SECONDS = 0.3;
+/** A voiced run this long whose F0 varies less than STEADY_SEMITONES is a machine tone. */
+const STEADY_RUN_SECONDS = 0.5;
+const STEADY_SEMITONES = 0.1;
 
 /**
  * Progress callback: seconds of this file done so far, and the file's length when known
@@ -42,60 +39,128 @@ export interface DecodedForAnalysis extends StreamFacts {
  */
 export type FileProgress = (doneSeconds: number, totalSeconds: number | undefined) => void;
 
-export async function analyzeFile(path: string, name: string, options: AnalysisOptions, onProgress?: FileProgress): Promise<FileReport> {
-  const decoded = await decodeForAnalysis(path, name, onProgress);
-  const report = analyzeDecoded(name, decoded, options, (fraction) =>
-    onProgress?.(decoded.durationSeconds * (DECODE_SHARE + (1 - DECODE_SHARE) * fraction), decoded.durationSeconds),
-  );
-  onProgress?.(decoded.durationSeconds, decoded.durationSeconds);
-  return report;
+/**
+ * The audio of a source as mono 16 kHz blocks (channels averaged, the LFE left out), streamed:
+ * nothing is held beyond the resampler's few taps. `onChunk` sees each decoded chunk at the
+ * native rate and channels first (loudness is measured there).
+ */
+export async function* monoBlocks(source: AudioSource, onChunk?: (chunk: AudioChunk) => void): AsyncGenerator<Float32Array> {
+  let resampler: StreamingResampler | undefined;
+  let skip: boolean[] | undefined;
+  let rate = 0;
+  for await (const chunk of source.chunks()) {
+    if (!resampler) {
+      rate = chunk.sampleRate;
+      resampler = new StreamingResampler(rate, ANALYSIS_RATE);
+      skip = source.channelRoles?.map((role) => role === "lfe");
+    }
+    if (chunk.sampleRate !== rate) {
+      throw new AudioDecodeError(`${source.description} changes sample rate mid-stream (${rate} → ${chunk.sampleRate} Hz), which the local analyzer does not handle`, "unsupported_format");
+    }
+    onChunk?.(chunk);
+    const block = resampler.push(mixToMono(chunk.channels, skip));
+    if (block.length > 0) yield block;
+  }
+  if (resampler) {
+    const tail = resampler.flush();
+    if (tail.length > 0) yield tail;
+  }
 }
 
-export async function decodeForAnalysis(path: string, name: string, onProgress?: FileProgress): Promise<DecodedForAnalysis> {
+/** What the speech measures rest on, for the report and for accuracy checks against peers. */
+export interface SpeechMeasures {
+  features: FrameFeatures;
+  segments: SpeechSegment[];
+  pitch: PitchTrack;
+  nuclei: number[];
+}
+
+/**
+ * Voice activity, pitch and syllable nuclei of a 16 kHz mono stream, block by block: the
+ * signal is high-passed (DC offset and hum out), turned into per-frame features and F0 as it
+ * arrives, and only those per-frame values are kept.
+ */
+export class SpeechAnalysis {
+  private readonly highPass = new HighPass(ANALYSIS_RATE);
+  private readonly features = new FrameFeatureExtractor(ANALYSIS_RATE);
+  private readonly pitch: PitchTracker;
+  private readonly options: AnalysisOptions;
+
+  constructor(options: AnalysisOptions) {
+    this.options = options;
+    this.pitch = new PitchTracker({ minHz: options.f0MinHz, maxHz: options.f0MaxHz }, HOP_SIZE / ANALYSIS_RATE, frameTime(0, ANALYSIS_RATE));
+  }
+
+  push(mono16k: Float32Array): void {
+    const filtered = this.highPass.process(mono16k);
+    this.features.push(filtered, mono16k);
+    this.pitch.push(filtered);
+  }
+
+  finish(durationSeconds: number): SpeechMeasures {
+    const features = this.features.finish();
+    const pitch = this.pitch.finish(features.count);
+    const segments = detectSpeech(features, {
+      sensitivity: this.options.vadSensitivity,
+      minPauseSeconds: this.options.minPauseSeconds,
+      minSpeechSeconds: 0.1,
+    }).map((segment) => ({ start: segment.start, end: Math.min(segment.end, durationSeconds) }));
+    const nuclei = findSyllableNuclei(features, segments, pitch);
+    return { features, segments, pitch, nuclei };
+  }
+}
+
+/** Speech measures of a whole 16 kHz signal in memory (tests, small inputs). */
+export function measureSpeech(mono16k: Float32Array, options: AnalysisOptions = DEFAULT_ANALYSIS_OPTIONS): SpeechMeasures {
+  const analysis = new SpeechAnalysis(options);
+  analysis.push(mono16k);
+  return analysis.finish(mono16k.length / ANALYSIS_RATE);
+}
+
+/**
+ * One file end to end, streamed: each decoded chunk feeds the loudness meter at its native
+ * rate and channels, then the mono 16 kHz speech analysis. Memory does not grow with the
+ * file's length beyond a few bytes of per-frame values.
+ */
+export async function analyzeFile(path: string, name: string, options: AnalysisOptions, onProgress?: FileProgress): Promise<FileReport> {
+  return (await analyzeFileInDetail(path, name, options, onProgress)).report;
+}
+
+/** `analyzeFile`, also returning the per-frame measures behind the report (benchmarks compare them with peers). */
+export async function analyzeFileInDetail(path: string, name: string, options: AnalysisOptions, onProgress?: FileProgress): Promise<{ report: FileReport; measures: SpeechMeasures }> {
   const source = await openAudioSource(path, name);
   try {
     let meter: LoudnessMeter | undefined;
-    let resampler: StreamingResampler | undefined;
-    let accumulator: SampleAccumulator | undefined;
-    let skip: boolean[] | undefined;
+    const speech = new SpeechAnalysis(options);
     let frames = 0;
     let lastReport = 0;
-    for await (const chunk of source.chunks()) {
-      if (!meter) {
-        meter = new LoudnessMeter(chunk.sampleRate, chunk.channels.length, source.channelRoles);
-        skip = source.channelRoles?.map((role) => role === "lfe");
-        resampler = new StreamingResampler(chunk.sampleRate, ANALYSIS_RATE);
-        accumulator = new SampleAccumulator(((source.estimatedSeconds ?? 60) + 1) * ANALYSIS_RATE);
-      }
-      if (chunk.sampleRate !== meter.sampleRate) {
-        throw new AudioDecodeError(`${name} changes sample rate mid-stream (${meter.sampleRate} → ${chunk.sampleRate} Hz), which the local analyzer does not handle`, "unsupported_format");
-      }
+    const onChunk = (chunk: AudioChunk) => {
+      meter ??= new LoudnessMeter(chunk.sampleRate, chunk.channels.length, source.channelRoles);
       meter.process(chunk.channels);
-      accumulator!.append(resampler!.push(mixToMono(chunk.channels, skip)));
       frames += chunk.channels[0]!.length;
-      const seconds = frames / chunk.sampleRate;
+    };
+    for await (const block of monoBlocks(source, onChunk)) {
+      speech.push(block);
+      const seconds = frames / meter!.sampleRate;
       if (onProgress && seconds - lastReport >= 1) {
         lastReport = seconds;
-        const total = Math.max(source.estimatedSeconds ?? 0, seconds);
-        onProgress(seconds * DECODE_SHARE, total);
+        onProgress(seconds, Math.max(source.estimatedSeconds ?? 0, seconds));
       }
     }
-    if (!meter || !resampler || !accumulator) {
-      throw new AudioDecodeError(`${name} holds no audio samples (${source.description}, 0 s)`);
-    }
-    accumulator.append(resampler.flush());
+    if (!meter) throw new AudioDecodeError(`${name} holds no audio samples (${source.description}, 0 s)`);
     const durationSeconds = frames / meter.sampleRate;
-    return {
-      notes: endsEarlyNote(source.promisedSeconds, source.promiseSlackSeconds ?? 0, durationSeconds),
+    const measures = speech.finish(durationSeconds);
+    const facts: StreamFacts = {
       format: source.description,
       sampleRate: meter.sampleRate,
       channels: meter.channelCount,
-      bitDepth: source.bitDepth,
+      ...(source.bitDepth ? { bitDepth: source.bitDepth } : {}),
       durationSeconds,
       damagedFrames: source.damagedFrames,
-      loudness: meter.finish(),
-      mono: accumulator.view(),
     };
+    const report = buildReport(name, facts, meter.finish(), measures, endsEarlyNote(source.promisedSeconds, source.promiseSlackSeconds ?? 0, durationSeconds));
+    onProgress?.(durationSeconds, durationSeconds);
+    return { report, measures };
   } finally {
     await source.close();
   }
@@ -109,33 +174,59 @@ function endsEarlyNote(promisedSeconds: number | null | undefined, slackSeconds:
   return [`The file ends early: its header promises ${promisedSeconds.toFixed(1)} s of audio but only ${decodedSeconds.toFixed(1)} s are present (cut-off download or interrupted recording?); what is present was analysed`];
 }
 
-/** Everything after decoding: pure computation on the 16 kHz mono signal. */
-export function analyzeDecoded(name: string, decoded: DecodedForAnalysis, options: AnalysisOptions, onProgress?: (fraction: number) => void): FileReport {
-  const features = computeFrameFeatures(decoded.mono, ANALYSIS_RATE, (fraction) => onProgress?.(fraction * 0.6));
-  const segments = detectSpeech(features, {
-    sensitivity: options.vadSensitivity,
-    minPauseSeconds: options.minPauseSeconds,
-    minSpeechSeconds: 0.1,
-  }).map((segment) => ({ start: segment.start, end: Math.min(segment.end, decoded.durationSeconds) }));
-  onProgress?.(0.6);
-  const pitch = trackPitch(decoded.mono, segments, { minHz: options.f0MinHz, maxHz: options.f0MaxHz });
-  onProgress?.(0.95);
-  const nuclei = findSyllableNuclei(features, segments, pitch);
+/** Notes on what the speech analysis found, when its figures would mislead on their own. */
+function speechNotes(measures: SpeechMeasures, speechSeconds: number): string[] {
+  const { pitch } = measures;
+  let voiced = 0;
+  let steady = 0;
+  // Voiced runs holding one exact pitch for half a second or more: no voice does that.
+  let runStart = -1;
+  const closeRun = (end: number) => {
+    if (runStart >= 0 && (end - runStart) * pitch.step >= STEADY_RUN_SECONDS) {
+      const stats = pitchStats({ ...pitch, f0: pitch.f0.subarray(runStart, end), start: 0 });
+      if (stats.semitoneStd !== null && stats.semitoneStd < STEADY_SEMITONES) steady += end - runStart;
+    }
+    runStart = -1;
+  };
+  for (let index = 0; index < pitch.f0.length; index++) {
+    if (pitch.f0[index]! > 0) {
+      voiced++;
+      if (runStart < 0) runStart = index;
+    } else closeRun(index);
+  }
+  closeRun(pitch.f0.length);
+  const voicedSeconds = voiced * pitch.step;
+  if (voicedSeconds < MIN_VOICED_SECONDS) {
+    if (speechSeconds <= 0) return ["No speech was found: nothing voice-like sounds in this file (silence, noise or other non-speech sound)"];
+    return [
+      `No voiced speech was found: the ${speechSeconds.toFixed(1)} s of sound activity have no voice pitch, so this is probably not speech (noise, hiss, machine sounds or whispering); the speech and rate figures describe that activity, not talk`,
+    ];
+  }
+  if (steady >= voiced / 2) {
+    return [
+      `No voiced speech was found: the pitched sound holds one exact pitch for long stretches, as tones, beeps, modem or fax signals do and voices never do; the pitch and speech figures describe that sound, not talk`,
+    ];
+  }
+  return [];
+}
+
+function buildReport(name: string, facts: StreamFacts, loudnessResult: LoudnessResult, measures: SpeechMeasures, notes: string[]): FileReport {
+  const { features, segments, pitch, nuclei } = measures;
   const segmentReports = segments.map((segment) => describeSegment(segment, features, pitch, nuclei));
   const speechSeconds = segments.reduce((sum, segment) => sum + segment.end - segment.start, 0);
   const gaps = segments.slice(1).map((segment, index) => segment.start - segments[index]!.end);
-  const overall = pitchStats(pitch);
-  const { shortTermPerSecond, ...loudness } = decoded.loudness;
-  const duration = decoded.durationSeconds;
+  const overall = pitchStats(pitch, 0, Number.POSITIVE_INFINITY, (time) => insideSegments(segments, time));
+  const { shortTermPerSecond, ...loudness } = loudnessResult;
+  const duration = facts.durationSeconds;
   return {
     name,
-    format: decoded.format,
-    sampleRate: decoded.sampleRate,
-    channels: decoded.channels,
-    ...(decoded.bitDepth ? { bitDepth: decoded.bitDepth } : {}),
+    format: facts.format,
+    sampleRate: facts.sampleRate,
+    channels: facts.channels,
+    ...(facts.bitDepth ? { bitDepth: facts.bitDepth } : {}),
     durationSeconds: round(duration, 3),
-    damagedFrames: decoded.damagedFrames,
-    notes: decoded.notes,
+    damagedFrames: facts.damagedFrames,
+    notes: [...notes, ...speechNotes(measures, speechSeconds)],
     loudness: {
       integratedLufs: roundOrNull(loudness.integratedLufs, 2),
       loudnessRangeLu: roundOrNull(loudness.loudnessRangeLu, 2),
@@ -172,9 +263,23 @@ export function analyzeDecoded(name: string, decoded: DecodedForAnalysis, option
     segments: segmentReports,
     timelines: {
       shortTermLufsPerSecond: shortTermPerSecond,
-      f0: sampleTrack(pitch, 5),
+      f0: sampleTrack(pitch, segments, 5),
     },
   };
+}
+
+/** Whether `time` falls inside one of the (sorted) segments. */
+function insideSegments(segments: SpeechSegment[], time: number): boolean {
+  let low = 0;
+  let high = segments.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const segment = segments[middle]!;
+    if (time < segment.start) high = middle - 1;
+    else if (time > segment.end) low = middle + 1;
+    else return true;
+  }
+  return false;
 }
 
 function describeSegment(segment: SpeechSegment, features: FrameFeatures, pitch: PitchTrack, nuclei: number[]): SegmentReport {
@@ -213,9 +318,13 @@ function findVoiceChanges(segments: SpeechSegment[], pitch: PitchTrack): number[
   return changes;
 }
 
-function sampleTrack(pitch: PitchTrack, every: number): Array<[number, number]> {
+/** Every `every`-th frame inside speech: [time, Hz or 0]. */
+function sampleTrack(pitch: PitchTrack, segments: SpeechSegment[], every: number): Array<[number, number]> {
   const samples: Array<[number, number]> = [];
-  for (let index = 0; index < pitch.times.length; index += every) samples.push([round(pitch.times[index]!, 2), round(pitch.f0[index]!, 1)]);
+  for (let index = 0; index < pitch.f0.length; index += every) {
+    const time = trackTime(pitch, index);
+    if (insideSegments(segments, time)) samples.push([round(time, 2), round(pitch.f0[index]!, 1)]);
+  }
   return samples;
 }
 

@@ -61,3 +61,61 @@ export class Fft {
     }
   }
 }
+
+/**
+ * FFT of a real signal of even power-of-two length N through one complex FFT of N/2 (even
+ * samples as real part, odd as imaginary, then split): half the work of a complex transform.
+ */
+export class RealFft {
+  readonly size: number;
+  private readonly half: Fft;
+  private readonly real: Float64Array;
+  private readonly imag: Float64Array;
+  private readonly cosTable: Float64Array;
+  private readonly sinTable: Float64Array;
+
+  constructor(size: number) {
+    this.size = size;
+    this.half = new Fft(size / 2);
+    this.real = new Float64Array(size / 2);
+    this.imag = new Float64Array(size / 2);
+    this.cosTable = new Float64Array(size / 2 + 1);
+    this.sinTable = new Float64Array(size / 2 + 1);
+    for (let k = 0; k <= size / 2; k++) {
+      this.cosTable[k] = Math.cos((2 * Math.PI * k) / size);
+      this.sinTable[k] = -Math.sin((2 * Math.PI * k) / size);
+    }
+  }
+
+  /**
+   * Spectrum bins 0..N/2 of `input` (length N) into `outReal`/`outImag` (length N/2 + 1).
+   * Either output may be the power alone: pass `power` to get |X[k]|² instead.
+   */
+  transform(input: ArrayLike<number>, outReal: Float64Array, outImag: Float64Array): void {
+    const halfSize = this.size / 2;
+    const real = this.real;
+    const imag = this.imag;
+    for (let index = 0; index < halfSize; index++) {
+      real[index] = input[2 * index]!;
+      imag[index] = input[2 * index + 1]!;
+    }
+    this.half.transform(real, imag);
+    for (let k = 0; k <= halfSize; k++) {
+      const a = k === halfSize ? 0 : k;
+      const b = k === 0 ? 0 : halfSize - k;
+      const zr = real[a]!;
+      const zi = imag[a]!;
+      const cr = real[b]!;
+      const ci = -imag[b]!;
+      // E = (Z[k] + conj Z[N/2-k]) / 2, O = (Z[k] - conj Z[N/2-k]) / 2i
+      const er = 0.5 * (zr + cr);
+      const ei = 0.5 * (zi + ci);
+      const or = 0.5 * (zi - ci);
+      const oi = -0.5 * (zr - cr);
+      const wr = this.cosTable[k]!;
+      const wi = this.sinTable[k]!;
+      outReal[k] = er + wr * or - wi * oi;
+      outImag[k] = ei + wr * oi + wi * or;
+    }
+  }
+}

@@ -1,125 +1,312 @@
-// F0 by YIN (de Cheveigné & Kawahara 2002): difference function, cumulative-mean
-// normalization, absolute threshold, parabolic interpolation. Run only inside speech, on
-// the signal decimated to 8 kHz, at a 10 ms hop: the costly part stays small.
+// F0 and voicing after Boersma (1993), the method behind Praat's "To Pitch (ac)": per 10 ms
+// frame, the autocorrelation of a Hann-windowed 3-period stretch divided by the window's own
+// autocorrelation; its maxima are candidates whose strength is favoured slightly towards
+// higher frequencies (octave cost); an "unvoiced" candidate competes with them, strong where the
+// frame is quiet relative to the recording's peak; and a Viterbi path through the candidates
+// (octave-jump and voiced/unvoiced transition costs) decides voicing and F0 together. It runs
+// on the full 16 kHz signal: without the band above 4 kHz, decaying voiced offsets look more
+// periodic than Praat finds them. Frames are analysed as samples arrive and the path is
+// decided stretch by stretch, so memory holds one F0 value per frame and no signal.
 
-import { kaiser, sinc } from "./local-resample.js";
+import { RealFft } from "./local-fft.js";
 
-export const PITCH_RATE = 8_000;
-const PITCH_HOP = 80;
-const PITCH_WINDOW = 200;
-/** de Cheveigné & Kawahara use 0.10–0.15; speech recordings are rarely clean. */
-const YIN_THRESHOLD = 0.15;
-
-export interface PitchTrack {
-  /** Frame centre times, seconds. */
-  times: Float64Array;
-  /** F0 in Hz, 0 where unvoiced. */
-  f0: Float32Array;
-}
+const PITCH_RATE = 16_000;
 
 export interface PitchOptions {
   minHz: number;
   maxHz: number;
 }
 
-const DECIMATION_TAPS = (() => {
-  const length = 31;
-  const center = (length - 1) / 2;
-  const cutoff = 3_500 / 16_000;
-  const taps = new Float32Array(length);
-  let sum = 0;
-  for (let index = 0; index < length; index++) {
-    taps[index] = 2 * cutoff * sinc(2 * cutoff * (index - center)) * kaiser((index - center) / (center + 1), 6);
-    sum += taps[index]!;
-  }
-  for (let index = 0; index < length; index++) taps[index]! /= sum;
-  return taps;
-})();
+/** Praat's standard settings for To Pitch (ac). */
+const PERIODS_PER_WINDOW = 3;
+const SILENCE_THRESHOLD = 0.03;
+const VOICING_THRESHOLD = 0.45;
+const OCTAVE_COST = 0.01;
+const OCTAVE_JUMP_COST = 0.35;
+const VOICED_UNVOICED_COST = 0.14;
+const MAX_CANDIDATES = 15;
+/** A stretch of frames is decided at the latest after this many (the path is forced there). */
+const MAX_PENDING_FRAMES = 3_000;
+/** Until this much audio has gone by, the recording's peak is too young to judge silence by: wait. */
+const PEAK_SETTLE_FRAMES = 6_000;
 
-/** 16 kHz → 8 kHz for [from, to) of `signal`, low-passed first. */
-function decimateByTwo(signal: Float32Array, from: number, to: number): Float32Array {
-  const half = (DECIMATION_TAPS.length - 1) / 2;
-  const output = new Float32Array(Math.max(0, Math.floor((to - from) / 2)));
-  for (let out = 0; out < output.length; out++) {
-    const center = from + out * 2;
-    let sum = 0;
-    for (let tap = 0; tap < DECIMATION_TAPS.length; tap++) {
-      const index = center + tap - half;
-      if (index >= 0 && index < signal.length) sum += DECIMATION_TAPS[tap]! * signal[index]!;
-    }
-    output[out] = sum;
-  }
-  return output;
+/** F0 per analysis frame: frame i is centred at `start + i · step` seconds; 0 = unvoiced. */
+export interface PitchTrack {
+  start: number;
+  step: number;
+  f0: Float32Array;
+}
+
+export function trackTime(track: PitchTrack, index: number): number {
+  return track.start + index * track.step;
+}
+
+interface FrameCandidates {
+  /** Voiced candidates; the unvoiced one is implicit. */
+  frequencies: number[];
+  strengths: number[];
+  /** Peak of the windowed frame near its centre, for the unvoiced candidate's strength. */
+  localPeak: number;
 }
 
 /**
- * F0 of one analysis window starting at `start` of an 8 kHz signal, or 0 when unvoiced.
- * `difference` is scratch space of at least maxLag + 1.
+ * Streams a 16 kHz signal through the pitch analysis. Frames are centred at the same times as
+ * the voice-activity frames (`firstCentreSeconds + i · hopSeconds`), so F0 lines up with them.
  */
-export function yinFrame(signal: Float32Array, start: number, minLag: number, maxLag: number, difference: Float64Array): number {
-  difference[0] = 1;
-  let runningSum = 0;
-  let found = -1;
-  for (let lag = 1; lag <= maxLag; lag++) {
-    let sum = 0;
-    const shifted = start + lag;
-    for (let index = 0; index < PITCH_WINDOW; index++) {
-      const delta = signal[start + index]! - signal[shifted + index]!;
-      sum += delta * delta;
+export class PitchTracker {
+  private readonly minHz: number;
+  private readonly maxHz: number;
+  private readonly hop: number;
+  private readonly firstCentre: number;
+  private readonly windowLength: number;
+  private readonly halfWindow: number;
+  private readonly periodSamples: number;
+  private readonly halfPeriod: number;
+  private readonly minLag: number;
+  private readonly maxLag: number;
+  private readonly interpolationLags: number;
+  private readonly fft: RealFft;
+  private readonly window: Float64Array;
+  private readonly windowCorrelation: Float64Array;
+  private readonly frame: Float64Array;
+  private readonly spectrumReal: Float64Array;
+  private readonly spectrumImag: Float64Array;
+  private readonly power: Float64Array;
+  private readonly correlation: Float64Array;
+  private readonly normalized: Float64Array;
+  /** 16 kHz samples from `bufferStart` on. */
+  private buffer = new Float32Array(1 << 14);
+  private bufferStart = 0;
+  private bufferLength = 0;
+  private nextFrame = 0;
+  private peak = 0;
+  private pending: FrameCandidates[] = [];
+  private decidedFrames = 0;
+  private f0 = new Float32Array(1 << 12);
+  private previousVoiced = 0;
+
+  constructor(options: PitchOptions, hopSeconds = 0.01, firstCentreSeconds = 0.016) {
+    this.minHz = options.minHz;
+    this.maxHz = Math.min(options.maxHz, PITCH_RATE / 2);
+    this.hop = hopSeconds;
+    this.firstCentre = firstCentreSeconds;
+    this.periodSamples = Math.floor(PITCH_RATE / this.minHz);
+    this.halfPeriod = Math.floor(this.periodSamples / 2) + 1;
+    const halfWindow = Math.floor(Math.floor((PERIODS_PER_WINDOW / this.minHz) * PITCH_RATE) / 2) - 1;
+    this.halfWindow = halfWindow;
+    this.windowLength = 2 * halfWindow;
+    this.minLag = Math.max(2, Math.floor(PITCH_RATE / this.maxHz));
+    this.maxLag = Math.min(Math.floor(this.windowLength / PERIODS_PER_WINDOW) + 2, this.windowLength);
+    this.interpolationLags = Math.floor(this.windowLength * 0.5);
+    let size = 1;
+    while (size < this.windowLength * 1.5) size *= 2;
+    this.fft = new RealFft(size);
+    this.frame = new Float64Array(size);
+    this.spectrumReal = new Float64Array(size / 2 + 1);
+    this.spectrumImag = new Float64Array(size / 2 + 1);
+    this.power = new Float64Array(size);
+    this.correlation = new Float64Array(this.interpolationLags + 2);
+    this.normalized = new Float64Array(this.interpolationLags + 1);
+    this.window = new Float64Array(this.windowLength);
+    for (let index = 0; index < this.windowLength; index++) this.window[index] = 0.5 - 0.5 * Math.cos((2 * Math.PI * (index + 1)) / (this.windowLength + 1));
+    this.windowCorrelation = new Float64Array(this.interpolationLags + 2);
+    this.frame.fill(0);
+    this.frame.set(this.window);
+    this.autocorrelate();
+    for (let lag = 0; lag < this.windowCorrelation.length; lag++) this.windowCorrelation[lag] = this.correlation[lag]! / this.correlation[0]!;
+  }
+
+  /** Feeds 16 kHz samples (already high-passed); analyses every frame whose window is complete. */
+  push(samples16k: Float32Array): void {
+    this.append(samples16k);
+    this.analyseReadyFrames(false);
+  }
+
+  /** Ends the stream after `frameCount` frames (the voice-activity frame count) and returns the track. */
+  finish(frameCount: number): PitchTrack {
+    this.analyseReadyFrames(true, frameCount);
+    this.decide(this.pending.length);
+    return { start: this.firstCentre, step: this.hop, f0: this.f0.slice(0, this.decidedFrames) };
+  }
+
+  private append(samples: Float32Array): void {
+    // Drop what no future frame needs (its window and local-mean span reach back this far).
+    const nextCentre = Math.round((this.firstCentre + this.nextFrame * this.hop) * PITCH_RATE);
+    const keepFrom = nextCentre - Math.max(this.halfWindow, this.periodSamples) - 2;
+    if (keepFrom > this.bufferStart) {
+      const drop = Math.min(this.bufferLength, keepFrom - this.bufferStart);
+      this.buffer.copyWithin(0, drop, this.bufferLength);
+      this.bufferLength -= drop;
+      this.bufferStart += drop;
     }
-    runningSum += sum;
-    difference[lag] = runningSum > 0 ? (sum * lag) / runningSum : 1;
-  }
-  for (let lag = minLag; lag <= maxLag; lag++) {
-    if (difference[lag]! < YIN_THRESHOLD) {
-      while (lag + 1 <= maxLag && difference[lag + 1]! < difference[lag]!) lag++;
-      found = lag;
-      break;
+    if (this.bufferLength + samples.length > this.buffer.length) {
+      const grown = new Float32Array(Math.max(this.buffer.length * 2, this.bufferLength + samples.length));
+      grown.set(this.buffer.subarray(0, this.bufferLength));
+      this.buffer = grown;
+    }
+    this.buffer.set(samples, this.bufferLength);
+    this.bufferLength += samples.length;
+    for (const sample of samples) {
+      const magnitude = Math.abs(sample);
+      if (magnitude > this.peak) this.peak = magnitude;
     }
   }
-  if (found < 0) return 0;
-  // Parabolic interpolation around the dip for sub-sample lag accuracy.
-  let lag = found;
-  if (found > 1 && found < maxLag) {
-    const left = difference[found - 1]!;
-    const middle = difference[found]!;
-    const right = difference[found + 1]!;
-    const denominator = left - 2 * middle + right;
-    if (denominator > 0) lag = found + (0.5 * (left - right)) / denominator;
+
+  private sample(index: number): number {
+    const position = index - this.bufferStart;
+    return position >= 0 && position < this.bufferLength ? this.buffer[position]! : 0;
   }
-  return PITCH_RATE / lag;
+
+  private analyseReadyFrames(final: boolean, frameCount = Number.POSITIVE_INFINITY): void {
+    const reach = Math.max(this.halfWindow, this.periodSamples) + 1;
+    for (;;) {
+      if (this.nextFrame >= frameCount) break;
+      const centre = Math.round((this.firstCentre + this.nextFrame * this.hop) * PITCH_RATE);
+      if (!final && centre + reach > this.bufferStart + this.bufferLength) break;
+      this.pending.push(this.analyseFrame(centre));
+      this.nextFrame++;
+      const last = this.pending[this.pending.length - 1]!;
+      // A frame with no voiced candidate joins every path: decide all before it.
+      const settled = this.decidedFrames + this.pending.length >= PEAK_SETTLE_FRAMES;
+      if ((settled && last.frequencies.length === 0) || this.pending.length >= MAX_PENDING_FRAMES + (settled ? 0 : PEAK_SETTLE_FRAMES)) {
+        this.decide(this.pending.length);
+      }
+    }
+  }
+
+  private analyseFrame(centre: number): FrameCandidates {
+    const candidates: FrameCandidates = { frequencies: [], strengths: [], localPeak: 0 };
+    // Local mean over one longest period either side: the DC under this frame.
+    let mean = 0;
+    for (let index = centre - this.periodSamples; index < centre + this.periodSamples; index++) mean += this.sample(index);
+    mean /= 2 * this.periodSamples;
+    const start = centre - this.halfWindow;
+    const frame = this.frame;
+    for (let index = 0; index < this.windowLength; index++) frame[index] = (this.sample(start + index) - mean) * this.window[index]!;
+    frame.fill(0, this.windowLength);
+    let localPeak = 0;
+    for (let index = Math.max(0, this.halfWindow - this.halfPeriod); index < Math.min(this.windowLength, this.halfWindow + this.halfPeriod); index++) {
+      const magnitude = Math.abs(frame[index]!);
+      if (magnitude > localPeak) localPeak = magnitude;
+    }
+    candidates.localPeak = localPeak;
+    // Far below the peak so far, no voiced candidate could beat the unvoiced one: skip the work.
+    if (localPeak === 0 || localPeak < 0.3 * SILENCE_THRESHOLD * this.peak) return candidates;
+    this.autocorrelate();
+    const r = this.correlation;
+    if (!(r[0]! > 0)) return candidates;
+    const normalized = this.normalized;
+    normalized[0] = 1;
+    for (let lag = 1; lag <= this.interpolationLags; lag++) normalized[lag] = r[lag]! / (r[0]! * this.windowCorrelation[lag]!);
+    const last = Math.min(this.maxLag, this.interpolationLags - 1);
+    for (let lag = Math.max(2, this.minLag); lag <= last; lag++) {
+      const value = normalized[lag]!;
+      if (!(value > 0.5 * VOICING_THRESHOLD && value > normalized[lag - 1]! && value >= normalized[lag + 1]!)) continue;
+      const slope = 0.5 * (normalized[lag + 1]! - normalized[lag - 1]!);
+      const curvature = 2 * value - normalized[lag - 1]! - normalized[lag + 1]!;
+      const offset = curvature > 0 ? slope / curvature : 0;
+      let strength = value + 0.5 * slope * offset;
+      // Short windows can push the interpolated maximum past 1: reflect it.
+      if (strength > 1) strength = 1 / strength;
+      const frequency = PITCH_RATE / (lag + offset);
+      if (frequency < this.minHz * 0.95 || frequency > this.maxHz) continue;
+      candidates.frequencies.push(frequency);
+      candidates.strengths.push(strength);
+    }
+    if (candidates.frequencies.length > MAX_CANDIDATES - 1) {
+      const order = candidates.frequencies
+        .map((frequency, index) => ({ frequency, strength: candidates.strengths[index]!, rank: candidates.strengths[index]! - OCTAVE_COST * Math.log2(this.minHz / frequency) }))
+        .sort((a, b) => b.rank - a.rank)
+        .slice(0, MAX_CANDIDATES - 1);
+      candidates.frequencies = order.map((entry) => entry.frequency);
+      candidates.strengths = order.map((entry) => entry.strength);
+    }
+    return candidates;
+  }
+
+  /** Autocorrelation of `frame` (zero-padded) into `correlation` via its power spectrum. */
+  private autocorrelate(): void {
+    const size = this.fft.size;
+    this.fft.transform(this.frame, this.spectrumReal, this.spectrumImag);
+    const power = this.power;
+    for (let k = 0; k <= size / 2; k++) power[k] = this.spectrumReal[k]! ** 2 + this.spectrumImag[k]! ** 2;
+    for (let k = size / 2 + 1; k < size; k++) power[k] = power[size - k]!;
+    // The power spectrum is real and even: its forward transform is the (real) autocorrelation.
+    this.fft.transform(power, this.spectrumReal, this.spectrumImag);
+    for (let lag = 0; lag < this.correlation.length; lag++) this.correlation[lag] = this.spectrumReal[lag]! / size;
+  }
+
+  /** Viterbi over the first `count` pending frames; their F0 becomes final. */
+  private decide(count: number): void {
+    if (count === 0) return;
+    const frames = this.pending.splice(0, count);
+    const peak = this.peak || 1;
+    const deltas: Float64Array[] = [];
+    const back: Int32Array[] = [];
+    let previousScores = new Float64Array(0);
+    let previousFrequencies: number[] = [];
+    for (const [index, frame] of frames.entries()) {
+      const states = frame.frequencies.length + 1;
+      const delta = new Float64Array(states);
+      const intensity = Math.min(1, frame.localPeak / peak);
+      delta[0] = VOICING_THRESHOLD + Math.max(0, 2 - intensity / (SILENCE_THRESHOLD / (1 + VOICING_THRESHOLD)));
+      for (let state = 1; state < states; state++) {
+        delta[state] = frame.strengths[state - 1]! - OCTAVE_COST * Math.log2(this.maxHz / frame.frequencies[state - 1]!);
+      }
+      deltas.push(delta);
+      const scores = new Float64Array(states);
+      const pointers = new Int32Array(states);
+      for (let state = 0; state < states; state++) {
+        const frequency = state === 0 ? 0 : frame.frequencies[state - 1]!;
+        if (index === 0) {
+          // The stretch before was decided: continue from its last voicing state.
+          const entry = this.decidedFrames === 0 ? 0 : (this.previousVoiced > 0) !== (frequency > 0) ? VOICED_UNVOICED_COST : 0;
+          scores[state] = delta[state]! - entry;
+          continue;
+        }
+        let best = Number.NEGATIVE_INFINITY;
+        let bestFrom = 0;
+        for (let from = 0; from < previousScores.length; from++) {
+          const previous = from === 0 ? 0 : previousFrequencies[from - 1]!;
+          let cost = 0;
+          if (previous > 0 && frequency > 0) cost = OCTAVE_JUMP_COST * Math.abs(Math.log2(frequency / previous));
+          else if (previous > 0 || frequency > 0) cost = VOICED_UNVOICED_COST;
+          const score = previousScores[from]! - cost;
+          if (score > best) {
+            best = score;
+            bestFrom = from;
+          }
+        }
+        scores[state] = best + delta[state]!;
+        pointers[state] = bestFrom;
+      }
+      back.push(pointers);
+      previousScores = scores;
+      previousFrequencies = frame.frequencies;
+    }
+    let state = 0;
+    for (let candidate = 1; candidate < previousScores.length; candidate++) if (previousScores[candidate]! > previousScores[state]!) state = candidate;
+    const chosen = new Float32Array(frames.length);
+    for (let index = frames.length - 1; index >= 0; index--) {
+      chosen[index] = state === 0 ? 0 : frames[index]!.frequencies[state - 1]!;
+      state = back[index]![state]!;
+    }
+    if (this.decidedFrames + chosen.length > this.f0.length) {
+      const grown = new Float32Array(Math.max(this.f0.length * 2, this.decidedFrames + chosen.length));
+      grown.set(this.f0.subarray(0, this.decidedFrames));
+      this.f0 = grown;
+    }
+    this.f0.set(chosen, this.decidedFrames);
+    this.decidedFrames += chosen.length;
+    this.previousVoiced = chosen[chosen.length - 1]!;
+  }
 }
 
-/** Pitch track over the given 16 kHz stretches (speech segments), frame by frame. */
-export function trackPitch(signal16k: Float32Array, segments: Array<{ start: number; end: number }>, options: PitchOptions): PitchTrack {
-  const minLag = Math.max(2, Math.floor(PITCH_RATE / options.maxHz));
-  const maxLag = Math.ceil(PITCH_RATE / options.minHz);
-  const difference = new Float64Array(maxLag + 2);
-  const times: number[] = [];
-  const f0: number[] = [];
-  for (const segment of segments) {
-    const from = Math.max(0, Math.floor(segment.start * 16_000));
-    const to = Math.min(signal16k.length, Math.ceil(segment.end * 16_000) + 2 * (PITCH_WINDOW + maxLag));
-    const decimated = decimateByTwo(signal16k, from, to);
-    const segmentSamples = Math.round((segment.end - segment.start) * PITCH_RATE);
-    for (let start = 0; start + PITCH_WINDOW + maxLag <= decimated.length && start <= segmentSamples; start += PITCH_HOP) {
-      const centre = from / 16_000 + (start + (PITCH_WINDOW + maxLag) / 2) / PITCH_RATE;
-      if (centre > segment.end) break;
-      times.push(centre);
-      f0.push(yinFrame(decimated, start, minLag, maxLag, difference));
-    }
-  }
-  return { times: Float64Array.from(times), f0: Float32Array.from(medianOfThree(f0)) };
-}
-
-/** Removes single-frame octave jumps and voicing blips. */
-function medianOfThree(values: number[]): number[] {
-  return values.map((value, index) => {
-    const previous = values[index - 1];
-    const next = values[index + 1];
-    if (previous === undefined || next === undefined) return value;
-    return [previous, value, next].sort((a, b) => a - b)[1]!;
-  });
+/** Pitch over a whole 16 kHz signal in memory (tests, small inputs). */
+export function trackPitch(signal16k: Float32Array, frameCount: number, options: PitchOptions): PitchTrack {
+  const tracker = new PitchTracker(options);
+  tracker.push(signal16k);
+  return tracker.finish(frameCount);
 }
 
 export interface PitchStats {
@@ -132,12 +319,14 @@ export interface PitchStats {
   voicedFrames: number;
 }
 
-export function pitchStats(track: PitchTrack, from = 0, to = Number.POSITIVE_INFINITY): PitchStats {
+/** Statistics over frames centred in [from, to]; with `inside`, only frames it accepts count. */
+export function pitchStats(track: PitchTrack, from = 0, to = Number.POSITIVE_INFINITY, inside?: (time: number) => boolean): PitchStats {
   const voiced: number[] = [];
   let frames = 0;
-  for (let index = 0; index < track.times.length; index++) {
-    const time = track.times[index]!;
-    if (time < from || time > to) continue;
+  const first = Math.max(0, Math.ceil((from - track.start) / track.step - 1e-9));
+  const last = Math.min(track.f0.length - 1, Math.floor((to - track.start) / track.step + 1e-9));
+  for (let index = first; index <= last; index++) {
+    if (inside && !inside(trackTime(track, index))) continue;
     frames++;
     if (track.f0[index]! > 0) voiced.push(track.f0[index]!);
   }
@@ -145,14 +334,19 @@ export function pitchStats(track: PitchTrack, from = 0, to = Number.POSITIVE_INF
   voiced.sort((a, b) => a - b);
   const at = (fraction: number) => voiced[Math.min(voiced.length - 1, Math.round((voiced.length - 1) * fraction))]!;
   const median = at(0.5);
-  const semitones = voiced.map((hz) => 12 * Math.log2(hz / median));
-  const mean = semitones.reduce((sum, value) => sum + value, 0) / semitones.length;
-  const variance = semitones.reduce((sum, value) => sum + (value - mean) ** 2, 0) / semitones.length;
+  let sum = 0;
+  let squares = 0;
+  for (const hz of voiced) {
+    const semitones = 12 * Math.log2(hz / median);
+    sum += semitones;
+    squares += semitones * semitones;
+  }
+  const mean = sum / voiced.length;
   return {
     medianHz: median,
     p10Hz: at(0.1),
     p90Hz: at(0.9),
-    semitoneStd: Math.sqrt(variance),
+    semitoneStd: Math.sqrt(Math.max(0, squares / voiced.length - mean * mean)),
     voicedRatio: frames > 0 ? voiced.length / frames : 0,
     voicedFrames: voiced.length,
   };

@@ -1,62 +1,70 @@
-// Speaking-rate proxy after de Jong & Wempe (2009): syllable nuclei are peaks of the
-// intensity contour that stand at least 2 dB above the dips around them, lie no more than
-// 25 dB under the recording's loud level, and are voiced (YIN found an F0 there).
+// Syllable nuclei after de Jong & Wempe (2009), "Praat script to detect syllable nuclei and
+// measure speech rate automatically": peaks of the intensity contour that stand above a
+// threshold 25 dB under the recording's loud level (its 0.99 quantile), are followed by a dip
+// of at least 2 dB before the next peak, and are voiced (the pitch track has an F0 there).
+// The intensity contour is the 10 ms frame energy smoothed to a ~64 ms window, as Praat's
+// To Intensity with a 50 Hz pitch floor.
 
+import type { PitchTrack } from "./local-pitch.js";
 import type { FrameFeatures, SpeechSegment } from "./local-vad.js";
 import { frameTime } from "./local-vad.js";
-import type { PitchTrack } from "./local-pitch.js";
 
-const MIN_DIP_DB = 2;
 const SILENCE_BELOW_LOUD_DB = 25;
+const MIN_DIP_DB = 2;
+/** Weights of neighbouring 32 ms frames (10 ms apart) making up the ~64 ms intensity window. */
+const SMOOTHING = [0.25, 0.75, 1, 0.75, 0.25];
+
+/** The intensity contour, dB per frame: frame energy averaged over a ~64 ms window. */
+export function intensityContour(features: FrameFeatures): Float32Array {
+  const contour = new Float32Array(features.count);
+  const half = (SMOOTHING.length - 1) / 2;
+  for (let frame = 0; frame < features.count; frame++) {
+    let power = 0;
+    let weight = 0;
+    for (let offset = -half; offset <= half; offset++) {
+      const neighbour = frame + offset;
+      if (neighbour < 0 || neighbour >= features.count) continue;
+      const w = SMOOTHING[offset + half]!;
+      power += w * 10 ** (features.energyDb[neighbour]! / 10);
+      weight += w;
+    }
+    contour[frame] = 10 * Math.log10(power / weight + 1e-12);
+  }
+  return contour;
+}
 
 /** Times (seconds) of syllable nuclei inside the speech segments. */
 export function findSyllableNuclei(features: FrameFeatures, segments: SpeechSegment[], pitch: PitchTrack): number[] {
-  const contour = features.bandDb;
+  if (features.count < 3 || segments.length === 0) return [];
+  const contour = intensityContour(features);
   const sorted = Float32Array.from(contour).sort();
-  const loud = sorted[Math.floor((sorted.length - 1) * 0.99)] ?? 0;
-  const threshold = loud - SILENCE_BELOW_LOUD_DB;
+  const threshold = Math.max(sorted[0]!, sorted[Math.floor((sorted.length - 1) * 0.99)]! - SILENCE_BELOW_LOUD_DB);
+  const peaks: number[] = [];
+  for (let frame = 1; frame < features.count - 1; frame++) {
+    const value = contour[frame]!;
+    if (value > threshold && value > contour[frame - 1]! && value >= contour[frame + 1]!) peaks.push(frame);
+  }
   const nuclei: number[] = [];
-  for (const segment of segments) {
-    const first = Math.max(0, Math.ceil((segment.start * features.sampleRate - 256) / 160));
-    const last = Math.min(features.count - 1, Math.floor((segment.end * features.sampleRate - 256) / 160));
-    // Local maxima, then merge neighbours not separated by a dip of MIN_DIP_DB (keep the higher).
-    const peaks: number[] = [];
-    for (let frame = first + 1; frame < last; frame++) {
-      const value = contour[frame]!;
-      if (value > contour[frame - 1]! && value >= contour[frame + 1]!) peaks.push(frame);
-    }
-    const kept: number[] = [];
-    for (const peak of peaks) {
-      const previous = kept[kept.length - 1];
-      if (previous === undefined) {
-        kept.push(peak);
-        continue;
-      }
-      let dip = Number.POSITIVE_INFINITY;
-      for (let frame = previous; frame <= peak; frame++) dip = Math.min(dip, contour[frame]!);
-      if (Math.min(contour[previous]!, contour[peak]!) - dip >= MIN_DIP_DB) kept.push(peak);
-      else if (contour[peak]! > contour[previous]!) kept[kept.length - 1] = peak;
-    }
-    for (const peak of kept) {
-      if (contour[peak]! < threshold) continue;
-      const time = frameTime(peak, features.sampleRate);
-      if (isVoiced(pitch, time)) nuclei.push(time);
-    }
+  let segment = 0;
+  for (const [index, peak] of peaks.entries()) {
+    // The dip that follows: down to the next peak, or to the end of the contour after the last.
+    const until = peaks[index + 1] ?? features.count - 1;
+    let dip = Number.POSITIVE_INFINITY;
+    for (let frame = peak; frame <= until; frame++) dip = Math.min(dip, contour[frame]!);
+    if (contour[peak]! - dip <= MIN_DIP_DB) continue;
+    const time = frameTime(peak, features.sampleRate);
+    while (segment < segments.length && segments[segment]!.end < time) segment++;
+    if (segment >= segments.length || time < segments[segment]!.start) continue;
+    if (isVoiced(pitch, time)) nuclei.push(time);
   }
   return nuclei;
 }
 
-/** Whether the pitch frame nearest `time` (within 20 ms) is voiced. Pitch times are sorted. */
+/** Whether a pitch frame within 20 ms of `time` is voiced. */
 function isVoiced(pitch: PitchTrack, time: number): boolean {
-  let low = 0;
-  let high = pitch.times.length - 1;
-  while (low < high) {
-    const middle = (low + high) >> 1;
-    if (pitch.times[middle]! < time) low = middle + 1;
-    else high = middle;
-  }
-  for (const index of [low - 1, low]) {
-    if (index >= 0 && index < pitch.times.length && Math.abs(pitch.times[index]! - time) <= 0.02 && pitch.f0[index]! > 0) return true;
+  const nearest = Math.round((time - pitch.start) / pitch.step);
+  for (let index = nearest - 2; index <= nearest + 2; index++) {
+    if (index >= 0 && index < pitch.f0.length && Math.abs(pitch.start + index * pitch.step - time) <= 0.02 + 1e-9 && pitch.f0[index]! > 0) return true;
   }
   return false;
 }

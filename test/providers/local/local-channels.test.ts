@@ -103,8 +103,9 @@ describe("files that end early", () => {
     const bytes = fs.readFileSync(file);
     bytes.writeUInt32LE(0xffffffff, 40);
     fs.writeFileSync(file, bytes);
-    expect((await analyze(file)).notes).toEqual([]);
-    expect((await analyze("test/fixtures/audio/tone-220.opus")).notes).toEqual([]);
-    expect((await analyze("test/fixtures/audio/tone-220.mp3")).notes).toEqual([]);
+    const endsEarly = (notes: string[]) => notes.filter((note) => /ends early/.test(note));
+    expect(endsEarly((await analyze(file)).notes)).toEqual([]);
+    expect(endsEarly((await analyze("test/fixtures/audio/tone-220.opus")).notes)).toEqual([]);
+    expect(endsEarly((await analyze("test/fixtures/audio/tone-220.mp3")).notes)).toEqual([]);
   });
 });

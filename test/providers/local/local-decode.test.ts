@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { analyzeFile, decodeForAnalysis, DEFAULT_ANALYSIS_OPTIONS } from "../../../src/providers/local/local-analyze.js";
+import { analyzeFile, DEFAULT_ANALYSIS_OPTIONS } from "../../../src/providers/local/local-analyze.js";
 import { openAudioSource, sniffFile } from "../../../src/providers/local/local-decode.js";
 import { AudioDecodeError } from "../../../src/providers/local/local-errors.js";
 import { sniffFormat } from "../../../src/providers/local/local-format.js";
@@ -134,13 +134,13 @@ describe("format sniffing and errors", () => {
     new DataView(wav.buffer).setUint16(20, 6, true);
     const file = path.join(directory, "alaw.wav");
     fs.writeFileSync(file, wav);
-    await expect(decodeForAnalysis(file, "alaw.wav")).rejects.toThrow(/A-law/);
+    await expect(analyzeFile(file, "alaw.wav", DEFAULT_ANALYSIS_OPTIONS)).rejects.toThrow(/A-law/);
   });
 
   it("reports a truncated WAV header as damaged", async () => {
     const file = path.join(directory, "truncated.wav");
     fs.writeFileSync(file, encodeWav([sine(0.1, 8_000, 300, 0.5)], 8_000).subarray(0, 30));
-    await expect(decodeForAnalysis(file, "truncated.wav")).rejects.toThrow(/truncated\.wav.*(damaged|truncated)/);
+    await expect(analyzeFile(file, "truncated.wav", DEFAULT_ANALYSIS_OPTIONS)).rejects.toThrow(/truncated\.wav.*(damaged|truncated)/);
   });
 
   it("reports an MP3 whose frames are garbage as undecodable", async () => {
@@ -149,7 +149,7 @@ describe("format sniffing and errors", () => {
     garbage.set([0xff, 0xfb, 0x90, 0x64], 0);
     const file = path.join(directory, "garbage.mp3");
     fs.writeFileSync(file, garbage);
-    const error = await decodeForAnalysis(file, "garbage.mp3").catch((caught: unknown) => caught);
+    const error = await analyzeFile(file, "garbage.mp3", DEFAULT_ANALYSIS_OPTIONS).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(AudioDecodeError);
     expect((error as Error).message).toMatch(/garbage\.mp3 looks like MP3 but/);
   });
