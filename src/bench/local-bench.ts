@@ -1,42 +1,40 @@
-// Benchmark of the local acoustic analyzer: one hour of 16 kHz mono speech-like audio
-// (gliding harmonic "voices" with syllable-rate amplitude modulation, noise bursts, pauses),
-// analysed in-process and through the worker. Prints real-time factor and peak memory.
+// Benchmark of the local acoustic analyzer.
+// 1. Accuracy on real recordings (test/fixtures/speech) against peers: Praat (voicing, F0,
+//    de Jong & Wempe syllable nuclei), the WebRTC VAD, ffmpeg ebur128, and the transcripts.
+// 2. Speed and peak memory on long inputs built from that real speech: a 16 kHz WAV and an
+//    Ogg Opus stream (the committed clip's packets repeated), 1 h and 3 h by default
+//    (LOCAL_BENCH_HOURS=1,3,10 for more). Each run is a fresh child process analysing through
+//    the worker thread, so its peak RSS is the run's own; speed is audio time over CPU time.
 
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { analyzeFile, DEFAULT_ANALYSIS_OPTIONS } from "../providers/local/local-analyze.js";
-import { startAnalysisWorker } from "../providers/local/local-worker-runner.js";
+import { fileURLToPath } from "node:url";
+import { openAudioSource } from "../providers/local/local-decode.js";
+import { evaluateCorpus, formatAccuracyTable, SPEECH_FIXTURES, type ClipAccuracy } from "./local-accuracy.js";
 import { seededRandom } from "./seeded-random.js";
 
 const RATE = 16_000;
+const GOALS = { voicedHit: 0.9, falseVoiced: 0.05, f0Median: 0.05, syllables: 0.1, rssMb: 250, wavSpeed: 200, opusSpeed: 120 };
 
-/** A few seconds of one "voice": sawtooth with an F0 glide, 3–6 Hz syllable envelope, a fricative burst. */
-function utterance(random: () => number): Float32Array {
-  const seconds = 1 + random() * 4;
-  const samples = new Float32Array(Math.round(seconds * RATE));
-  const baseF0 = 90 + random() * 160;
-  const glide = (random() - 0.5) * 0.4;
-  const syllableHz = 3 + random() * 3;
-  const level = 0.05 + random() * 0.25;
-  let phase = 0;
-  for (let index = 0; index < samples.length; index++) {
-    const time = index / RATE;
-    const f0 = baseF0 * (1 + glide * (time / seconds));
-    phase += f0 / RATE;
-    phase -= Math.floor(phase);
-    const envelope = 0.55 - 0.45 * Math.cos(2 * Math.PI * syllableHz * time);
-    samples[index] = level * envelope * (2 * phase - 1);
-  }
-  const burstStart = Math.floor(random() * Math.max(1, samples.length - 2_400));
-  for (let index = burstStart; index < Math.min(samples.length, burstStart + 2_400); index++) samples[index]! += level * 0.5 * (random() * 2 - 1);
+async function decodeMono(file: string): Promise<Float32Array> {
+  const source = await openAudioSource(file, path.basename(file));
+  const pieces: Float32Array[] = [];
+  for await (const chunk of source.chunks()) pieces.push(chunk.channels[0]!.slice());
+  await source.close();
+  const total = pieces.reduce((sum, piece) => sum + piece.length, 0);
+  const samples = new Float32Array(total);
+  let offset = 0;
+  for (const piece of pieces) samples.set(piece, (offset += piece.length) - piece.length);
   return samples;
 }
 
-/** Writes `seconds` of speech-like audio as a 16-bit WAV, streaming (no whole-file buffer). */
-function writeSpeechLikeWav(file: string, seconds: number): void {
-  const random = seededRandom(42);
-  const bank = Array.from({ length: 24 }, () => utterance(random));
+/** Writes `seconds` of the corpus's 16 kHz speech clips, in random order with pauses and a faint room noise, as a 16-bit WAV. */
+async function writeSpeechWav(file: string, seconds: number): Promise<void> {
+  const names = ["librivox-0870.wav", "librivox-0880.wav", "librivox-0890.wav", "librivox-0920.wav", "librivox-0930.wav", "cards-002.wav", "cards-005.wav", "goforward.wav"];
+  const clips = await Promise.all(names.map((name) => decodeMono(path.join(SPEECH_FIXTURES, name))));
+  const random = seededRandom(11);
   const total = Math.round(seconds * RATE);
   const header = Buffer.alloc(44);
   header.write("RIFF", 0, "latin1");
@@ -55,12 +53,12 @@ function writeSpeechLikeWav(file: string, seconds: number): void {
   fs.writeSync(descriptor, header);
   let written = 0;
   while (written < total) {
-    const voice = bank[Math.floor(random() * bank.length)]!;
-    const pause = Math.round((0.2 + random() * 1.3) * RATE);
-    const length = Math.min(total - written, voice.length + pause);
+    const clip = clips[Math.floor(random() * clips.length)]!;
+    const pause = Math.round((0.2 + random() * 1.2) * RATE);
+    const length = Math.min(total - written, clip.length + pause);
     const chunk = Buffer.alloc(length * 2);
     for (let index = 0; index < length; index++) {
-      const sample = (index < voice.length ? voice[index]! : 0) + 0.0005 * (random() * 2 - 1);
+      const sample = (index < clip.length ? clip[index]! : 0) + 0.0003 * (random() * 2 - 1);
       chunk.writeInt16LE(Math.max(-32_768, Math.min(32_767, Math.round(sample * 32_767))), index * 2);
     }
     fs.writeSync(descriptor, chunk);
@@ -69,41 +67,179 @@ function writeSpeechLikeWav(file: string, seconds: number): void {
   fs.closeSync(descriptor);
 }
 
-function megabytes(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let index = 0; index < 256; index++) {
+    let crc = index << 24;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x80000000 ? (crc << 1) ^ 0x04c11db7 : crc << 1;
+    table[index] = crc >>> 0;
+  }
+  return table;
+})();
+
+function oggCrc(page: Uint8Array): number {
+  let crc = 0;
+  for (const byte of page) crc = ((crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ byte) & 0xff]!) >>> 0;
+  return crc;
+}
+
+/** The packets of an Ogg stream, in order (lacing across pages joined). */
+function oggPackets(bytes: Uint8Array): Uint8Array[] {
+  const packets: Uint8Array[] = [];
+  let pending: number[] = [];
+  for (let position = 0; position + 27 <= bytes.length; ) {
+    const segments = bytes[position + 26]!;
+    let body = position + 27 + segments;
+    for (let segment = 0; segment < segments; segment++) {
+      const size = bytes[position + 27 + segment]!;
+      pending.push(...bytes.subarray(body, body + size));
+      body += size;
+      if (size < 255) {
+        packets.push(Uint8Array.from(pending));
+        pending = [];
+      }
+    }
+    position = body;
+  }
+  return packets;
+}
+
+/** Samples at 48 kHz in one Opus packet, from its TOC byte (RFC 6716 §3.1). */
+function opusPacketSamples(packet: Uint8Array): number {
+  const config = packet[0]! >> 3;
+  const frame = config < 12 ? [480, 960, 1920, 2880][config % 4]! : config < 16 ? [480, 960][config % 2]! : [120, 240, 480, 960][config % 4]!;
+  const code = packet[0]! & 3;
+  const frames = code === 0 ? 1 : code < 3 ? 2 : packet[1]! & 0x3f;
+  return frame * frames;
+}
+
+/** Writes an Ogg Opus stream of about `seconds`, repeating the audio packets of `source`. */
+function writeRepeatedOpus(source: string, file: string, seconds: number): void {
+  const packets = oggPackets(fs.readFileSync(source));
+  const [head, tags, ...audio] = packets as [Uint8Array, Uint8Array, ...Uint8Array[]];
+  const preSkip = head[10]! | (head[11]! << 8);
+  const serial = 0x5eed;
+  const descriptor = fs.openSync(file, "w");
+  let sequence = 0;
+  const writePage = (pagePackets: Uint8Array[], granule: number, flags: number) => {
+    const lacing: number[] = [];
+    for (const packet of pagePackets) {
+      for (let left = packet.length; ; left -= 255) {
+        lacing.push(Math.min(255, left));
+        if (left < 255) break;
+      }
+    }
+    const bodyLength = pagePackets.reduce((sum, packet) => sum + packet.length, 0);
+    const page = new Uint8Array(27 + lacing.length + bodyLength);
+    const view = new DataView(page.buffer);
+    page.set([0x4f, 0x67, 0x67, 0x53, 0, flags]);
+    view.setUint32(6, granule % 2 ** 32, true);
+    view.setUint32(10, Math.floor(granule / 2 ** 32), true);
+    view.setUint32(14, serial, true);
+    view.setUint32(18, sequence++, true);
+    page[26] = lacing.length;
+    page.set(lacing, 27);
+    let offset = 27 + lacing.length;
+    for (const packet of pagePackets) {
+      page.set(packet, offset);
+      offset += packet.length;
+    }
+    view.setUint32(22, oggCrc(page), true);
+    fs.writeSync(descriptor, page);
+  };
+  writePage([head], 0, 0x02);
+  writePage([tags], 0, 0);
+  const target = seconds * 48_000;
+  let samples = 0;
+  let page: Uint8Array[] = [];
+  let segments = 0;
+  for (let index = 0; samples < target; index = (index + 1) % audio.length) {
+    const packet = audio[index]!;
+    const needed = Math.floor(packet.length / 255) + 1;
+    if (segments + needed > 255) {
+      writePage(page, preSkip + samples, 0);
+      page = [];
+      segments = 0;
+    }
+    page.push(packet);
+    segments += needed;
+    samples += opusPacketSamples(packet);
+  }
+  writePage(page, preSkip + samples, 0x04);
+  fs.closeSync(descriptor);
+}
+
+interface RunFigures {
+  durationSeconds: number;
+  cpuSeconds: number;
+  wallSeconds: number;
+  maxRssMb: number;
+  progressMessages: number;
+  progressMonotonic: boolean;
+  lastProgressShare: number;
+  speechRatio: number;
+  f0MedianHz: number | null;
+  syllables: number;
+}
+
+function runChild(file: string): RunFigures {
+  const child = fileURLToPath(new URL("./local-bench-child.js", import.meta.url));
+  const output = execFileSync(process.execPath, [child, file], { encoding: "utf8", maxBuffer: 1 << 20 });
+  return JSON.parse(output.trim().split("\n").pop()!) as RunFigures;
+}
+
+const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
+const met = (ok: boolean) => (ok ? "met" : "NOT met");
+
+function accuracyGoals(results: ClipAccuracy[]): string[] {
+  const voiced = results.filter((result) => result.voicing);
+  const hit = Math.min(...voiced.map((result) => result.voicing!.hitRate));
+  const falseVoiced = Math.max(...voiced.map((result) => result.voicing!.falseVoicedRate));
+  const f0Errors = voiced
+    .filter((result) => result.voicing!.praatVoicedSeconds >= 1)
+    .map((result) => Math.abs(result.voicing!.f0MedianOurs! / result.voicing!.f0MedianPraat! - 1));
+  const withSyllables = results.filter((result) => result.syllables);
+  const ours = withSyllables.reduce((sum, result) => sum + result.syllables!.ours, 0);
+  const text = withSyllables.reduce((sum, result) => sum + result.syllables!.fromText, 0);
+  const praat = withSyllables.reduce((sum, result) => sum + result.syllables!.praat, 0);
+  const vad = voiced.map((result) => result.vadAgreement![2]!);
+  return [
+    `voicing: worst clip finds ${percent(hit)} of Praat's voiced frames (goal ≥ ${percent(GOALS.voicedHit)}: ${met(hit >= GOALS.voicedHit)}); worst false-voiced ${percent(falseVoiced)} (goal ≤ ${percent(GOALS.falseVoiced)}: ${met(falseVoiced <= GOALS.falseVoiced)})`,
+    `F0 median: worst ${percent(Math.max(...f0Errors))} from Praat over ${f0Errors.length} clips with ≥ 1 s voiced (goal ≤ ${percent(GOALS.f0Median)}: ${met(Math.max(...f0Errors) <= GOALS.f0Median)})`,
+    `syllables: ${ours} found vs ${text} in the transcripts (${percent(ours / text - 1)}; goal within ${percent(GOALS.syllables)}: ${met(Math.abs(ours / text - 1) <= GOALS.syllables)}); Praat de Jong & Wempe: ${praat}`,
+    `speech/pause vs WebRTC VAD (mode 2): mean ${percent(vad.reduce((sum, value) => sum + value, 0) / vad.length)} of 10 ms frames agree, worst clip ${percent(Math.min(...vad))}`,
+  ];
 }
 
 export async function run(): Promise<void> {
-  const seconds = Number(process.env.LOCAL_BENCH_SECONDS ?? 3_600);
+  console.log("accuracy on real recordings (test/fixtures/speech) against peers:");
+  const results = await evaluateCorpus();
+  console.log(formatAccuracyTable(results));
+  for (const line of accuracyGoals(results)) console.log(`  ${line}`);
+
+  const hours = (process.env.LOCAL_BENCH_HOURS ?? "1,3").split(",").map(Number).filter((value) => value > 0);
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), "mjm-local-bench-"));
-  const file = path.join(directory, "speech-like.wav");
   try {
-    let started = performance.now();
-    writeSpeechLikeWav(file, seconds);
-    console.log(`generated ${(seconds / 60).toFixed(0)} min of 16 kHz mono speech-like audio (${megabytes(fs.statSync(file).size)}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-
-    const rssBefore = process.memoryUsage().rss;
-    let peakRss = rssBefore;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-    started = performance.now();
-    const report = await analyzeFile(file, "speech-like.wav", DEFAULT_ANALYSIS_OPTIONS);
-    const inProcess = (performance.now() - started) / 1000;
-    clearInterval(sampler);
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    console.log(`in-process: ${inProcess.toFixed(1)} s → ${(seconds / inProcess).toFixed(0)}× real time (one core)`);
-    console.log(`  ${report.speech.segmentCount} speech segments, speech ${(report.speech.ratio * 100).toFixed(1)}%, ${report.speech.pauses.count} pauses, F0 median ${report.pitch.medianHz} Hz, ${report.rate.syllables} syllable nuclei, ${report.loudness.integratedLufs} LUFS`);
-    console.log(`  memory: RSS ${megabytes(rssBefore)} before, peak ${megabytes(peakRss)} sampled; process maxRSS ${megabytes(process.resourceUsage().maxRSS * 1024)}`);
-
-    started = performance.now();
-    let progressMessages = 0;
-    const worker = startAnalysisWorker({ files: [{ path: file, name: "speech-like.wav" }], options: DEFAULT_ANALYSIS_OPTIONS }, () => progressMessages++);
-    // The event loop stays free while the worker runs: count timer ticks meanwhile.
-    let ticks = 0;
-    const ticker = setInterval(() => ticks++, 10);
-    await worker.result;
-    clearInterval(ticker);
-    const inWorker = (performance.now() - started) / 1000;
-    console.log(`worker thread: ${inWorker.toFixed(1)} s → ${(seconds / inWorker).toFixed(0)}× real time; ${progressMessages} progress messages; main loop ticked ${ticks}× (10 ms timer) meanwhile`);
+    console.log("\nspeed and memory on long real-speech input (fresh process each, analysed through the worker thread):");
+    for (const hour of hours) {
+      const seconds = hour * 3_600;
+      const wav = path.join(directory, `speech-${hour}h.wav`);
+      const opus = path.join(directory, `speech-${hour}h.opus`);
+      await writeSpeechWav(wav, seconds);
+      writeRepeatedOpus(path.join(SPEECH_FIXTURES, "librivox-0920.opus"), opus, seconds);
+      for (const [kind, file, goal] of [["WAV 16 kHz", wav, GOALS.wavSpeed], ["Ogg Opus", opus, GOALS.opusSpeed]] as const) {
+        const figures = runChild(file);
+        const speed = figures.durationSeconds / figures.cpuSeconds;
+        console.log(
+          `  ${hour} h ${kind} (${(fs.statSync(file).size / 1024 / 1024).toFixed(0)} MB): ${figures.cpuSeconds.toFixed(1)} s CPU → ${speed.toFixed(0)}× real time on one core (goal ≥ ${goal}×: ${met(speed >= goal)}); ` +
+            `wall ${figures.wallSeconds.toFixed(1)} s; peak RSS ${figures.maxRssMb.toFixed(0)} MB (goal ≤ ${GOALS.rssMb} MB: ${met(figures.maxRssMb <= GOALS.rssMb)}); ` +
+            `${figures.progressMessages} progress messages, ${figures.progressMonotonic ? "monotonic" : "NOT monotonic"}, last at ${percent(figures.lastProgressShare)}; ` +
+            `speech ${percent(figures.speechRatio)}, F0 median ${figures.f0MedianHz} Hz, ${figures.syllables} syllables`,
+        );
+      }
+      fs.rmSync(wav, { force: true });
+      fs.rmSync(opus, { force: true });
+    }
   } finally {
     fs.rmSync(directory, { recursive: true, force: true });
   }

@@ -56,6 +56,12 @@ export interface AudioSource {
 }
 
 const READ_BYTES = 1 << 20;
+/**
+ * Compressed input is fed in smaller pieces: 1 MiB of 24 kb/s Opus is six minutes of audio,
+ * which would come back as one 67 MB chunk of 48 kHz floats (and pass through every stage
+ * at once). 64 KiB keeps a chunk to seconds at any usual bit rate.
+ */
+const COMPRESSED_READ_BYTES = 1 << 16;
 const TAIL_BYTES = 64 * 1024;
 
 /** Sniffs a file's format from its first bytes; throws naming the format when it is not decodable. */
@@ -278,8 +284,8 @@ function compressedSource(
         return { sampleRate: piece.sampleRate, channels };
       };
       try {
-        for (let position = offset; position < fileBytes; position += READ_BYTES) {
-          const bytes = await readAt(position, Math.min(READ_BYTES, fileBytes - position));
+        for (let position = offset; position < fileBytes; position += COMPRESSED_READ_BYTES) {
+          const bytes = await readAt(position, Math.min(COMPRESSED_READ_BYTES, fileBytes - position));
           let piece: DecodedPiece;
           try {
             piece = await decoder.decode(bytes);

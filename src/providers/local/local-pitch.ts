@@ -25,6 +25,7 @@ const OCTAVE_COST = 0.01;
 const OCTAVE_JUMP_COST = 0.35;
 const VOICED_UNVOICED_COST = 0.14;
 const MAX_CANDIDATES = 15;
+const SKIP_BELOW_SILENCE = 0.75;
 /** A stretch of frames is decided at the latest after this many (the path is forced there). */
 const MAX_PENDING_FRAMES = 3_000;
 /** Until this much audio has gone by, the recording's peak is too young to judge silence by: wait. */
@@ -190,8 +191,10 @@ export class PitchTracker {
       if (magnitude > localPeak) localPeak = magnitude;
     }
     candidates.localPeak = localPeak;
-    // Far below the peak so far, no voiced candidate could beat the unvoiced one: skip the work.
-    if (localPeak === 0 || localPeak < 0.3 * SILENCE_THRESHOLD * this.peak) return candidates;
+    // Below 0.75 × the silence threshold of the peak so far (and the final peak is no
+    // smaller), the unvoiced candidate is worth over 1.25: no voiced one (≤ 1) could win even
+    // with both voicing transitions (0.28) saved. Skip the autocorrelation.
+    if (localPeak === 0 || localPeak < SKIP_BELOW_SILENCE * SILENCE_THRESHOLD * this.peak) return candidates;
     this.autocorrelate();
     const r = this.correlation;
     if (!(r[0]! > 0)) return candidates;
