@@ -31,7 +31,7 @@ async function decodeMono(file: string): Promise<Float32Array> {
 }
 
 /** Writes `seconds` of the corpus's 16 kHz speech clips, in random order with pauses and a faint room noise, as a 16-bit WAV. */
-async function writeSpeechWav(file: string, seconds: number): Promise<void> {
+export async function writeSpeechWav(file: string, seconds: number): Promise<void> {
   const names = ["librivox-0870.wav", "librivox-0880.wav", "librivox-0890.wav", "librivox-0920.wav", "librivox-0930.wav", "cards-002.wav", "cards-005.wav", "goforward.wav"];
   const clips = await Promise.all(names.map((name) => decodeMono(path.join(SPEECH_FIXTURES, name))));
   const random = seededRandom(11);
@@ -114,7 +114,7 @@ function opusPacketSamples(packet: Uint8Array): number {
 }
 
 /** Writes an Ogg Opus stream of about `seconds`, repeating the audio packets of `source`. */
-function writeRepeatedOpus(source: string, file: string, seconds: number): void {
+export function writeRepeatedOpus(source: string, file: string, seconds: number): void {
   const packets = oggPackets(fs.readFileSync(source));
   const [head, tags, ...audio] = packets as [Uint8Array, Uint8Array, ...Uint8Array[]];
   const preSkip = head[10]! | (head[11]! << 8);

@@ -228,7 +228,7 @@ export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapt
         id: "local",
         name: "Local acoustic analyzer",
         description:
-          "Offline acoustic analysis on this machine (no key, nothing uploaded): speech activity and pauses, loudness (EBU R128 / BS.1770-4: LUFS, LRA, true peak, clipping), pitch (YIN F0) and speaking rate.",
+          "Offline acoustic analysis on this machine (no key, nothing uploaded): speech activity and pauses, loudness (EBU R128 / BS.1770-4: LUFS, LRA, true peak, clipping), pitch and voicing (autocorrelation with path tracking, as Praat's To Pitch) and speaking rate (de Jong & Wempe syllable nuclei).",
         configured: true,
         tasks: [
           {

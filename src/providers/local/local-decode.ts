@@ -61,7 +61,7 @@ const READ_BYTES = 1 << 20;
  * which would come back as one 67 MB chunk of 48 kHz floats (and pass through every stage
  * at once). 64 KiB keeps a chunk to seconds at any usual bit rate.
  */
-const COMPRESSED_READ_BYTES = 1 << 16;
+const COMPRESSED_READ_BYTES = 1 << 14;
 const TAIL_BYTES = 64 * 1024;
 
 /** Sniffs a file's format from its first bytes; throws naming the format when it is not decodable. */

@@ -40,22 +40,37 @@ export class Fft {
         imag[target] = imagValue;
       }
     }
+    // First stage (twiddle 1): plain sums and differences.
+    for (let even = 0; even < size; even += 2) {
+      const odd = even + 1;
+      const realOdd = real[odd]!;
+      const imagOdd = imag[odd]!;
+      real[odd] = real[even]! - realOdd;
+      imag[odd] = imag[even]! - imagOdd;
+      real[even] = real[even]! + realOdd;
+      imag[even] = imag[even]! + imagOdd;
+    }
     const cosTable = this.cosTable;
     const sinTable = this.sinTable;
-    for (let half = 1; half < size; half *= 2) {
+    // Later stages: one twiddle at a time across all groups, so it is loaded once.
+    for (let half = 2; half < size; half *= 2) {
       const step = size / (2 * half);
-      for (let start = 0; start < size; start += 2 * half) {
-        for (let offset = 0, twiddle = 0; offset < half; offset++, twiddle += step) {
-          const even = start + offset;
+      const span = 2 * half;
+      for (let offset = 0, twiddle = 0; offset < half; offset++, twiddle += step) {
+        const cos = cosTable[twiddle]!;
+        const sin = sinTable[twiddle]!;
+        for (let even = offset; even < size; even += span) {
           const odd = even + half;
-          const cos = cosTable[twiddle]!;
-          const sin = sinTable[twiddle]!;
-          const oddReal = real[odd]! * cos - imag[odd]! * sin;
-          const oddImag = real[odd]! * sin + imag[odd]! * cos;
-          real[odd] = real[even]! - oddReal;
-          imag[odd] = imag[even]! - oddImag;
-          real[even] = real[even]! + oddReal;
-          imag[even] = imag[even]! + oddImag;
+          const realOdd = real[odd]!;
+          const imagOdd = imag[odd]!;
+          const oddReal = realOdd * cos - imagOdd * sin;
+          const oddImag = realOdd * sin + imagOdd * cos;
+          const realEven = real[even]!;
+          const imagEven = imag[even]!;
+          real[odd] = realEven - oddReal;
+          imag[odd] = imagEven - oddImag;
+          real[even] = realEven + oddReal;
+          imag[even] = imagEven + oddImag;
         }
       }
     }

@@ -232,7 +232,9 @@ export class PitchTracker {
     const size = this.fft.size;
     this.fft.transform(this.frame, this.spectrumReal, this.spectrumImag);
     const power = this.power;
-    for (let k = 0; k <= size / 2; k++) power[k] = this.spectrumReal[k]! ** 2 + this.spectrumImag[k]! ** 2;
+    const spectrumReal = this.spectrumReal;
+    const spectrumImag = this.spectrumImag;
+    for (let k = 0; k <= size / 2; k++) power[k] = spectrumReal[k]! * spectrumReal[k]! + spectrumImag[k]! * spectrumImag[k]!;
     for (let k = size / 2 + 1; k < size; k++) power[k] = power[size - k]!;
     // The power spectrum is real and even: its forward transform is the (real) autocorrelation.
     this.fft.transform(power, this.spectrumReal, this.spectrumImag);

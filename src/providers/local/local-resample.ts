@@ -60,6 +60,8 @@ export class StreamingResampler {
   private readonly down: number;
   private readonly tapsPerPhase: number;
   private readonly coefficients: Float32Array;
+  /** The filter split by phase, each phase's taps contiguous (newest sample first). */
+  private readonly phases: Float32Array[];
   private readonly center: number;
   private buffer: Float32Array;
   /** Global input index of buffer[0]. */
@@ -84,6 +86,11 @@ export class StreamingResampler {
       const offset = index - this.center;
       this.coefficients[index] = 2 * cutoff * this.up * sinc(2 * cutoff * offset) * kaiser(offset / (this.center + 1), 7);
     }
+    this.phases = Array.from({ length: this.up }, (_, phase) => {
+      const bank = new Float32Array(this.tapsPerPhase);
+      for (let tap = 0; tap < this.tapsPerPhase; tap++) bank[tap] = this.coefficients[phase + tap * this.up] ?? 0;
+      return bank;
+    });
     // Zero history before the first sample.
     this.bufferStart = -this.tapsPerPhase;
     this.buffer = new Float32Array(this.tapsPerPhase + 65_536);
@@ -123,26 +130,25 @@ export class StreamingResampler {
     const up = this.up;
     const down = this.down;
     const taps = this.tapsPerPhase;
-    const coefficients = this.coefficients;
+    const phases = this.phases;
     const buffer = this.buffer;
     const bufferEnd = this.bufferStart + this.bufferLength;
     const limit = final ? Math.ceil((this.inputCount * up) / down) : Number.POSITIVE_INFINITY;
-    const output: number[] = [];
-    const result = new Float32Array(Math.max(0, Math.ceil(((this.bufferLength + taps) * up) / down) + 2));
+    // Outputs this call can produce: those whose newest input sample has arrived.
+    const available = Math.ceil((bufferEnd * up - this.center) / down) - this.outputIndex;
+    const count = Math.max(0, Math.min(available, limit - this.outputIndex));
+    const result = new Float32Array(count);
     let produced = 0;
-    for (;;) {
-      if (this.outputIndex >= limit) break;
+    while (produced < count) {
       const upsampledTime = this.outputIndex * down + this.center;
       const newest = Math.floor(upsampledTime / up);
       if (newest >= bufferEnd) break;
-      const phase = upsampledTime - newest * up;
-      let sum = 0;
+      const bank = phases[upsampledTime - newest * up]!;
+      // The zero history before the first sample keeps every tap inside the buffer.
       let position = newest - this.bufferStart;
-      for (let tap = 0, coefficient = phase; tap < taps; tap++, coefficient += up, position--) {
-        if (position >= 0) sum += coefficients[coefficient]! * buffer[position]!;
-      }
-      if (produced < result.length) result[produced++] = sum;
-      else output.push(sum);
+      let sum = 0;
+      for (let tap = 0; tap < taps; tap++, position--) sum += bank[tap]! * buffer[position]!;
+      result[produced++] = sum;
       this.outputIndex++;
     }
     // Keep only what future outputs still need.
@@ -153,7 +159,7 @@ export class StreamingResampler {
       this.bufferLength -= keepFrom;
       this.bufferStart += keepFrom;
     }
-    return output.length === 0 ? result.subarray(0, produced) : Float32Array.from([...result.subarray(0, produced), ...output]);
+    return produced === result.length ? result : result.subarray(0, produced);
   }
 }
 

@@ -61,7 +61,7 @@ describe("speech activity", () => {
   });
 });
 
-describe("pitch (YIN)", () => {
+describe("pitch", () => {
   it.each([
     [120, 16_000],
     [220, 16_000],
