@@ -19,6 +19,13 @@ export interface AnalysisRun {
   cancel(): Promise<void>;
 }
 
+/**
+ * A small young generation for the analysis worker: the decoders hand out a fresh buffer per
+ * chunk, and with V8's default the garbage piles up between collections (an hour of Opus
+ * peaked near 290 MB; with this, about 150 MB, for ~5% more CPU time).
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 6 };
+
 /** How long cancel waits for the worker to stop before going on without it. */
 const CANCEL_WAIT_MS = 2_000;
 
@@ -67,8 +74,8 @@ export function startAnalysisWorker(request: WorkerRequest, onProgress: (done: n
   const workerData = { localAnalysis: request, entry: entry.url.href };
   const worker =
     entry.kind === "javascript"
-      ? new Worker(entry.url, { workerData })
-      : new Worker(TYPESCRIPT_BOOTSTRAP, { eval: true, workerData });
+      ? new Worker(entry.url, { workerData, resourceLimits: WORKER_LIMITS })
+      : new Worker(TYPESCRIPT_BOOTSTRAP, { eval: true, workerData, resourceLimits: WORKER_LIMITS });
   let canceled = false;
   let settled = false;
   let rejectRun: (error: Error) => void = () => undefined;
