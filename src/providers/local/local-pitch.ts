@@ -307,13 +307,6 @@ export class PitchTracker {
   }
 }
 
-/** Pitch over a whole 16 kHz signal in memory (tests, small inputs). */
-export function trackPitch(signal16k: Float32Array, frameCount: number, options: PitchOptions): PitchTrack {
-  const tracker = new PitchTracker(options);
-  tracker.push(signal16k);
-  return tracker.finish(frameCount);
-}
-
 export interface PitchStats {
   medianHz: number | null;
   p10Hz: number | null;

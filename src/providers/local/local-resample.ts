@@ -162,27 +162,3 @@ export class StreamingResampler {
     return produced === result.length ? result : result.subarray(0, produced);
   }
 }
-
-/** A growable Float32 buffer: the whole analysis-rate signal of one file. */
-export class SampleAccumulator {
-  private data: Float32Array;
-  length = 0;
-
-  constructor(initialCapacity: number) {
-    this.data = new Float32Array(Math.max(1024, Math.ceil(initialCapacity)));
-  }
-
-  append(samples: Float32Array): void {
-    if (this.length + samples.length > this.data.length) {
-      const grown = new Float32Array(Math.max(this.data.length * 1.5, this.length + samples.length));
-      grown.set(this.data.subarray(0, this.length));
-      this.data = grown;
-    }
-    this.data.set(samples, this.length);
-    this.length += samples.length;
-  }
-
-  view(): Float32Array {
-    return this.data.subarray(0, this.length);
-  }
-}

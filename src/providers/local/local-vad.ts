@@ -1,6 +1,8 @@
-// Voice activity on the 16 kHz mono signal: per-frame energy plus spectral features
-// (flatness and speech-band energy ratio over a 32 ms Hann-windowed FFT, 10 ms hop), an
-// adaptive noise floor (sliding minimum), dual thresholds with hangover, and pause bridging.
+// Voice activity on the 16 kHz mono signal, high-passed first (DC offset, hum): per-frame
+// energy plus spectral features (flatness and speech-band energy ratio over a 32 ms
+// Hann-windowed FFT, 10 ms hop) computed as samples stream in, an adaptive noise floor
+// (sliding minimum, blind to digital silence), dual thresholds with hangover, and pause
+// bridging.
 
 import { RealFft } from "./local-fft.js";
 
@@ -19,8 +21,6 @@ export interface FrameFeatures {
   flatness: Float32Array;
   /** Share of energy in 80–4000 Hz: low for rumble and hum, and for hiss. */
   bandRatio: Float32Array;
-  /** Energy in 300–3000 Hz, dB. */
-  bandDb: Float32Array;
   /** 1 where the frame holds a run of exact zeros (padding, muted stretches): no noise to learn from. */
   digitalSilence: Uint8Array;
 }
@@ -53,11 +53,10 @@ export class FrameFeatureExtractor {
   private readonly sampleRate: number;
   private readonly fft = new RealFft(FRAME_SIZE);
   private readonly window = new Float64Array(FRAME_SIZE);
-  private readonly windowPower: number;
   private readonly frame = new Float64Array(FRAME_SIZE);
   private readonly real = new Float64Array(FRAME_SIZE / 2 + 1);
   private readonly imag = new Float64Array(FRAME_SIZE / 2 + 1);
-  private readonly bins: { flatFrom: number; flatTo: number; speechFrom: number; speechTo: number; intensityFrom: number; intensityTo: number };
+  private readonly bins: { flatFrom: number; flatTo: number; speechFrom: number; speechTo: number };
   /** Filtered and raw samples not yet consumed by a frame hop, from `bufferStart`. */
   private buffer = new Float32Array(FRAME_SIZE * 64);
   private raw = new Float32Array(FRAME_SIZE * 64);
@@ -67,17 +66,15 @@ export class FrameFeatureExtractor {
   private energyDb = new Float32Array(this.capacity);
   private flatness = new Float32Array(this.capacity);
   private bandRatio = new Float32Array(this.capacity);
-  private bandDb = new Float32Array(this.capacity);
   private digitalSilence = new Uint8Array(this.capacity);
   private totalSamples = 0;
 
   constructor(sampleRate: number) {
     this.sampleRate = sampleRate;
     for (let index = 0; index < FRAME_SIZE; index++) this.window[index] = 0.5 - 0.5 * Math.cos((2 * Math.PI * index) / FRAME_SIZE);
-    this.windowPower = this.window.reduce((sum, value) => sum + value * value, 0);
     const binHz = sampleRate / FRAME_SIZE;
     const bin = (hz: number) => Math.min(FRAME_SIZE / 2, Math.round(hz / binHz));
-    this.bins = { flatFrom: bin(300), flatTo: bin(4000), speechFrom: bin(80), speechTo: bin(4000), intensityFrom: bin(300), intensityTo: bin(3000) };
+    this.bins = { flatFrom: bin(300), flatTo: bin(4000), speechFrom: bin(80), speechTo: bin(4000) };
   }
 
   get frameCount(): number {
@@ -122,7 +119,6 @@ export class FrameFeatureExtractor {
       energyDb: this.energyDb.slice(0, count),
       flatness: this.flatness.slice(0, count),
       bandRatio: this.bandRatio.slice(0, count),
-      bandDb: this.bandDb.slice(0, count),
       digitalSilence: this.digitalSilence.slice(0, count),
     };
   }
@@ -147,17 +143,15 @@ export class FrameFeatureExtractor {
     this.digitalSilence[frame] = longestZeroRun >= DIGITAL_SILENCE_RUN ? 1 : 0;
     this.energyDb[frame] = 10 * Math.log10(energy / FRAME_SIZE + 1e-12);
     this.fft.transform(this.frame, this.real, this.imag);
-    const { flatFrom, flatTo, speechFrom, speechTo, intensityFrom, intensityTo } = this.bins;
+    const { flatFrom, flatTo, speechFrom, speechTo } = this.bins;
     let total = 0;
     let speech = 0;
-    let intensity = 0;
     let logSum = 0;
     let linearSum = 0;
     for (let k = 1; k <= FRAME_SIZE / 2; k++) {
       const power = this.real[k]! * this.real[k]! + this.imag[k]! * this.imag[k]!;
       total += power;
       if (k >= speechFrom && k <= speechTo) speech += power;
-      if (k >= intensityFrom && k <= intensityTo) intensity += power;
       if (k >= flatFrom && k <= flatTo) {
         logSum += Math.log(power + 1e-20);
         linearSum += power;
@@ -166,8 +160,6 @@ export class FrameFeatureExtractor {
     const bins = flatTo - flatFrom + 1;
     this.flatness[frame] = linearSum > 0 ? Math.exp(logSum / bins) / (linearSum / bins) : 1;
     this.bandRatio[frame] = total > 0 ? speech / total : 0;
-    // Scaled so a band-limited signal reads about its dBFS energy.
-    this.bandDb[frame] = 10 * Math.log10((2 * intensity) / (this.windowPower * FRAME_SIZE) + 1e-12);
   }
 
   private grow(): void {
@@ -180,18 +172,10 @@ export class FrameFeatureExtractor {
     this.energyDb = grow32(this.energyDb);
     this.flatness = grow32(this.flatness);
     this.bandRatio = grow32(this.bandRatio);
-    this.bandDb = grow32(this.bandDb);
     const silence = new Uint8Array(this.capacity);
     silence.set(this.digitalSilence);
     this.digitalSilence = silence;
   }
-}
-
-/** Frame features of a whole signal in memory (tests, small inputs); high-passed first. */
-export function computeFrameFeatures(signal: Float32Array, sampleRate: number): FrameFeatures {
-  const extractor = new FrameFeatureExtractor(sampleRate);
-  extractor.push(new HighPass(sampleRate).process(signal), signal);
-  return extractor.finish();
 }
 
 /**
