@@ -285,7 +285,7 @@ function writeToolCalled(message: unknown): string | undefined {
   return tool && !tool.annotations.readOnlyHint ? tool.name : undefined;
 }
 
-function principalOf(token: string): string {
+export function principalOf(token: string): string {
   return "token:" + createHash("sha256").update(token).digest("hex").slice(0, 12);
 }
 

@@ -246,6 +246,7 @@ export class JobService {
           idempotencyKey: submission.id,
           webhookUrl: submission.request.webhookUrl,
           requestedAt: new Date(submission.createdAt).toISOString(),
+          owner: submission.owner || undefined,
         },
         { signal: context.signal ? AbortSignal.any([context.signal, deadline]) : deadline },
       );

@@ -26,6 +26,8 @@ export interface StartRequest {
    * (a default job name) uses this, so sending the same submission again sends the same body.
    */
   requestedAt?: string;
+  /** Who starts the job (an HTTP token's principal); undefined over stdio. */
+  owner?: string;
 }
 
 /**
@@ -146,7 +148,8 @@ export interface WebhookEvent {
 
 export interface ProviderAdapter {
   readonly id: ProviderId;
-  describe(): ProviderInfo;
+  /** `viewer` scopes what is listed about stored data (voiceprint labels) to its owner. */
+  describe(viewer?: { owner?: string }): ProviderInfo;
   start(request: StartRequest, context: CallContext): Promise<JobSnapshot>;
   /** `job` is our stored record when we have one (absent for a job started elsewhere). */
   get(nativeId: string, job: Job | undefined, context: CallContext): Promise<JobSnapshot>;
@@ -176,11 +179,16 @@ export interface PollPolicy {
 }
 
 /** Stored voiceprints, by label. The voiceprint string never leaves this store except to the vendor. */
+/**
+ * Voiceprints belong to the owner of the job that made them (an HTTP token's principal), like
+ * jobs. `owner` undefined means unscoped — stdio, or HTTP without a token — which sees all,
+ * as it sees every job.
+ */
 export interface VoiceprintStore {
-  put(label: string, voiceprint: string, meta: { provider: ProviderId; sourceJobId: string }): void;
-  get(label: string): string | undefined;
-  list(): Array<{ label: string; provider: ProviderId; sourceJobId: string; createdAt: string }>;
-  delete(label: string): boolean;
+  put(label: string, voiceprint: string, meta: { provider: ProviderId; sourceJobId: string; owner?: string }): void;
+  get(label: string, owner?: string): string | undefined;
+  list(owner?: string): Array<{ label: string; provider: ProviderId; sourceJobId: string; createdAt: string }>;
+  delete(label: string, owner?: string): boolean;
 }
 
 /** Remembers webhook deliveries already accepted, to reject replays. */

@@ -242,7 +242,7 @@ export function registerResources(server: McpServer, app: AppContext, session: S
           uri: uri.href,
           mimeType: "application/json",
           text: JSON.stringify(
-            app.store.voiceprints.list().map((entry) => ({
+            app.store.voiceprints.list(session.owner).map((entry) => ({
               label: entry.label,
               provider: entry.provider,
               source_job_id: entry.sourceJobId,

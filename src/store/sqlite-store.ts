@@ -81,6 +81,22 @@ export const MIGRATIONS: string[] = [
    );
    CREATE INDEX submissions_by_key ON submissions (idempotency_key, owner) WHERE idempotency_key IS NOT NULL;
    DELETE FROM idempotency_keys WHERE job_id IS NULL;`,
+  // Voiceprints belong to their owner, like jobs: a label is unique per owner. Existing ones
+  // take the owner of the job that made them.
+  `CREATE TABLE voiceprints_owned (
+     owner TEXT NOT NULL DEFAULT '',
+     label TEXT NOT NULL,
+     provider TEXT NOT NULL,
+     source_job_id TEXT NOT NULL,
+     voiceprint TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     PRIMARY KEY (owner, label)
+   );
+   INSERT INTO voiceprints_owned (owner, label, provider, source_job_id, voiceprint, created_at)
+     SELECT COALESCE((SELECT jobs.owner FROM jobs WHERE jobs.id = voiceprints.source_job_id), ''), label, provider, source_job_id, voiceprint, created_at
+     FROM voiceprints;
+   DROP TABLE voiceprints;
+   ALTER TABLE voiceprints_owned RENAME TO voiceprints;`,
 ];
 
 function compress(data: Uint8Array): Buffer {
@@ -293,11 +309,15 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
     ),
     getIndex: db.prepare("SELECT description, data FROM result_index WHERE job_id = ?"),
     putVoiceprint: db.prepare(
-      "INSERT INTO voiceprints (label, provider, source_job_id, voiceprint, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(label) DO UPDATE SET provider = excluded.provider, source_job_id = excluded.source_job_id, voiceprint = excluded.voiceprint, created_at = excluded.created_at",
+      "INSERT INTO voiceprints (owner, label, provider, source_job_id, voiceprint, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(owner, label) DO UPDATE SET provider = excluded.provider, source_job_id = excluded.source_job_id, voiceprint = excluded.voiceprint, created_at = excluded.created_at",
     ),
-    getVoiceprint: db.prepare("SELECT voiceprint FROM voiceprints WHERE label = ?"),
-    listVoiceprints: db.prepare("SELECT label, provider, source_job_id, created_at FROM voiceprints ORDER BY label"),
-    deleteVoiceprint: db.prepare("DELETE FROM voiceprints WHERE label = ?"),
+    getVoiceprint: db.prepare("SELECT voiceprint FROM voiceprints WHERE label = ? AND owner = ?"),
+    // Unscoped (stdio, or HTTP without a token, which see every job too): the unowned one first.
+    getAnyVoiceprint: db.prepare("SELECT voiceprint FROM voiceprints WHERE label = ? ORDER BY owner <> '', created_at DESC LIMIT 1"),
+    listVoiceprints: db.prepare("SELECT label, provider, source_job_id, created_at FROM voiceprints WHERE owner = ? ORDER BY label"),
+    listAllVoiceprints: db.prepare("SELECT DISTINCT label, provider, source_job_id, created_at FROM voiceprints ORDER BY label"),
+    deleteVoiceprint: db.prepare("DELETE FROM voiceprints WHERE label = ? AND owner = ?"),
+    deleteAnyVoiceprint: db.prepare("DELETE FROM voiceprints WHERE label = ?"),
     purgeDeliveries: db.prepare("DELETE FROM webhook_deliveries WHERE expires_at < ?"),
     insertDelivery: db.prepare("INSERT OR IGNORE INTO webhook_deliveries (key, expires_at) VALUES (?, ?)"),
   };
@@ -578,15 +598,15 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
 
     voiceprints: {
       put(label, voiceprint, meta) {
-        statements.putVoiceprint.run(label, meta.provider, meta.sourceJobId, voiceprint, new Date(now()).toISOString());
+        statements.putVoiceprint.run(meta.owner ?? "", label, meta.provider, meta.sourceJobId, voiceprint, new Date(now()).toISOString());
       },
-      get(label) {
-        const row = statements.getVoiceprint.get(label) as { voiceprint: string } | undefined;
+      get(label, owner) {
+        const row = (owner === undefined ? statements.getAnyVoiceprint.get(label) : statements.getVoiceprint.get(label, owner)) as { voiceprint: string } | undefined;
         return row?.voiceprint;
       },
-      list() {
+      list(owner) {
         return (
-          statements.listVoiceprints.all() as Array<{
+          (owner === undefined ? statements.listAllVoiceprints.all() : statements.listVoiceprints.all(owner)) as Array<{
             label: string;
             provider: string;
             source_job_id: string;
@@ -599,8 +619,9 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
           createdAt: row.created_at,
         }));
       },
-      delete(label) {
-        return Number(statements.deleteVoiceprint.run(label).changes) > 0;
+      delete(label, owner) {
+        const deleted = owner === undefined ? statements.deleteAnyVoiceprint.run(label) : statements.deleteVoiceprint.run(label, owner);
+        return Number(deleted.changes) > 0;
       },
     },
 

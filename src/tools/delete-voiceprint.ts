@@ -16,12 +16,12 @@ export const deleteVoiceprintTool = defineTool({
     idempotentHint: false,
     openWorldHint: false,
   },
-  async handler(input, { app }) {
-    if (!app.store.voiceprints.delete(input.label)) {
-      const known = app.store.voiceprints.list().map((entry) => entry.label);
+  async handler(input, { app, session }) {
+    if (!app.store.voiceprints.delete(input.label, session.owner)) {
+      const known = app.store.voiceprints.list(session.owner).map((entry) => entry.label);
       throw new NotFoundError(`no voiceprint labelled "${input.label}"; stored labels: ${known.length > 0 ? known.join(", ") : "none"}`);
     }
-    const remaining = app.store.voiceprints.list().map((entry) => entry.label);
+    const remaining = app.store.voiceprints.list(session.owner).map((entry) => entry.label);
     return structuredResult(`Deleted voiceprint "${input.label}". Remaining: ${remaining.join(", ") || "none"}.`, {
       deleted: input.label,
       remaining,

@@ -33,7 +33,7 @@ export const listProvidersTool = defineTool({
     idempotentHint: true,
     openWorldHint: false,
   },
-  async handler(input, { app }) {
+  async handler(input, { app, session }) {
     // Without a provider this is the overview a model reads before its first job, so it stays
     // small (≤ 600 tokens with every vendor configured): configured providers with every task's
     // inputs, option names, views and filters; the others one line with what to set. With a
@@ -42,7 +42,7 @@ export const listProvidersTool = defineTool({
     const infos = app.providers
       .list()
       .filter((adapter) => !input.provider || adapter.id === input.provider)
-      .map((adapter) => adapter.describe());
+      .map((adapter) => adapter.describe({ owner: session.owner }));
     const lines: string[] = [];
     for (const info of infos) {
       if (!info.configured && !detailed) {

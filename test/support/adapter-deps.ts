@@ -24,12 +24,20 @@ export function memoryReplayGuard(): ReplayGuard {
 }
 
 export function memoryVoiceprints(): VoiceprintStore {
-  const entries = new Map<string, { voiceprint: string; provider: ProviderId; sourceJobId: string; createdAt: string }>();
+  // Keyed by owner and label, like the SQLite table; owner undefined reads across owners.
+  const entries = new Map<string, { owner: string; label: string; voiceprint: string; provider: ProviderId; sourceJobId: string; createdAt: string }>();
+  const matching = (label: string | undefined, owner: string | undefined) =>
+    [...entries.values()].filter((entry) => (label === undefined || entry.label === label) && (owner === undefined || entry.owner === owner));
   return {
-    put: (label, voiceprint, meta) => void entries.set(label, { voiceprint, ...meta, createdAt: new Date().toISOString() }),
-    get: (label) => entries.get(label)?.voiceprint,
-    list: () => [...entries].map(([label, { provider, sourceJobId, createdAt }]) => ({ label, provider, sourceJobId, createdAt })),
-    delete: (label) => entries.delete(label),
+    put: (label, voiceprint, meta) =>
+      void entries.set(`${meta.owner ?? ""}\u0000${label}`, { owner: meta.owner ?? "", label, voiceprint, provider: meta.provider, sourceJobId: meta.sourceJobId, createdAt: new Date().toISOString() }),
+    get: (label, owner) => matching(label, owner).sort((a, b) => Number(a.owner !== "") - Number(b.owner !== ""))[0]?.voiceprint,
+    list: (owner) => matching(undefined, owner).map(({ label, provider, sourceJobId, createdAt }) => ({ label, provider, sourceJobId, createdAt })),
+    delete: (label, owner) => {
+      const found = matching(label, owner);
+      for (const entry of found) entries.delete(`${entry.owner}\u0000${entry.label}`);
+      return found.length > 0;
+    },
   };
 }
 

@@ -246,12 +246,14 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
     }
   };
 
-  const storedLabels = () => deps.voiceprints.list().filter((entry) => entry.provider === "pyannote").map((entry) => entry.label);
+  const storedLabels = (owner: string | undefined) =>
+    deps.voiceprints.list(owner).filter((entry) => entry.provider === "pyannote").map((entry) => entry.label);
 
-  const resolveVoiceprints = (labels: string[]) => {
-    const known = storedLabels();
+  /** Only the caller's own voiceprints (see VoiceprintStore): another token's are unknown here. */
+  const resolveVoiceprints = (labels: string[], owner: string | undefined) => {
+    const known = storedLabels(owner);
     return labels.map((label) => {
-      const voiceprint = known.includes(label) ? deps.voiceprints.get(label) : undefined;
+      const voiceprint = known.includes(label) ? deps.voiceprints.get(label, owner) : undefined;
       if (!voiceprint) {
         throw new UserInputError(
           `no stored voiceprint labelled "${sanitizeVendorText(label, 100)}"; known labels: ${known.length > 0 ? known.join(", ") : "none (run a pyannote voiceprint job with a label first)"}`,
@@ -278,7 +280,7 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
         const options = parseOptions(pyannoteIdentifyOptionsSchema, request.options, "identify");
         const { voiceprints, matching_exclusive, matching_threshold, matching: nested, ...diarize } = options;
         const matching = toMatching({ matching: nested, matching_exclusive, matching_threshold });
-        const body = { ...toDiarizeFields(diarize), voiceprints: resolveVoiceprints([...new Set(voiceprints)]), ...(matching ? { matching } : {}) };
+        const body = { ...toDiarizeFields(diarize), voiceprints: resolveVoiceprints([...new Set(voiceprints)], request.owner), ...(matching ? { matching } : {}) };
         return { path: "/v1/identify", body };
       }
       default:
@@ -286,8 +288,8 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
     }
   };
 
-  const describe = (): ProviderInfo => {
-    const labels = storedLabels();
+  const describe = (viewer?: { owner?: string }): ProviderInfo => {
+    const labels = storedLabels(viewer?.owner);
     const shown = labels.slice(0, 50);
     return {
       id: "pyannote",
@@ -457,7 +459,7 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
         if (!output.voiceprint) throw new ProviderError("pyannoteAI returned no voiceprint for this job", { provider: "pyannote", retryable: false });
         // A voiceprint job started elsewhere has no label of ours: it gets one from its id.
         label = job.label && !voiceprintLabelProblem(job.label) ? job.label : `voiceprint-${job.nativeId.replace(/[^A-Za-z0-9-]/g, "").slice(0, 12)}`;
-        deps.voiceprints.put(label, output.voiceprint, { provider: "pyannote", sourceJobId: job.id });
+        deps.voiceprints.put(label, output.voiceprint, { provider: "pyannote", sourceJobId: job.id, owner: job.owner });
         logger.info("pyannote: voiceprint stored", { label, job: job.id });
       }
       // The stored raw copy never holds the voiceprint: resources serve it as is.
