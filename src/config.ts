@@ -61,6 +61,8 @@ const envSchema = z.object({
   MEDIA_JOBS_HTTP_TIMEOUT_MS: positiveInt(60_000),
   MEDIA_JOBS_MAX_DOWNLOAD_MB: positiveInt(1_024),
   MEDIA_JOBS_ANALYSIS_TIMEOUT_S: positiveInt(3_600),
+  MEDIA_JOBS_HTTP_MAX_SESSIONS: positiveInt(200),
+  MEDIA_JOBS_HTTP_MAX_SESSIONS_PER_CLIENT: positiveInt(50),
   MEDIA_JOBS_ALLOW_PRIVATE_URLS: optionalString,
 });
 
@@ -74,7 +76,15 @@ export interface Config {
   allowedDirs: string[];
   logLevel: LogLevel;
   publicUrl?: string;
-  http: { enabled: boolean; host: string; port: number; token?: string };
+  http: {
+    enabled: boolean;
+    host: string;
+    port: number;
+    token?: string;
+    /** Open MCP sessions, overall and per principal (token); the oldest idle goes first. */
+    maxSessions: number;
+    maxSessionsPerPrincipal: number;
+  };
   /** HTTP mode with users: access tokens from this identity provider (instead of one static token). */
   oauth?: { issuer: string; audience: string; jwksUrl?: string };
   poll: { initialDelayMs: number; maxDelayMs: number };
@@ -192,6 +202,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: CliFlags = { http: fal
       host: flags.host ?? "127.0.0.1",
       port: flags.port ?? 3000,
       token: e.MEDIA_JOBS_HTTP_TOKEN,
+      maxSessions: Math.max(1, e.MEDIA_JOBS_HTTP_MAX_SESSIONS),
+      maxSessionsPerPrincipal: Math.max(1, Math.min(e.MEDIA_JOBS_HTTP_MAX_SESSIONS_PER_CLIENT, e.MEDIA_JOBS_HTTP_MAX_SESSIONS)),
     },
     oauth: oauthSettings(e, publicUrl),
     poll: { initialDelayMs: e.MEDIA_JOBS_POLL_INITIAL_MS, maxDelayMs: e.MEDIA_JOBS_POLL_MAX_MS },

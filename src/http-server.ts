@@ -26,6 +26,8 @@ export function isLoopbackHost(host: string): boolean {
 
 interface Session {
   transport: StreamableHTTPServerTransport;
+  /** Whose session (the token's principal; one for all without a token), for the per-principal cap. */
+  principal: string;
   close(): void;
   lastSeen: number;
   /** Who initialized it: a session answers only to the principal that created it. */
@@ -47,6 +49,7 @@ export async function startHttpServer(
   options: { sessionIdleMs?: number; sweepEveryMs?: number; oauth?: OAuthOptions } = {},
 ): Promise<RunningHttpServer> {
   const sessionIdleMs = options.sessionIdleMs ?? SESSION_IDLE_MS;
+  const { maxSessions, maxSessionsPerPrincipal } = app.config.http;
   const { host, port, token } = app.config.http;
   const resourceServer = app.config.oauth ? new OAuthResourceServer(app.config.oauth, options.oauth) : undefined;
   if (!isLoopbackHost(host) && !token && !resourceServer) {
@@ -87,6 +90,9 @@ export async function startHttpServer(
 
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const url = new URL(request.url ?? "/", "http://local");
+    // Node keeps the first of several Host headers; which one a proxy in front honours is
+    // anyone's guess, so a request with more than one is refused outright.
+    if (countHeader(request.rawHeaders, "host") > 1) return sendJson(response, 400, jsonRpcError("Bad Request: more than one Host header"));
     // DNS rebinding: a page on another site must not reach us through a name that resolves to
     // loopback. Only checked when we listen on loopback; a public bind relies on the token.
     if (isLoopbackHost(host)) {
@@ -173,11 +179,17 @@ export async function startHttpServer(
         }
         return sendJson(response, 400, jsonRpcError("Bad Request: no valid session ID; send initialize first"));
       }
+      // The principal (a token's or an OAuth subject's; one for all without either) is capped too.
+      const principal = owner ?? "anonymous";
+      if (!makeRoomForSession(principal)) {
+        response.setHeader("Retry-After", "60");
+        return sendJson(response, 503, jsonRpcError(`Too many open sessions (at most ${maxSessions}, ${maxSessionsPerPrincipal} per client, none idle to close); close one (DELETE /mcp) or try later`));
+      }
       const built = buildServer(app, { transport: "http", owner });
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => {
-          sessions.set(id, { transport, close: built.close, lastSeen: Date.now(), openStreams: 0, owner });
+          sessions.set(id, { transport, principal, close: built.close, lastSeen: Date.now(), openStreams: 0, owner });
         },
       });
       transport.onclose = () => {
@@ -242,13 +254,45 @@ export async function startHttpServer(
     });
   }
 
+  const closeSession = (id: string, session: Session) => {
+    sessions.delete(id);
+    session.close();
+    void session.transport.close().catch(() => undefined);
+  };
+
+  /**
+   * Keeps sessions within both caps before a new one opens, closing the least recently used
+   * idle ones (no open stream) first. False when the caps are full of sessions in use.
+   */
+  const makeRoomForSession = (principal: string): boolean => {
+    const oldestIdle = (ofPrincipal: boolean): [string, Session] | undefined => {
+      let oldest: [string, Session] | undefined;
+      for (const entry of sessions) {
+        const session = entry[1];
+        if (session.openStreams > 0 || (ofPrincipal && session.principal !== principal)) continue;
+        if (!oldest || session.lastSeen < oldest[1].lastSeen) oldest = entry;
+      }
+      return oldest;
+    };
+    const countOf = () => [...sessions.values()].filter((session) => session.principal === principal).length;
+    while (countOf() >= maxSessionsPerPrincipal) {
+      const victim = oldestIdle(true);
+      if (!victim) return false;
+      closeSession(...victim);
+    }
+    while (sessions.size >= maxSessions) {
+      const victim = oldestIdle(false);
+      if (!victim) return false;
+      closeSession(...victim);
+    }
+    return true;
+  };
+
   const sweeper = setInterval(() => {
     const cutoff = Date.now() - sessionIdleMs;
     for (const [id, session] of sessions) {
       if (session.lastSeen >= cutoff || session.openStreams > 0) continue;
-      sessions.delete(id);
-      session.close();
-      void session.transport.close().catch(() => undefined);
+      closeSession(id, session);
     }
   }, options.sweepEveryMs ?? 60_000);
   sweeper.unref();
@@ -295,6 +339,12 @@ function bearerMatches(header: string | undefined, token: string): boolean {
   const given = createHash("sha256").update(match[1]!.trim()).digest();
   const expected = createHash("sha256").update(token).digest();
   return timingSafeEqual(given, expected);
+}
+
+function countHeader(rawHeaders: string[], name: string): number {
+  let count = 0;
+  for (let index = 0; index < rawHeaders.length; index += 2) if (rawHeaders[index]!.toLowerCase() === name) count++;
+  return count;
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -107,3 +107,73 @@ describe("malformed and oversized messages over HTTP", () => {
     expect(served.status).toBe(200);
   });
 });
+
+/** Sends raw bytes and returns the status line's code (0 if the server closed without one). */
+function rawRequest(url: string, text: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const socket = net.connect(Number(target.port), target.hostname, () => socket.write(text));
+    let received = "";
+    socket.on("data", (chunk: Buffer) => {
+      received += chunk.toString("utf8");
+      if (/\r\n\r\n/.test(received)) socket.end();
+    });
+    socket.on("close", () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1] ?? 0), text: received }));
+    socket.on("error", reject);
+  });
+}
+
+describe("duplicate Host headers", () => {
+  it("refuses a request with two Host headers, whichever comes first", async () => {
+    const url = await start();
+    const port = new URL(url).port;
+    const request = (hosts: string[]) =>
+      `POST /mcp HTTP/1.1\r\n${hosts.map((host) => `Host: ${host}\r\n`).join("")}Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${Buffer.byteLength(initialize)}\r\nConnection: close\r\n\r\n${initialize}`;
+    expect((await rawRequest(url, request([`127.0.0.1:${port}`]))).status).toBe(200);
+    const allowedFirst = await rawRequest(url, request([`127.0.0.1:${port}`, "evil.example"]));
+    expect(allowedFirst.status).toBe(400);
+    expect(allowedFirst.text).toContain("more than one Host header");
+    expect((await rawRequest(url, request(["evil.example", `127.0.0.1:${port}`]))).status).toBe(400);
+  });
+});
+
+describe("session caps", () => {
+  const ping = (id: number) => JSON.stringify({ jsonrpc: "2.0", id, method: "ping" });
+
+  it("closes the least recently used idle session when the cap is reached, and refuses when none is idle", async () => {
+    const url = await start({ MEDIA_JOBS_HTTP_MAX_SESSIONS: "3" });
+    const a = await openSession(url);
+    const b = await openSession(url);
+    const c = await openSession(url);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await post(url, a, ping(2))).status).toBe(200);
+    const d = await openSession(url);
+    // b was the least recently used: closed to make room; the others still serve.
+    expect((await post(url, b, ping(3))).status).toBe(404);
+    for (const session of [a, c, d]) expect((await post(url, session, ping(4))).status).toBe(200);
+
+    // Sessions with an open stream are in use: never closed for room; a fourth is refused.
+    const streams = [a, c, d].map(
+      (session) =>
+        new Promise<http.ClientRequest>((resolve) => {
+          const target = new URL(url);
+          const request = http.request({ host: target.hostname, port: target.port, path: target.pathname, method: "GET", headers: { ...session, accept: "text/event-stream" } }, () => resolve(request));
+          request.end();
+        }),
+    );
+    const open = await Promise.all(streams);
+    const refused = await post(url, {}, initialize);
+    expect(refused.status).toBe(503);
+    expect(refused.body).toContain("Too many open sessions");
+    for (const request of open) request.destroy();
+  });
+
+  it("caps sessions per client too", async () => {
+    const url = await start({ MEDIA_JOBS_HTTP_TOKEN: "cap-token-0123", MEDIA_JOBS_HTTP_MAX_SESSIONS_PER_CLIENT: "2" });
+    const auth = { authorization: "Bearer cap-token-0123" };
+    const first = await openSession(url, auth);
+    await openSession(url, auth);
+    await openSession(url, auth);
+    expect((await post(url, first, ping(5))).status).toBe(404);
+  });
+});
