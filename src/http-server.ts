@@ -17,7 +17,10 @@ import { buildServer } from "./server.js";
 import { TOOLS } from "./tools/index.js";
 import { checkIncomingText, errorReply, MAX_MESSAGE_BYTES } from "./transport/incoming-message.js";
 
-const MAX_WEBHOOK_BODY_BYTES = 16 * 1024 * 1024;
+/** For an adapter that states no limit of its own (its webhookIntake). */
+const DEFAULT_WEBHOOK_BODY_BYTES = 1024 * 1024;
+/** Webhook bodies being read at once, across vendors: bounds the memory a flood can take. */
+const MAX_WEBHOOK_BODIES_READING = 8;
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 export function isLoopbackHost(host: string): boolean {
@@ -58,6 +61,7 @@ export async function startHttpServer(
     );
   }
   const sessions = new Map<string, Session>();
+  let webhookBodiesReading = 0;
   const server = http.createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       app.logger.error("HTTP request failed", { error: error instanceof Error ? error.message : String(error) });
@@ -228,18 +232,39 @@ export async function startHttpServer(
     if (request.method !== "POST") return sendJson(response, 405, { error: "webhooks are POST" });
     const adapter = app.providers.find(providerId);
     if (!adapter?.handleWebhook) return sendJson(response, 404, { error: `no webhook for ${providerId}` });
-    const rawBody = await readLimitedBody(request, response, MAX_WEBHOOK_BODY_BYTES, (limit) => ({ error: `body larger than the ${limit} limit` }));
-    if (!rawBody) return;
     const headers: Record<string, string | undefined> = {};
     for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = headerValue(value);
+    const refuse = (error: ForbiddenError) => {
+      app.logger.warning(`rejected ${providerId} webhook: ${error.message}`);
+      sendJson(response, 401, { error: error.message });
+    };
+    // The headers first: a delivery they already show to be forged is refused unread.
+    try {
+      adapter.webhookIntake?.checkHeaders?.(headers);
+    } catch (error) {
+      if (error instanceof ForbiddenError) return refuse(error);
+      throw error;
+    }
+    // Bodies in memory at once are bounded: a flood waits its turn (503 + Retry-After).
+    if (webhookBodiesReading >= MAX_WEBHOOK_BODIES_READING) {
+      response.setHeader("Retry-After", "5");
+      return sendJson(response, 503, { error: "busy with other webhook deliveries; retry shortly" });
+    }
+    webhookBodiesReading++;
+    let rawBody: Buffer | undefined;
+    try {
+      rawBody = await readLimitedBody(request, response, adapter.webhookIntake?.maxBodyBytes ?? DEFAULT_WEBHOOK_BODY_BYTES, (limit) => ({
+        error: `body larger than the ${limit} limit for ${providerId} webhooks`,
+      }));
+    } finally {
+      webhookBodiesReading--;
+    }
+    if (!rawBody) return;
     let event;
     try {
       event = adapter.handleWebhook({ headers, rawBody });
     } catch (error) {
-      if (error instanceof ForbiddenError) {
-        app.logger.warning(`rejected ${providerId} webhook: ${error.message}`);
-        return sendJson(response, 401, { error: error.message });
-      }
+      if (error instanceof ForbiddenError) return refuse(error);
       if (error instanceof UserInputError || error instanceof MediaJobsError) return sendJson(response, 400, { error: error.message });
       throw error;
     }

@@ -140,6 +140,17 @@ export interface WebhookRequest {
   rawBody: Buffer;
 }
 
+/**
+ * What the HTTP edge checks before it reads a webhook's body, so a forged or unsigned
+ * delivery costs a header check, not a body in memory.
+ */
+export interface WebhookIntake {
+  /** The largest body this vendor sends; a larger one is refused with 413 unread. */
+  maxBodyBytes: number;
+  /** Throws ForbiddenError when the headers alone show the delivery is not genuine (no secret configured, signature header missing or malformed, timestamp outside the window). */
+  checkHeaders?(headers: Record<string, string | undefined>): void;
+}
+
 /** What a verified webhook tells us: which job, and what it now looks like (when it says). */
 export interface WebhookEvent {
   nativeId: string;
@@ -165,6 +176,8 @@ export interface ProviderAdapter {
   condense(input: CondenseInput): CondensedView;
   /** Verifies and parses a webhook; throws ForbiddenError when the signature is wrong. */
   handleWebhook?(request: WebhookRequest): WebhookEvent;
+  /** Required with handleWebhook: the body limit and the header checks made before reading. */
+  readonly webhookIntake?: WebhookIntake;
   /** How often the poller refreshes a running job; the core's default when absent. */
   readonly pollPolicy?: PollPolicy;
   /** Releases pools, workers and timers. */

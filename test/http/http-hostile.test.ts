@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { assembleApp, type App } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { startHttpServer, type RunningHttpServer } from "../../src/http-server.js";
+import { createDefaultApp } from "../../src/default-app.js";
 import { createLogger } from "../../src/logger.js";
 import { ScriptedAdapter } from "../support/scripted-adapter.js";
 
@@ -175,5 +176,108 @@ describe("session caps", () => {
     await openSession(url, auth);
     await openSession(url, auth);
     expect((await post(url, first, ping(5))).status).toBe(404);
+  });
+});
+
+describe("webhook intake", () => {
+  const PYANNOTE_SECRET = "whsec-hostile-0123456789";
+  let logLines: string[] = [];
+
+  async function startWithVendors(): Promise<string> {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mjm-http-hooks-"));
+    dirs.push(dataDir);
+    const config = loadConfig(
+      {
+        MEDIA_JOBS_DATA_DIR: dataDir,
+        PYANNOTEAI_API_KEY: "pk-hostile-000",
+        PYANNOTEAI_WEBHOOK_SECRET: PYANNOTE_SECRET,
+        HUMANSTANDARD_API_KEY: "hs-hostile-000",
+        HUMANSTANDARD_WEBHOOK_SECRET: "hs-secret-0123456789",
+        HUME_API_KEY: "hume-hostile-000",
+      },
+      { http: true, port: 0 },
+    );
+    logLines = [];
+    app = createDefaultApp(config, { logger: createLogger({ level: "info", secrets: [], write: (line) => logLines.push(line) }) });
+    server = await startHttpServer(app);
+    return server.url;
+  }
+
+  const forgedHeaders = () => ({ "x-signature": "a".repeat(64), "x-request-timestamp": String(Math.floor(Date.now() / 1000)) });
+
+  /** Streams `totalBytes` of body (chunked unless declared) until the server answers. */
+  function stream(url: string, requestPath: string, headers: Record<string, string>, totalBytes: number, declare: boolean): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const target = new URL(url);
+      let answered = false;
+      const request = http.request(
+        { host: target.hostname, port: target.port, path: requestPath, method: "POST", headers: { "content-type": "application/json", ...(declare ? { "content-length": String(totalBytes) } : {}), ...headers } },
+        (response) => {
+          answered = true;
+          response.resume();
+          resolve(response.statusCode ?? 0);
+          request.destroy();
+        },
+      );
+      request.on("error", (error) => {
+        if (!answered) reject(error);
+      });
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      let sent = 0;
+      const pump = () => {
+        while (!answered && sent < totalBytes) {
+          sent += chunk.length;
+          if (!request.write(chunk)) return void request.once("drain", pump);
+        }
+        if (!answered) request.end();
+      };
+      pump();
+    });
+  }
+
+  it("refuses a delivery whose signature headers are missing or malformed before reading its body", async () => {
+    const url = await startWithVendors();
+    const port = new URL(url).port;
+    const unsigned = (vendor: string, extra = "") =>
+      rawRequest(url, `POST /webhooks/${vendor} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 15000000\r\n${extra}\r\n{"jobId":"x",`);
+    // Only 13 bytes of a declared 15 MB are ever sent: an answer means the body was not awaited.
+    expect((await unsigned("pyannote")).status).toBe(401);
+    expect((await unsigned("pyannote", "X-Signature: not-hex\r\nX-Request-Timestamp: 1\r\n")).status).toBe(401);
+    expect((await unsigned("humanstandard", "X-HS-Signature: md5=abc\r\n")).status).toBe(401);
+  });
+
+  it("answers an oversized body with 413, declared or streamed, not a reset", async () => {
+    const url = await startWithVendors();
+    const target = new URL(url);
+    const base = `http://${target.host}`;
+    expect(await stream(base, "/webhooks/pyannote", forgedHeaders(), 100 * 1024 * 1024, true)).toBe(413);
+    // Hume signs nothing: its limit is counted while streaming.
+    expect(await stream(base, "/webhooks/hume", {}, 40 * 1024 * 1024, false)).toBe(413);
+    expect((await post(url, {}, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }))).status).toBe(400);
+  });
+
+  it("writes a handful of lines for a flood of forged deliveries, not one per request", async () => {
+    const url = await startWithVendors();
+    const target = new URL(url);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    const send = () =>
+      new Promise<number>((resolve, reject) => {
+        const request = http.request(
+          { agent, host: target.hostname, port: target.port, path: "/webhooks/pyannote", method: "POST", headers: { "content-type": "application/json", ...forgedHeaders() } },
+          (response) => {
+            response.resume();
+            response.on("end", () => resolve(response.statusCode ?? 0));
+          },
+        );
+        request.on("error", reject);
+        request.end('{"jobId":"forged","status":"succeeded"}');
+      });
+    const statuses: number[] = [];
+    for (let batch = 0; batch < 50; batch++) statuses.push(...(await Promise.all(Array.from({ length: 20 }, send))));
+    agent.destroy();
+    expect(statuses.filter((status) => status === 401)).toHaveLength(1_000);
+    const rejected = logLines.filter((line) => line.includes("rejected pyannote webhook"));
+    expect(rejected.length).toBeGreaterThan(0);
+    expect(rejected.length).toBeLessThanOrEqual(5);
   });
 });

@@ -84,6 +84,18 @@ export function createHamsaAdapter(deps: AdapterDeps): ProviderAdapter {
   const webhookSecret = (): string | undefined =>
     apiKey ? createHmac("sha256", apiKey).update("media-jobs-mcp hamsa webhook v1").digest("hex") : undefined;
 
+  /** Hamsa's callbacks carry the bearer we gave it: checked from the headers, before the body. */
+  const checkHamsaAuthorization = (headers: Record<string, string | undefined>): void => {
+    const secret = webhookSecret();
+    if (!secret) throw new ForbiddenError("Hamsa webhooks cannot be verified: HAMSA_API_KEY is not set");
+    const authorization = headerOf(headers, "authorization") ?? "";
+    const expected = Buffer.from(`Bearer ${secret}`);
+    const given = Buffer.from(authorization.trim());
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new ForbiddenError("Hamsa webhook rejected: missing or wrong Authorization");
+    }
+  };
+
   const fetchJob = async (nativeId: string, context: CallContext): Promise<{ job: HamsaJob; raw: Buffer }> => {
     const response = await http().bytes({ method: "GET", path: "/v1/jobs", query: { jobId: nativeId }, signal: context.signal });
     let decoded: unknown;
@@ -256,15 +268,14 @@ export function createHamsaAdapter(deps: AdapterDeps): ProviderAdapter {
       return condenseHamsa(input.job, input.index as HamsaTranscriptIndex, input.query);
     },
 
+    webhookIntake: {
+      // The callback may carry the transcript.
+      maxBodyBytes: 8 * 1024 * 1024,
+      checkHeaders: (headers) => checkHamsaAuthorization(headers),
+    },
+
     handleWebhook(request: WebhookRequest): WebhookEvent {
-      const secret = webhookSecret();
-      if (!secret) throw new ForbiddenError("Hamsa webhooks cannot be verified: HAMSA_API_KEY is not set");
-      const authorization = headerOf(request.headers, "authorization") ?? "";
-      const expected = Buffer.from(`Bearer ${secret}`);
-      const given = Buffer.from(authorization.trim());
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        throw new ForbiddenError("Hamsa webhook rejected: missing or wrong Authorization");
-      }
+      checkHamsaAuthorization(request.headers);
       if (!deps.replayGuard.firstSeen(`hamsa:${createHash("sha256").update(request.rawBody).digest("hex")}`, REPLAY_WINDOW_MS)) {
         throw new ForbiddenError("Hamsa webhook rejected: this delivery was already accepted (replay)");
       }

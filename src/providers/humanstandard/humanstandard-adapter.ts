@@ -33,7 +33,7 @@ import {
 } from "./humanstandard-api.js";
 import { condenseHumanStandard, HUMANSTANDARD_VIEWS } from "./humanstandard-condense.js";
 import { createLineSplitter, createProvenanceIndexBuilder, type ProvenanceIndex } from "./humanstandard-results-index.js";
-import { verifyHumanStandardWebhook } from "./humanstandard-webhook.js";
+import { checkHumanStandardWebhookHeaders, verifyHumanStandardWebhook } from "./humanstandard-webhook.js";
 
 const PROVIDER = "humanstandard";
 const RESULTS_PART = "results.ndjson";
@@ -225,6 +225,12 @@ export function createHumanStandardAdapter(deps: AdapterDeps, overrides: HumanSt
 
     condense(input: CondenseInput) {
       return condenseHumanStandard(input.job, input.index as ProvenanceIndex, input.query);
+    },
+
+    webhookIntake: {
+      // Events carry a summary, never the results.
+      maxBodyBytes: 1024 * 1024,
+      checkHeaders: (headers) => checkHumanStandardWebhookHeaders(headers, config.webhookSecret),
     },
 
     handleWebhook(request: WebhookRequest) {

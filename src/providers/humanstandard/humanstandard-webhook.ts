@@ -13,6 +13,14 @@ export function signHumanStandardBody(rawBody: Buffer | string, secret: string):
   return `sha256=${createHmac("sha256", secret).update(rawBody).digest("hex")}`;
 }
 
+/** The header checks that need no body: a secret to check against and a well-formed signature. */
+export function checkHumanStandardWebhookHeaders(headers: Record<string, string | undefined>, secret: string | undefined): void {
+  if (!secret) throw new ForbiddenError("HumanStandard webhooks cannot be verified: set HUMANSTANDARD_WEBHOOK_SECRET");
+  const header = headerOf(headers, "x-hs-signature");
+  if (!header) throw new ForbiddenError("HumanStandard webhook rejected: X-HS-Signature header missing");
+  if (!/^sha256=[0-9a-f]{64}$/i.test(header.trim())) throw new ForbiddenError("HumanStandard webhook rejected: X-HS-Signature is not sha256=<hex>");
+}
+
 export function verifyHumanStandardWebhook(
   request: WebhookRequest,
   secret: string | undefined,

@@ -450,6 +450,8 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
     fetchResults,
     condense: (input: CondenseInput) => condenseHumeResults(input),
     handleWebhook,
+    // Unsigned, so nothing to check in the headers; completion callbacks carry the predictions.
+    webhookIntake: { maxBodyBytes: 16 * 1024 * 1024 },
     async close() {
       await Promise.allSettled([apiClient?.close(), uploadClient?.close()]);
       apiClient = undefined;

@@ -288,6 +288,20 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
     }
   };
 
+  /** Everything about a delivery that the headers alone decide; runs before its body is read. */
+  const checkWebhookHeaders = (headers: Record<string, string | undefined>) => {
+    const secret = config.pyannote.webhookSecret;
+    if (!secret) throw new ForbiddenError("pyannote webhooks are not accepted: PYANNOTEAI_WEBHOOK_SECRET is not set");
+    const signature = headerOf(headers, "x-signature");
+    const timestamp = headerOf(headers, "x-request-timestamp");
+    if (!signature || !timestamp) throw new ForbiddenError("missing X-Signature or X-Request-Timestamp header");
+    if (!/^(v0=|sha256=)?([0-9a-f]{64}|[A-Za-z0-9+/_-]{42,44}={0,2})$/i.test(signature.trim())) throw new ForbiddenError("X-Signature is not an HMAC-SHA256 signature");
+    if (!/^\d{1,12}$/.test(timestamp.trim())) throw new ForbiddenError("X-Request-Timestamp is not a Unix time in seconds");
+    const skew = Math.abs(Date.now() / 1000 - Number(timestamp));
+    if (skew > WEBHOOK_TOLERANCE_S) throw new ForbiddenError(`webhook timestamp outside the ±${WEBHOOK_TOLERANCE_S} s window`);
+    return { secret, signature, timestamp };
+  };
+
   const describe = (viewer?: { owner?: string }): ProviderInfo => {
     const labels = storedLabels(viewer?.owner);
     const shown = labels.slice(0, 50);
@@ -477,15 +491,14 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
       return condensePyannote(job, index as PyannoteIndex, query);
     },
 
+    webhookIntake: {
+      // Webhooks may carry the job's output (a long recording's diarization).
+      maxBodyBytes: 16 * 1024 * 1024,
+      checkHeaders: (headers) => void checkWebhookHeaders(headers),
+    },
+
     handleWebhook(request: WebhookRequest): WebhookEvent {
-      const secret = config.pyannote.webhookSecret;
-      if (!secret) throw new ForbiddenError("pyannote webhooks are not accepted: PYANNOTEAI_WEBHOOK_SECRET is not set");
-      const signature = headerOf(request.headers, "x-signature");
-      const timestamp = headerOf(request.headers, "x-request-timestamp");
-      if (!signature || !timestamp) throw new ForbiddenError("missing X-Signature or X-Request-Timestamp header");
-      if (!/^\d{1,12}$/.test(timestamp.trim())) throw new ForbiddenError("X-Request-Timestamp is not a Unix time in seconds");
-      const skew = Math.abs(Date.now() / 1000 - Number(timestamp));
-      if (skew > WEBHOOK_TOLERANCE_S) throw new ForbiddenError(`webhook timestamp outside the ±${WEBHOOK_TOLERANCE_S} s window`);
+      const { secret, signature, timestamp } = checkWebhookHeaders(request.headers);
       const mac = createHmac("sha256", secret).update(`v0:${timestamp.trim()}:`).update(request.rawBody).digest();
       if (!signatureMatches(signature, mac)) throw new ForbiddenError("webhook signature does not match");
       // Replays: the signature covers the timestamp, so it identifies one signed delivery.
