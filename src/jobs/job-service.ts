@@ -97,6 +97,8 @@ export class JobService {
   /** Vendor jobs created whose rows the store could not take (a full disk), by submission. */
   private readonly unsaved = new Map<string, JobSnapshot>();
   private nextSubmissionSweep = 0;
+  /** When each job last asked its vendor, for spacing what unsigned callbacks may trigger. */
+  private readonly lastPolledAt = new Map<string, number>();
 
   constructor(options: JobServiceOptions) {
     this.options = options;
@@ -557,9 +559,23 @@ export class JobService {
     const id = jobId(provider, nativeId);
     const job = this.store.getJob(id);
     if (!job || job.damaged) return undefined;
-    if (!snapshot) return this.refresh(id);
+    if (!snapshot) return this.hint(job);
     const updated = this.save(job, applySnapshot(job, snapshot, new Date(this.now())));
     return isSettled(updated) ? updated : this.refresh(id);
+  }
+
+  /**
+   * An unsigned callback (anyone who can reach the URL can send one) is a hint at most: it
+   * brings an active job's next poll forward, never sooner than the brisk cadence after its
+   * last poll, and the poller does the GET within its own budget. A flood of callbacks for
+   * one job thus costs at most one vendor GET per cadence step, and none for a settled job.
+   */
+  private hint(job: Job): Job {
+    if (isTerminal(job.status)) return job;
+    const adapter = this.registry.require(job.provider);
+    const earliest = Math.max(this.now(), (this.lastPolledAt.get(job.id) ?? 0) + this.pollDelay(adapter, 0));
+    if (job.nextPollAt !== undefined && job.nextPollAt <= earliest) return job;
+    return this.save(job, { ...job, nextPollAt: earliest });
   }
 
   /** Adopts vendor-side jobs (from a remote listing) so they can be read like ours. */
@@ -618,7 +634,9 @@ export class JobService {
     let current = job;
     if (!isTerminal(job.status)) {
       try {
+        this.lastPolledAt.set(id, this.now());
         const snapshot = await adapter.get(job.nativeId, job, {});
+        if (isTerminal(snapshot.status)) this.lastPolledAt.delete(id);
         current = applySnapshot(job, snapshot, new Date(this.now()));
         current.pollCount = job.pollCount + 1;
         current.pollFailures = 0;

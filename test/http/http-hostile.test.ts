@@ -13,6 +13,7 @@ import { startHttpServer, type RunningHttpServer } from "../../src/http-server.j
 import { createDefaultApp } from "../../src/default-app.js";
 import { createLogger } from "../../src/logger.js";
 import { ScriptedAdapter } from "../support/scripted-adapter.js";
+import { startHumeFake } from "../fakes/hume-fake.js";
 
 let app: App | undefined;
 let server: RunningHttpServer | undefined;
@@ -279,5 +280,50 @@ describe("webhook intake", () => {
     const rejected = logLines.filter((line) => line.includes("rejected pyannote webhook"));
     expect(rejected.length).toBeGreaterThan(0);
     expect(rejected.length).toBeLessThanOrEqual(5);
+  });
+});
+
+describe("unsigned callbacks", () => {
+  it("a flood of 1,000 Hume callbacks for a running job costs a bounded handful of vendor GETs", async () => {
+    const fake = await startHumeFake({ queuedPolls: 1_000_000 });
+    try {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mjm-http-hume-"));
+      dirs.push(dataDir);
+      const config = loadConfig(
+        { MEDIA_JOBS_DATA_DIR: dataDir, HUME_API_KEY: fake.apiKey, HUME_BASE_URL: fake.baseUrl, MEDIA_JOBS_POLL_INITIAL_MS: "1000", MEDIA_JOBS_POLL_MAX_MS: "60000" },
+        { http: true, port: 0 },
+      );
+      app = createDefaultApp(config, { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
+      server = await startHttpServer(app);
+      app.poller.start();
+      const { job } = await app.jobs.start({ provider: "hume", media: [{ kind: "url", url: "https://example.com/talk.mp4" }], options: {} });
+      const vendorGets = () => fake.server.requests.filter((request) => request.method === "GET" && request.path === `/v0/batch/jobs/${job.nativeId}`).length;
+
+      const target = new URL(server.url);
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+      const callback = fake.callbackBody(job.nativeId);
+      const send = () =>
+        new Promise<number>((resolve, reject) => {
+          const request = http.request({ agent, host: target.hostname, port: target.port, path: "/webhooks/hume", method: "POST", headers: { "content-type": "application/json" } }, (response) => {
+            response.resume();
+            response.on("end", () => resolve(response.statusCode ?? 0));
+          });
+          request.on("error", reject);
+          request.end(callback);
+        });
+      const started = Date.now();
+      const statuses: number[] = [];
+      for (let batch = 0; batch < 50; batch++) statuses.push(...(await Promise.all(Array.from({ length: 20 }, send))));
+      agent.destroy();
+      expect(statuses.every((status) => status === 200)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const elapsedS = (Date.now() - started) / 1000;
+      // The first callback brings a poll forward; the rest wait for the brisk cadence (1 s,
+      // growing): a few GETs over the flood, where one GET per callback made 1,000.
+      expect(vendorGets()).toBeGreaterThanOrEqual(1);
+      expect(vendorGets()).toBeLessThanOrEqual(Math.ceil(elapsedS) + 2);
+    } finally {
+      await fake.close();
+    }
   });
 });
