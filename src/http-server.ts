@@ -15,7 +15,7 @@ import { parseJobId } from "./jobs/job.js";
 import { OAuthResourceServer, READ_SCOPE, WRITE_SCOPE, type OAuthOptions } from "./auth/oauth-resource-server.js";
 import { buildServer } from "./server.js";
 import { TOOLS } from "./tools/index.js";
-import { checkIncomingText, errorReply, MAX_MESSAGE_BYTES } from "./transport/incoming-message.js";
+import { checkIncomingText, errorReply, LARGE_INPUT_ADVICE, MAX_MESSAGE_BYTES } from "./transport/incoming-message.js";
 
 /** For an adapter that states no limit of its own (its webhookIntake). */
 const DEFAULT_WEBHOOK_BODY_BYTES = 1024 * 1024;
@@ -141,7 +141,7 @@ export async function startHttpServer(
     const sessionId = headerValue(request.headers["mcp-session-id"]);
     if (request.method === "POST") {
       const body = await readLimitedBody(request, response, MAX_MESSAGE_BYTES, (limit) =>
-        errorReply(null, -32600, `Invalid Request: the message is larger than the ${limit} limit; send large inputs by reference (a file path or URL) instead of inline`),
+        errorReply(null, -32600, `Invalid Request: the message is larger than the ${limit} limit; ${LARGE_INPUT_ADVICE}`),
       );
       if (!body) return;
       const checked = checkIncomingText(body.toString("utf8"));

@@ -7,7 +7,7 @@
 import type { Readable, Writable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ErrorCode, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-import { checkIncomingText, errorReply, MAX_MESSAGE_BYTES, recoverIdFromPrefix, type Checked } from "./incoming-message.js";
+import { checkIncomingText, errorReply, LARGE_INPUT_ADVICE, MAX_MESSAGE_BYTES, recoverIdFromPrefix, type Checked } from "./incoming-message.js";
 
 /** Enough of an oversized line's start to find its id. */
 const ID_PREFIX_BYTES = 64 * 1024;
@@ -107,7 +107,7 @@ export class GuardedStdioTransport implements Transport {
         errorReply(
           id,
           ErrorCode.InvalidRequest,
-          `Invalid Request: the message is larger than the ${limit} limit and was discarded; send large inputs by reference (a file path or URL) instead of inline`,
+          `Invalid Request: the message is larger than the ${limit} limit and was discarded; ${LARGE_INPUT_ADVICE}`,
         ),
       ).catch((error: unknown) => this.onerror?.(error as Error));
       return;

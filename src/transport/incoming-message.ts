@@ -15,6 +15,13 @@ import {
 
 /** The largest message we read: a line on stdio, a body over HTTP. */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/**
+ * What to do instead of a message over the limit: every big input has a by-reference form.
+ * (A HumanStandard start_job with 10,000 tracks inline is about 11.5 MB.)
+ */
+export const LARGE_INPUT_ADVICE =
+  "send large inputs by reference: local media as {path}, remote media as {url}, and a HumanStandard catalog of thousands of tracks as options.manifest_url (an https NDJSON manifest, one {item_id, url} per line)";
+
 /** Deeper than this is no tool's input; JSON.stringify and friends recurse and would overflow. */
 export const MAX_NESTING_DEPTH = 64;
 

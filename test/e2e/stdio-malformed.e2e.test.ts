@@ -86,6 +86,14 @@ function generateCases(): Case[] {
     expect: [-32600],
     label: "10 MB line",
   });
+  // A start_job with 10,000 HumanStandard items inline (~1 MB of them here, padded past the limit).
+  const items = Array.from({ length: 10_000 }, (_, index) => ({ id: `track-${index}`, url: `https://cdn.example.com/catalog/${"x".repeat(380)}/track-${index}.mp3` }));
+  cases.push({
+    line: JSON.stringify({ jsonrpc: "2.0", id: 61, method: "tools/call", params: { name: "start_job", arguments: { provider: "humanstandard", media: items } } }),
+    id: 61,
+    expect: [-32600],
+    label: "10,000-item catalog",
+  });
   return cases;
 }
 
@@ -138,6 +146,9 @@ describe("malformed protocol messages over stdio", () => {
     }
     const oversized = replies.find((reply) => reply.id === 59)!;
     expect(oversized.error?.message).toContain("4 MiB");
+    const catalog = replies.find((reply) => reply.id === 61)!;
+    expect(catalog.error?.code).toBe(-32600);
+    expect(catalog.error?.message).toContain("options.manifest_url");
     const deep = replies.find((reply) => reply.error?.message.includes("nests deeper"));
     expect(deep).toBeDefined();
     // The batch of two answers both ids.
