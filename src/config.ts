@@ -61,6 +61,7 @@ const envSchema = z.object({
   MEDIA_JOBS_HTTP_TIMEOUT_MS: positiveInt(60_000),
   MEDIA_JOBS_MAX_DOWNLOAD_MB: positiveInt(1_024),
   MEDIA_JOBS_ANALYSIS_TIMEOUT_S: positiveInt(3_600),
+  MEDIA_JOBS_MAX_ANALYSIS_HOURS: positiveInt(4),
   MEDIA_JOBS_HTTP_MAX_SESSIONS: positiveInt(200),
   MEDIA_JOBS_HTTP_MAX_SESSIONS_PER_CLIENT: positiveInt(50),
   MEDIA_JOBS_ALLOW_PRIVATE_URLS: optionalString,
@@ -92,6 +93,8 @@ export interface Config {
   maxDownloadBytes: number;
   /** The most one local analysis may take before it is stopped (its own deadline scales with its audio). */
   analysisTimeoutMs: number;
+  /** Longest audio file the local analyzer takes (it holds ~250 MB per hour until it streams); 0 = no limit. */
+  maxAnalysisHours: number;
   /** Test-only escape hatch: lets the local analyzer download from loopback fakes. */
   allowPrivateUrls: boolean;
   hume: ProviderConfig;
@@ -210,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: CliFlags = { http: fal
     httpTimeoutMs: e.MEDIA_JOBS_HTTP_TIMEOUT_MS,
     maxDownloadBytes: e.MEDIA_JOBS_MAX_DOWNLOAD_MB * 1024 * 1024,
     analysisTimeoutMs: e.MEDIA_JOBS_ANALYSIS_TIMEOUT_S * 1000,
+    maxAnalysisHours: e.MEDIA_JOBS_MAX_ANALYSIS_HOURS,
     allowPrivateUrls: e.MEDIA_JOBS_ALLOW_PRIVATE_URLS === "1",
     hume: { apiKey: e.HUME_API_KEY, baseUrl: e.HUME_BASE_URL },
     pyannote: {

@@ -21,8 +21,9 @@ import type {
 } from "../provider.js";
 import type { AnalysisOptions } from "./local-analyze.js";
 import { condenseLocal, LOCAL_VIEWS } from "./local-condense.js";
-import { sniffFile } from "./local-decode.js";
+import { openAudioSource } from "./local-decode.js";
 import { AudioDecodeError } from "./local-errors.js";
+import { overLengthLimit } from "./local-limits.js";
 import { SUPPORTED_FORMATS_TEXT } from "./local-format.js";
 import { LOCAL_OPTION_DESCRIPTIONS, parseLocalOptions } from "./local-options.js";
 import { toIndex, type LocalReport } from "./local-report.js";
@@ -59,6 +60,8 @@ interface LocalJobState {
 export interface LocalAdapterOptions {
   /** Concurrent analyses (worker threads); default: cores − 1, at least 1, at most 4. */
   maxConcurrent?: number;
+  /** Longest audio a file may hold; MEDIA_JOBS_MAX_ANALYSIS_HOURS by default. */
+  maxAudioSeconds?: number;
   /** An analysis's time limit for this much audio (unknown until the worker has probed). */
   deadlineMs?: (audioSeconds: number | undefined) => number;
 }
@@ -78,6 +81,7 @@ export function defaultAnalysisDeadlineMs(audioSeconds: number | undefined, capM
 export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapterOptions = {}): ProviderAdapter {
   const jobs = new Map<string, LocalJobState>();
   const maxConcurrent = adapterOptions.maxConcurrent ?? Math.max(1, Math.min(4, os.availableParallelism() - 1));
+  const maxAudioSeconds = adapterOptions.maxAudioSeconds ?? deps.config.maxAnalysisHours * 3600;
   const deadlineMs = adapterOptions.deadlineMs ?? ((seconds: number | undefined) => defaultAnalysisDeadlineMs(seconds, deps.config.analysisTimeoutMs));
   let running = 0;
   const waiting: Array<() => void> = [];
@@ -157,7 +161,7 @@ export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapt
           void run.cancel();
         }, Math.max(0, analysisStarted + limitMs - Date.now()));
       };
-      const run = startAnalysisWorker({ files, options: state.options }, (done, total) => {
+      const run = startAnalysisWorker({ files, options: state.options, maxAudioSeconds }, (done, total) => {
         state.progress = { done: Math.round(done * 10) / 10, ...(total ? { total: Math.round(total * 10) / 10 } : {}), unit: "seconds" };
         if (total !== undefined && total !== knownSeconds) {
           knownSeconds = total;
@@ -253,7 +257,7 @@ export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapt
       const options = parseLocalOptions(request.options);
       if (request.media.length === 0) throw new UserInputError("give at least one media item: {path} of a local audio file or {url}");
       const inputs: JobInput[] = [];
-      for (const item of request.media) inputs.push(await validateInput(item));
+      for (const item of request.media) inputs.push(await validateInput(item, maxAudioSeconds));
       const state = launch(newLocalNativeId(), inputs, options, new Date().toISOString());
       return snapshotOf(state);
     },
@@ -327,12 +331,18 @@ export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapt
   return adapter;
 }
 
-async function validateInput(item: MediaInput): Promise<JobInput> {
+async function validateInput(item: MediaInput, maxAudioSeconds: number): Promise<JobInput> {
   switch (item.kind) {
     case "path":
       try {
-        // Sniff now, so an unsupported file fails start_job at once with its real format named.
-        await sniffFile(item.path, item.name);
+        // Open now, so an unsupported file fails start_job at once with its real format named,
+        // and one longer than the analyzer can hold in memory with its length and the limit.
+        const source = await openAudioSource(item.path, item.name);
+        await source.close();
+        // A WAV's length is its data size (exact, and bounded by the file); a compressed file's
+        // header may be damaged or lie, so those are held to the limit while decoding instead.
+        const tooLong = source.format === "wav" ? overLengthLimit(item.name, source.estimatedSeconds, maxAudioSeconds) : undefined;
+        if (tooLong) throw tooLong;
       } catch (error) {
         if (error instanceof AudioDecodeError) throw new UserInputError(error.message);
         throw error;

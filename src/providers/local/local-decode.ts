@@ -8,6 +8,7 @@ import { open, realpath, stat, type FileHandle } from "node:fs/promises";
 import { resolve as resolvePath } from "node:path";
 import { channelRoles, type ChannelRole } from "./local-channels.js";
 import { AudioDecodeError } from "./local-errors.js";
+import { overLengthLimit } from "./local-limits.js";
 import {
   id3v2Size,
   mp3IsMono,
@@ -75,7 +76,37 @@ export async function sniffFile(path: string, name: string): Promise<SniffedForm
   }
 }
 
+/**
+ * Seconds of audio any source opened here may yield (this module's state is per thread: the
+ * analysis worker sets it for its job). Past it, chunks() throws a "too_long" error: the
+ * analyzer holds its whole input in memory until it streams (local-limits.ts), and a
+ * compressed file's header may not say (or may lie about) how long it is.
+ */
+let decodeLimitSeconds: number | undefined;
+
+export function limitDecodedSeconds(seconds: number | undefined): void {
+  decodeLimitSeconds = seconds !== undefined && seconds > 0 ? seconds : undefined;
+}
+
 export async function openAudioSource(path: string, name: string): Promise<AudioSource> {
+  const source = await openUnlimitedSource(path, name);
+  const limit = decodeLimitSeconds;
+  if (limit === undefined) return source;
+  const chunks = source.chunks.bind(source);
+  return Object.assign(source, {
+    async *chunks() {
+      let frames = 0;
+      for await (const chunk of chunks()) {
+        frames += chunk.channels[0]?.length ?? 0;
+        const tooLong = overLengthLimit(name, frames / chunk.sampleRate, limit);
+        if (tooLong) throw tooLong;
+        yield chunk;
+      }
+    },
+  });
+}
+
+async function openUnlimitedSource(path: string, name: string): Promise<AudioSource> {
   const handle = await openForReading(path, name);
   try {
     const { sniffed, head, fileBytes } = await sniffHandle(handle, name);

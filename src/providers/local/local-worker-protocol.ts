@@ -6,6 +6,8 @@ import type { LocalReport } from "./local-report.js";
 export interface WorkerRequest {
   files: Array<{ path: string; name: string }>;
   options: AnalysisOptions;
+  /** Files whose headers state more audio than this are refused (see local-limits.ts). */
+  maxAudioSeconds?: number;
 }
 
 export type WorkerMessage =

@@ -4,12 +4,15 @@
 
 import { parentPort, workerData } from "node:worker_threads";
 import { analyzeFile } from "./local-analyze.js";
-import { openAudioSource } from "./local-decode.js";
+import { limitDecodedSeconds, openAudioSource } from "./local-decode.js";
 import { AudioDecodeError } from "./local-errors.js";
+import { overLengthLimit } from "./local-limits.js";
 import type { FileFailure, FileReport, LocalReport } from "./local-report.js";
 import type { WorkerMessage, WorkerRequest } from "./local-worker-protocol.js";
 
 export async function runAnalysis(request: WorkerRequest, post: (message: WorkerMessage) => void): Promise<LocalReport> {
+  // Compressed files' headers may not tell their length: the decoder stops at the limit.
+  limitDecodedSeconds(request.maxAudioSeconds);
   const failures: FileFailure[] = [];
   const failureOf = (name: string, error: unknown): FileFailure =>
     error instanceof AudioDecodeError
@@ -21,8 +24,11 @@ export async function runAnalysis(request: WorkerRequest, post: (message: Worker
   for (const [index, file] of request.files.entries()) {
     try {
       const source = await openAudioSource(file.path, file.name);
-      estimates.set(index, source.estimatedSeconds);
       await source.close();
+      // Downloads and resumed jobs were not measured at start_job: refused here, before decoding.
+      const tooLong = source.format === "wav" ? overLengthLimit(file.name, source.estimatedSeconds, request.maxAudioSeconds) : undefined;
+      if (tooLong) throw tooLong;
+      estimates.set(index, source.estimatedSeconds);
     } catch (error) {
       failures.push(failureOf(file.name, error));
       estimates.set(index, undefined);

@@ -146,3 +146,60 @@ describe("analysis deadline", () => {
     expect((await waitEnded(adapter, next.nativeId)).status).toBe("succeeded");
   }, 30_000);
 });
+
+/** A WAV whose header states `dataBytes` of PCM, made sparse so it takes no disk. */
+function sparseWav(directory: string, name: string, rate: number, bits: 8 | 16, dataBytes: number): string {
+  const header = Buffer.alloc(44);
+  const blockAlign = bits / 8;
+  header.write("RIFF", 0, "ascii");
+  header.writeUInt32LE(36 + dataBytes, 4);
+  header.write("WAVEfmt ", 8, "ascii");
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * blockAlign, 28);
+  header.writeUInt16LE(blockAlign, 32);
+  header.writeUInt16LE(bits, 34);
+  header.write("data", 36, "ascii");
+  header.writeUInt32LE(dataBytes, 40);
+  const file = path.join(directory, name);
+  fs.writeFileSync(file, header);
+  fs.truncateSync(file, 44 + dataBytes);
+  return file;
+}
+
+describe("files longer than the analyzer can hold in memory", () => {
+  it("refuses at start_job, from the header, a sparse 2 GB WAV (17 h) and a 20 MB 8-bit 1 kHz WAV (5.8 h)", async () => {
+    const directory = tempDir();
+    const sparse = sparseWav(directory, "silence.wav", 16_000, 16, 2_000_000_000);
+    const lowRate = sparseWav(directory, "lofi.wav", 1_000, 8, 21_000_000);
+    const adapter = newAdapter();
+    await expect(adapter.start({ task: "acoustic", media: [pathInput(sparse)], options: {} }, {})).rejects.toThrow(
+      /silence\.wav is 17 h of audio, over the local analyzer's limit of 4\.0 h \(MEDIA_JOBS_MAX_ANALYSIS_HOURS\): it holds about 250 MB of memory per hour of audio, so about 4340 MB/,
+    );
+    await expect(adapter.start({ task: "acoustic", media: [pathInput(lowRate)], options: {} }, {})).rejects.toThrow(/lofi\.wav is 5\.8 h of audio/);
+  });
+
+  it("stops decoding a compressed file at the limit, whatever its header says", async () => {
+    const directory = tempDir();
+    const ogg = path.join(directory, "sample.ogg");
+    fs.copyFileSync(path.resolve("assets/sample/sample.ogg"), ogg);
+    const adapter = newAdapter({ maxConcurrent: 1, maxAudioSeconds: 2 });
+    const started = await adapter.start({ task: "acoustic", media: [pathInput(ogg)], options: {} }, {});
+    const failed = await waitEnded(adapter, started.nativeId);
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toMatchObject({ code: "too_long" });
+    expect(failed.error?.message).toMatch(/^sample\.ogg is \d+\.\d h of audio, over the local analyzer's limit of 0\.0 h/);
+  });
+
+  it("refuses it in the worker too, for a job resumed from its stored inputs (or a download)", async () => {
+    const directory = tempDir();
+    const sparse = sparseWav(directory, "silence.wav", 16_000, 16, 2_000_000_000);
+    const stored = jobFromSnapshot("local", "acoustic", { nativeId: "0000long0000", status: "running", inputs: [pathInput(sparse)] });
+    const failed = await waitEnded(newAdapter(), "0000long0000", stored);
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toMatchObject({ code: "too_long" });
+    expect(failed.error?.message).toContain("over the local analyzer's limit of 4.0 h");
+  });
+});
