@@ -20,7 +20,7 @@ export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
  * (A HumanStandard start_job with 10,000 tracks inline is about 11.5 MB.)
  */
 export const LARGE_INPUT_ADVICE =
-  "send large inputs by reference: local media as {path}, remote media as {url}, and a HumanStandard catalog of thousands of tracks as options.manifest_url (an https NDJSON manifest, one {item_id, url} per line)";
+  "send large inputs by reference: local media as {path}, remote media as {url}, and a HumanStandard catalog of thousands of tracks as a local NDJSON file (one {item_id, url} per line) given as its only {path} item, or beyond 10,000 tracks as options.manifest_url";
 
 /** Deeper than this is no tool's input; JSON.stringify and friends recurse and would overflow. */
 export const MAX_NESTING_DEPTH = 64;

@@ -3,6 +3,7 @@
 // page by page into the store while building a compact index.
 
 import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { formatCount, sanitizeVendorText } from "../../condense/format.js";
 import { NotConfiguredError, ProviderError, UserInputError } from "../../errors.js";
 import type { Job, JobSnapshot, JobStatus } from "../../jobs/job.js";
@@ -115,8 +116,8 @@ export function createHumanStandardAdapter(deps: AdapterDeps, overrides: HumanSt
         tasks: [
           {
             task: "provenance",
-            description: `Scan up to ${formatCount(HUMANSTANDARD_MAX_ITEMS)} tracks given by public https URL ({url} or {id, url} with your item id); larger catalogs via options.manifest_url.`,
-            inputs: ["url", "id"],
+            description: `Scan up to ${formatCount(HUMANSTANDARD_MAX_ITEMS)} tracks given by public https URL ({url} or {id, url} with your item id), or as a local NDJSON catalog file ({item_id, url} per line) given as the only {path} item (thousands of tracks inline pass the 4 MiB message limit); larger catalogs via options.manifest_url.`,
+            inputs: ["url", "id", "path"],
             options: [
               "manifest_url: https URL of an NDJSON manifest ({item_id, url} per line) for catalogs over 10,000 tracks; pass that same URL as the only media item (none)",
             ],
@@ -138,7 +139,7 @@ export function createHumanStandardAdapter(deps: AdapterDeps, overrides: HumanSt
 
     async start(request: StartRequest, context: CallContext): Promise<JobSnapshot> {
       const options = parseOptions(request.options);
-      const payload = buildPayload(request, options);
+      const payload = buildPayload({ ...request, media: await expandLocalCatalog(request.media) }, options);
       // The default name comes from the submission's time, so the same submission sent again is the same body.
       const requestedAt = request.requestedAt ? new Date(request.requestedAt) : new Date();
       const name = request.label?.trim() || `media-jobs-mcp ${requestedAt.toISOString().slice(0, 16).replace("T", " ")} (${payload.description})`;
@@ -356,10 +357,54 @@ function buildPayload(request: StartRequest, options: HumanStandardOptions): Pay
   return { items, description: `${formatCount(items.length)} track${items.length === 1 ? "" : "s"}` };
 }
 
+/** A local catalog file's largest size: 10,000 lines of {item_id, url} with long URLs. */
+const MAX_CATALOG_FILE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * A local NDJSON catalog ({item_id, url} per line, `id` also accepted) given as the only
+ * {path} item becomes its items: a catalog of thousands of tracks inline is a message of
+ * megabytes (over the 4 MiB limit at about 3,500 tracks), while a path is a few bytes.
+ */
+async function expandLocalCatalog(media: MediaInput[]): Promise<MediaInput[]> {
+  const file = media.length === 1 && media[0]!.kind === "path" ? media[0]! : undefined;
+  if (!file || file.kind !== "path") return media;
+  if (file.bytes > MAX_CATALOG_FILE_BYTES) {
+    throw new UserInputError(`${file.name} is ${formatCount(file.bytes)} bytes; a catalog file is at most ${MAX_CATALOG_FILE_BYTES / (1024 * 1024)} MB (for more tracks, host an NDJSON manifest and pass options.manifest_url)`);
+  }
+  let text: string;
+  try {
+    text = await readFile(file.path, "utf8");
+  } catch (error) {
+    throw new UserInputError(`${file.name} could not be read (${(error as NodeJS.ErrnoException).code ?? "read error"})`);
+  }
+  const items: MediaInput[] = [];
+  for (const [index, line] of text.split("\n").entries()) {
+    if (line.trim() === "") continue;
+    let entry: unknown;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      throw new UserInputError(`${file.name} line ${index + 1} is not JSON; a catalog file has one {"item_id": "…", "url": "https://…"} object per line`);
+    }
+    const record = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
+    const id = record.item_id ?? record.id;
+    const url = record.url;
+    if (typeof url !== "string" || (id !== undefined && typeof id !== "string")) {
+      throw new UserInputError(`${file.name} line ${index + 1} needs "url" (and optionally "item_id") as strings`);
+    }
+    items.push(typeof id === "string" && id.trim() !== "" ? { kind: "id", id, url } : { kind: "url", url });
+    if (items.length > HUMANSTANDARD_MAX_ITEMS) break;
+  }
+  if (items.length === 0) throw new UserInputError(`${file.name} holds no catalog lines; give one {"item_id", "url"} object per line`);
+  return items;
+}
+
 function urlOf(item: MediaInput, position: number): string {
   const url = item.kind === "url" ? item.url : item.kind === "id" ? item.url : undefined;
   if (item.kind === "path") {
-    throw new UserInputError(`media[${position}]: HumanStandard downloads tracks itself and needs a public https URL, not a local file`);
+    throw new UserInputError(
+      `media[${position}]: HumanStandard downloads tracks itself and needs a public https URL, not a local file (a local NDJSON catalog of {item_id, url} lines goes as the only {path} item)`,
+    );
   }
   if (!url) throw new UserInputError(`media[${position}]: HumanStandard needs a url for each item ({url} or {id, url})`);
   if (!/^https:\/\/[^\s]+$/i.test(url)) throw new UserInputError(`media[${position}]: HumanStandard needs https URLs; got "${sanitizeVendorText(url, 80)}"`);
