@@ -56,7 +56,6 @@ export function createLogger(options: {
     return { write: seen.count <= REPEATS_WRITTEN, suppressed: 0 };
   };
   const emit = (level: LogLevel, rawMessage: string, data?: Record<string, unknown>) => {
-    if (ORDER[level] < ORDER.info && ORDER[level] < ORDER[options.level]) return;
     const admitted = admit(`${level} ${rawMessage}`);
     if (!admitted.write) return;
     const message = admitted.suppressed > 0 ? `${rawMessage} (and ${admitted.suppressed} more like it in the previous ${REPEAT_WINDOW_MS / 1000} s)` : rawMessage;
