@@ -112,7 +112,8 @@ describe("Streamable HTTP transport", () => {
   });
 
   it("closes a session abandoned without DELETE once it has been idle too long", async () => {
-    const url = await start({}, {}, { sessionIdleMs: 150, sweepEveryMs: 50 });
+    // Idle limit well above the time one request takes on a loaded machine (150 ms was not).
+    const url = await start({}, {}, { sessionIdleMs: 1_500, sweepEveryMs: 100 });
     const initialized = await rawPost(url, {}, initialize);
     expect(initialized.status).toBe(200);
     const listTools = { jsonrpc: "2.0", id: 5, method: "tools/list" };
@@ -129,7 +130,7 @@ describe("Streamable HTTP transport", () => {
       request.end(JSON.stringify(initialize));
     });
     expect((await rawPost(url, { "mcp-session-id": sessionId, "mcp-protocol-version": "2025-06-18" }, listTools)).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
     const expired = await rawPost(url, { "mcp-session-id": sessionId, "mcp-protocol-version": "2025-06-18" }, listTools);
     expect(expired.status).toBe(404);
   });

@@ -361,8 +361,11 @@ describe("vendor HTTP client: retries", () => {
     const server = await fake();
     server.injectFault({ kind: "slow-headers", delayMs: 1_000 }, { times: 5 });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    const error = await failure(client(server.baseUrl).json({ method: "GET", path: "/v1/jobs/a", signal: controller.signal }, jobSchema));
+    const pending = failure(client(server.baseUrl).json({ method: "GET", path: "/v1/jobs/a", signal: controller.signal }, jobSchema));
+    // Cancel once the vendor holds the request (a fixed delay raced the send on a loaded machine).
+    while (server.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort();
+    const error = await pending;
     expect(error.message).toBe("pyannote request was cancelled");
     expect(error.retryable).toBe(false);
     expect(server.requests).toHaveLength(1);
