@@ -98,6 +98,11 @@ export interface ProviderErrorDetails {
    * never re-sent once this is true.
    */
   mayHaveReachedVendor?: boolean;
+  /**
+   * Not sent at all: our own request budget had no slot in time (background polling yields to
+   * tool calls; a waiting call stops at its deadline). Nothing failed at the vendor.
+   */
+  notSentForBudget?: boolean;
 }
 
 /**
@@ -110,6 +115,7 @@ export class ProviderError extends MediaJobsError {
   readonly retryable: boolean;
   readonly retryAfterSeconds: number | undefined;
   readonly mayHaveReachedVendor: boolean;
+  readonly notSentForBudget: boolean;
   constructor(message: string, details: ProviderErrorDetails, options?: { cause?: unknown }) {
     super("provider_error", message, options);
     this.provider = details.provider;
@@ -117,5 +123,6 @@ export class ProviderError extends MediaJobsError {
     this.retryable = details.retryable;
     this.retryAfterSeconds = details.retryAfterSeconds;
     this.mayHaveReachedVendor = details.mayHaveReachedVendor ?? true;
+    this.notSentForBudget = details.notSentForBudget ?? false;
   }
 }

@@ -16,6 +16,7 @@ import {
   UserInputError,
 } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { currentBudgetScope, withBudgetScope, type RequestLane } from "../providers/http/request-budget.js";
 import type {
   CallContext,
   InterruptedSubmission,
@@ -78,6 +79,11 @@ const SUBMISSION_GIVE_UP_MS = 24 * 60 * 60_000;
 const SUBMISSION_SWEEP_MS = 30_000;
 /** 404s in a row after which a job is taken as gone at the vendor. */
 const MAX_NOT_FOUND_POLLS = 5;
+/**
+ * How long a get_job without a wait may spend asking the vendor; past it the stored copy is
+ * the answer (with the vendor's minute spent, a plain get_job once took 40 s).
+ */
+const DIRECT_LOOK_MS = 10_000;
 
 export class JobService {
   readonly events = new EventEmitter<{ updated: [JobUpdate] }>();
@@ -87,7 +93,7 @@ export class JobService {
   private readonly options: JobServiceOptions;
   private readonly now: () => number;
   /** One refresh per job at a time; concurrent callers share it. */
-  private readonly refreshing = new Map<string, Promise<Job>>();
+  private readonly refreshing = new Map<string, { work: Promise<Job>; lane: RequestLane }>();
   /** Who this process is in a submission's claim: "host#pid#instance". */
   private readonly holder = `${os.hostname()}#${process.pid}#${randomUUID().slice(0, 8)}`;
   /** Submissions this process is sending now. */
@@ -491,7 +497,11 @@ export class JobService {
    */
   async getFresh(id: string, owner: string | undefined, maxAgeMs: number): Promise<Job> {
     const job = await this.get(id, owner);
-    return this.isStale(job, maxAgeMs) ? this.refreshSafely(job) : job;
+    if (!this.isStale(job, maxAgeMs)) return job;
+    // Bounded even when it joins a background refresh already under way (a long result fetch).
+    return withBudgetScope({ lane: "interactive", deadlineAt: Date.now() + DIRECT_LOOK_MS }, () =>
+      this.withinTime(this.refreshSafely(job), DIRECT_LOOK_MS, id, job),
+    );
   }
 
   /**
@@ -507,10 +517,19 @@ export class JobService {
 
   /** Refreshes one job from its vendor now (shared with concurrent callers). */
   refresh(id: string): Promise<Job> {
+    const lane = currentBudgetScope().lane;
     const running = this.refreshing.get(id);
-    if (running) return running;
+    if (running) {
+      if (running.lane === lane || lane === "background") return running.work;
+      // A background poll that yielded its budget slot is no answer for a caller who waits:
+      // that caller asks again in its own lane.
+      return running.work.catch((error: unknown) => {
+        if (error instanceof ProviderError && error.notSentForBudget) return this.refresh(id);
+        throw error;
+      });
+    }
     const work = this.refreshNow(id).finally(() => this.refreshing.delete(id));
-    this.refreshing.set(id, work);
+    this.refreshing.set(id, { work, lane });
     return work;
   }
 
@@ -523,20 +542,45 @@ export class JobService {
     seconds: number,
     options: { owner?: string; signal?: AbortSignal; onProgress?: (job: Job) => void } = {},
   ): Promise<Job> {
-    let job = await this.get(id, options.owner);
-    if (seconds <= 0 || isSettled(job)) return job;
     const deadline = this.now() + seconds * 1000;
+    // The wait ends by its deadline whatever the vendor or its budget do: every look at the
+    // vendor is bounded by the time left (RequestBudget never holds it past that).
+    const realDeadline = Date.now() + seconds * 1000;
+    const look = (current: Job): Promise<Job> => {
+      const left = realDeadline - Date.now();
+      if (left <= 0) return Promise.resolve(current);
+      return withBudgetScope({ lane: "interactive", deadlineAt: realDeadline }, () => this.withinTime(this.refreshSafely(current), left, id, current));
+    };
+    let job = await withBudgetScope({ lane: "interactive", deadlineAt: realDeadline }, () => this.get(id, options.owner));
+    if (seconds <= 0 || isSettled(job)) return job;
     const adapter = this.registry.require(job.provider);
     // Someone is waiting: look at the brisk cadence, not the poller's backed-off one.
     const brisk = this.pollDelay(adapter, 0);
-    if (this.isStale(job, brisk)) job = await this.refreshSafely(job);
-    while (!isSettled(job) && this.now() < deadline && !options.signal?.aborted) {
+    if (this.isStale(job, brisk)) job = await look(job);
+    while (!isSettled(job) && this.now() < deadline && Date.now() < realDeadline && !options.signal?.aborted) {
       options.onProgress?.(job);
-      const step = Math.min(brisk, Math.max(0, deadline - this.now()));
+      const step = Math.min(brisk, Math.max(0, deadline - this.now()), Math.max(0, realDeadline - Date.now()));
       job = (await this.nextUpdate(id, step, options.signal)) ?? this.store.getJob(id) ?? job;
-      if (!isSettled(job) && this.isStale(job, brisk)) job = await this.refreshSafely(job);
+      if (!isSettled(job) && this.isStale(job, brisk)) job = await look(job);
     }
     return job;
+  }
+
+  /** `work`'s job if it comes within `ms`, else the stored copy (the work goes on unawaited). */
+  private withinTime(work: Promise<Job>, ms: number, id: string, fallback: Job): Promise<Job> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => resolve(this.store.getJob(id) ?? fallback), ms);
+      work.then(
+        (job) => {
+          clearTimeout(timer);
+          resolve(job);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   async cancel(id: string, owner?: string): Promise<Job> {
@@ -660,13 +704,15 @@ export class JobService {
       appendPart: (name, data, contentType) => store.appendResultPart(job.id, name, toBytes(data), contentType),
     };
     try {
-      const fetched = await adapter.fetchResults(job, sink, {});
+      // Results are fetched once, often page by page: background work waits for its budget
+      // slots here rather than stopping half-way (a status poll defers instead).
+      const fetched = await withBudgetScope({ ...currentBudgetScope(), patient: true }, () => adapter.fetchResults(job, sink, {}));
       this.store.putResultIndex(job.id, fetched.index, fetched.description);
       this.logger.info(`job ${job.id} results stored`, { description: fetched.description });
       return this.save(job, { ...job, resultState: "stored", nextPollAt: undefined, updatedAt: new Date(this.now()).toISOString() });
     } catch (error) {
       if (error instanceof ProviderError && error.retryable) {
-        const pollCount = job.pollCount + 1;
+        const pollCount = error.notSentForBudget ? job.pollCount : job.pollCount + 1;
         this.store.saveJob({ ...job, pollCount, nextPollAt: this.now() + this.pollDelay(adapter, pollCount) });
         throw error;
       }
@@ -684,6 +730,11 @@ export class JobService {
   }
 
   private recordPollFailure(job: Job, adapter: ProviderAdapter, error: unknown): void {
+    if (error instanceof ProviderError && error.notSentForBudget) {
+      // Not a failure: the request was never sent. Come back when the budget has room.
+      this.store.saveJob({ ...job, nextPollAt: this.now() + Math.max(this.pollDelay(adapter, job.pollCount), (error.retryAfterSeconds ?? 1) * 1000) });
+      return;
+    }
     const pollCount = job.pollCount + 1;
     const pollFailures = (job.pollFailures ?? 0) + 1;
     // A vendor that keeps saying it does not know the job has lost it (or it was deleted):

@@ -3,6 +3,7 @@
 // poller and tool calls share. Long jobs back off (JobService.pollDelay).
 
 import type { Logger } from "../logger.js";
+import { withBudgetScope } from "../providers/http/request-budget.js";
 import type { JobService } from "./job-service.js";
 
 export interface PollerOptions {
@@ -40,8 +41,9 @@ export class Poller {
         const running = this.perProvider.get(job.provider) ?? 0;
         if (running >= this.options.concurrencyPerProvider) continue;
         this.perProvider.set(job.provider, running + 1);
-        const work = this.jobs
-          .refresh(job.id)
+        // Background lane: a poll never waits for the vendor's budget, and leaves a reserve of
+        // it to what a user waits on (RequestBudget).
+        const work = withBudgetScope({ lane: "background" }, () => this.jobs.refresh(job.id))
           .catch((error: unknown) => {
             this.logger.debug(`poll of ${job.id} failed`, { error: error instanceof Error ? error.message : String(error) });
           })

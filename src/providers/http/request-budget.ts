@@ -2,25 +2,81 @@
 // and tool calls, adopting what the vendor says about its own window: when it says nothing
 // remains until Reset, or answers 429 with Retry-After, requests wait instead of collecting
 // more 429s.
+//
+// Two lanes. What a user waits on (tool calls) is "interactive": it may use the whole window
+// and waits for a slot, but never past its caller's deadline — when the next slot comes later
+// than that, it fails at once (a get_job wait must end on time, not after the vendor's minute).
+// Background work is "background": it never takes a slot while an interactive request is
+// waiting. A background status poll never waits and never takes the last `reserve` slots of
+// the window: it is told to come back later (RequestBudgetError with the time of the next
+// free slot). A background result fetch, many pages long and once per job, is `patient`: it
+// waits for slots (the whole window, so a 50-page catalog is not held up a minute by the
+// reserve), still stepping aside for any interactive request that waits.
 
-import type { RateLimitInfo, RequestBudget } from "./types.js";
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { RateLimitInfo, RequestBudget, RequestBudgetTake } from "./types.js";
 
 const WINDOW_MS = 60_000;
 /** The longest we hold every request on the vendor's word (a Retry-After of a day is not obeyed blindly). */
 const MAX_VENDOR_HOLD_MS = 10 * 60_000;
 /** Without a scheduler of its own, a waiting take() looks again this often (the vendor may lift a hold). */
 const DEFAULT_NAP_MS = 1_000;
+/** How long patient background work steps back while an interactive call waits for a slot. */
+const YIELD_MS = 250;
+/** Share of the window kept free of background polling for what a user waits on. */
+const INTERACTIVE_RESERVE_SHARE = 0.2;
+
+export type RequestLane = "interactive" | "background";
+
+/** Who is asking, for the vendor calls made inside `work`: the lane and the caller's deadline. */
+export interface BudgetScope {
+  lane: RequestLane;
+  /** Epoch ms after which the caller no longer waits for an answer. */
+  deadlineAt?: number;
+  /** Background work that waits for a background slot instead of deferring (result fetches). */
+  patient?: boolean;
+}
+
+const scopes = new AsyncLocalStorage<BudgetScope>();
+
+/**
+ * Runs `work` with its vendor calls in `scope`. The vendor HTTP client reads it, so the lane
+ * and deadline reach the budget without every adapter call site passing them along.
+ */
+export function withBudgetScope<T>(scope: BudgetScope, work: () => Promise<T>): Promise<T> {
+  return scopes.run(scope, work);
+}
+
+/** The scope of the current call; calls outside any scope are interactive without a deadline. */
+export function currentBudgetScope(): BudgetScope {
+  return scopes.getStore() ?? { lane: "interactive" };
+}
+
+/** The budget has no slot for this request in time: background polling defers, a waiter stops. */
+export class RequestBudgetError extends Error {
+  constructor(
+    readonly lane: RequestLane,
+    /** When a slot may be free again, in ms from now. */
+    readonly retryAfterMs: number,
+  ) {
+    super(lane === "background" ? "request budget kept for interactive calls" : "request budget has no slot before the caller's deadline");
+    this.name = "RequestBudgetError";
+  }
+}
 
 export interface RequestBudgetOptions {
   requestsPerMinute: number;
   now?: () => number;
   /** Waits `ms` or until the signal aborts; tests pass one that advances their clock. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Slots of the window background polling leaves free (default 20 % of it, at least 1). */
+  interactiveReserve?: number;
 }
 
 export function createRequestBudget(options: RequestBudgetOptions): RequestBudget {
   const now = options.now ?? Date.now;
   const perMinute = Math.max(1, Math.floor(options.requestsPerMinute));
+  const reserve = Math.min(perMinute - 1, Math.max(0, Math.floor(options.interactiveReserve ?? Math.max(1, Math.ceil(perMinute * INTERACTIVE_RESERVE_SHARE)))));
   const sleep = options.sleep ?? ((ms: number, signal?: AbortSignal) => nap(Math.min(ms, DEFAULT_NAP_MS), signal));
   /** When each request of the last minute was sent, oldest first. */
   const sent: number[] = [];
@@ -28,39 +84,73 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
   let blockedUntil = 0;
   /** What the vendor said remains of its window, until when. */
   let vendorWindow: { remaining: number; resetAt: number } | undefined;
+  /** Interactive requests waiting for a slot; background polling yields to them. */
+  let interactiveWaiting = 0;
 
   const prune = (at: number) => {
     while (sent.length > 0 && sent[0]! <= at - WINDOW_MS) sent.shift();
     if (vendorWindow && at >= vendorWindow.resetAt) vendorWindow = undefined;
   };
-  const waitMs = (at: number): number => {
+  /** Time until a request may go, keeping `keepFree` slots of the window unused. */
+  const waitMs = (at: number, keepFree = 0): number => {
     prune(at);
     let wait = blockedUntil - at;
-    if (sent.length >= perMinute) wait = Math.max(wait, sent[0]! + WINDOW_MS - at);
-    if (vendorWindow && vendorWindow.remaining <= 0) wait = Math.max(wait, vendorWindow.resetAt - at);
+    if (sent.length + keepFree >= perMinute) wait = Math.max(wait, sent[Math.min(sent.length - 1, sent.length + keepFree - perMinute)]! + WINDOW_MS - at);
+    if (vendorWindow && vendorWindow.remaining - keepFree <= 0) wait = Math.max(wait, vendorWindow.resetAt - at);
     return Math.max(0, wait);
+  };
+  const record = (at: number) => {
+    sent.push(at);
+    if (vendorWindow) vendorWindow.remaining -= 1;
   };
 
   return {
-    async take(signal) {
-      for (;;) {
-        if (signal?.aborted) throw signal.reason ?? new DOMException("aborted", "AbortError");
-        const at = now();
-        const wait = waitMs(at);
-        if (wait <= 0) {
-          sent.push(at);
-          if (vendorWindow) vendorWindow.remaining -= 1;
-          return;
+    async take(signal?: AbortSignal, request: RequestBudgetTake = {}) {
+      const lane = request.lane ?? "interactive";
+      if (lane === "background") {
+        for (;;) {
+          if (signal?.aborted) throw signal.reason ?? new DOMException("aborted", "AbortError");
+          const at = now();
+          const wait = waitMs(at, request.patient ? 0 : reserve);
+          if (wait <= 0 && interactiveWaiting === 0) {
+            record(at);
+            return;
+          }
+          // Behind a waiting interactive call there is no slot time to compute: look again soon.
+          const retryMs = Math.max(wait, YIELD_MS);
+          if (!request.patient || (request.deadlineAt !== undefined && at + retryMs > request.deadlineAt)) throw new RequestBudgetError("background", Math.max(retryMs, 1_000));
+          await sleep(retryMs, signal);
         }
-        await sleep(wait, signal);
+      }
+      let counted = false;
+      try {
+        for (;;) {
+          if (signal?.aborted) throw signal.reason ?? new DOMException("aborted", "AbortError");
+          const at = now();
+          const wait = waitMs(at);
+          if (wait <= 0) {
+            record(at);
+            return;
+          }
+          // A slot after the caller's deadline is no use to it: say so now, not then.
+          if (request.deadlineAt !== undefined && at + wait > request.deadlineAt) throw new RequestBudgetError("interactive", wait);
+          if (!counted) {
+            counted = true;
+            interactiveWaiting++;
+          }
+          await sleep(request.deadlineAt !== undefined ? Math.min(wait, request.deadlineAt - at) : wait, signal);
+        }
+      } finally {
+        if (counted) interactiveWaiting--;
       }
     },
 
-    available() {
+    available(lane: RequestLane = "interactive") {
       const at = now();
-      if (waitMs(at) > 0) return 0;
-      const local = perMinute - sent.length;
-      return Math.max(0, vendorWindow ? Math.min(local, vendorWindow.remaining) : local);
+      const keepFree = lane === "background" ? reserve : 0;
+      if (waitMs(at, keepFree) > 0 || (lane === "background" && interactiveWaiting > 0)) return 0;
+      const local = perMinute - keepFree - sent.length;
+      return Math.max(0, vendorWindow ? Math.min(local, vendorWindow.remaining - keepFree) : local);
     },
 
     observe(info: RateLimitInfo & { retryAfterMs?: number }) {
@@ -75,6 +165,10 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
       const resetAt =
         info.resetAtMs !== undefined ? Math.min(info.resetAtMs, at + WINDOW_MS) : remaining <= 0 ? at + Math.ceil(WINDOW_MS / perMinute) : undefined;
       if (resetAt !== undefined && resetAt > at) vendorWindow = { remaining, resetAt };
+    },
+
+    backgroundPerMinute() {
+      return perMinute - reserve;
     },
   };
 }

@@ -84,12 +84,26 @@ export interface VendorHttpClient {
   close(): Promise<void>;
 }
 
+/** Which lane a request is in, and until when its caller waits (see request-budget.ts). */
+export interface RequestBudgetTake {
+  lane?: "interactive" | "background";
+  /** Epoch ms (the budget's clock) after which waiting for a slot is no use to the caller. */
+  deadlineAt?: number;
+  /** Background work that waits for a background slot instead of deferring at once. */
+  patient?: boolean;
+}
+
 /** A sliding-window request budget shared by the poller and tool calls. */
 export interface RequestBudget {
-  /** Waits until a request may be sent (or the signal aborts). */
-  take(signal?: AbortSignal): Promise<void>;
-  /** Requests that may be sent now without waiting. */
-  available(): number;
+  /**
+   * Waits until a request may be sent (or the signal aborts). Throws RequestBudgetError when
+   * no slot comes before `deadlineAt`, and at once for background requests without a slot.
+   */
+  take(signal?: AbortSignal, request?: RequestBudgetTake): Promise<void>;
+  /** Requests that may be sent now without waiting (in the given lane; default interactive). */
+  available(lane?: "interactive" | "background"): number;
   /** Adopt what the vendor says about its window (X-RateLimit-Remaining / Reset, 429s). */
   observe(info: RateLimitInfo & { retryAfterMs?: number }): void;
+  /** Requests per minute background polling may use (the window less the interactive reserve). */
+  backgroundPerMinute?(): number;
 }

@@ -22,6 +22,7 @@ import type { ZodType } from "zod";
 import { sanitizeVendorText } from "../../condense/format.js";
 import { ProviderError } from "../../errors.js";
 import { redactSecrets } from "../../logger.js";
+import { currentBudgetScope, RequestBudgetError, type BudgetScope } from "./request-budget.js";
 import { parseRetryAfterMs } from "./retry-after.js";
 import type { RateLimitInfo, VendorHttpClient, VendorHttpClientOptions, VendorRequest, VendorResponse } from "./types.js";
 import { discardBody, errorCode } from "./body-and-errors.js";
@@ -132,14 +133,15 @@ export function createVendorHttpClient(options: VendorHttpClientOptions, interna
     return `${request.method} ${sanitizeVendorText(redact(pathname), 80)}`;
   };
 
-  const openScope = (callerSignal: AbortSignal | undefined): CallScope => {
+  const openScope = (callerSignal: AbortSignal | undefined, budgetScope: BudgetScope): CallScope => {
     const controller = new AbortController();
     let timedOut = false;
-    const deadlineAt = Date.now() + timeouts.totalMs;
+    // A caller that waits only so long (a get_job wait) bounds the whole call, budget included.
+    const deadlineAt = Math.min(Date.now() + timeouts.totalMs, budgetScope.deadlineAt ?? Number.POSITIVE_INFINITY);
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort(new DOMException(`${provider} call deadline`, "TimeoutError"));
-    }, timeouts.totalMs);
+    }, Math.max(0, deadlineAt - Date.now()));
     const onCallerAbort = () => controller.abort(callerSignal?.reason);
     if (callerSignal?.aborted) onCallerAbort();
     else callerSignal?.addEventListener("abort", onCallerAbort, { once: true });
@@ -159,6 +161,15 @@ export function createVendorHttpClient(options: VendorHttpClientOptions, interna
   /** Turns anything thrown during an attempt into a ProviderError safe to show. */
   const classify = (error: unknown, request: VendorRequest, scope: CallScope, waitingForBudget: boolean): ProviderError => {
     if (error instanceof ProviderError) return error;
+    if (error instanceof RequestBudgetError) {
+      const seconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+      return new ProviderError(
+        error.lane === "background"
+          ? `${provider} request budget is kept for interactive calls; polling again in ${seconds} s`
+          : `${provider} request budget is used up (the vendor's rate limit) until after this call's deadline; try again in ${seconds} s`,
+        { provider, retryable: true, retryAfterSeconds: seconds, mayHaveReachedVendor: false, notSentForBudget: true },
+      );
+    }
     const readingBody = error instanceof BodyReadError;
     const original = readingBody ? error.original : error;
     const code = errorCode(original);
@@ -280,13 +291,13 @@ export function createVendorHttpClient(options: VendorHttpClientOptions, interna
   };
 
   /** One attempt: budget, request, and same-method GET/HEAD redirects without leaking auth. */
-  const send = async (request: VendorRequest, scope: CallScope, budgetState: { waiting: boolean }): Promise<RawResponse> => {
+  const send = async (request: VendorRequest, scope: CallScope, budgetScope: BudgetScope, budgetState: { waiting: boolean }): Promise<RawResponse> => {
     let url = resolveUrl(request);
     for (let hop = 0; ; hop++) {
       const sameOrigin = url.origin === baseUrl.origin;
       if (sameOrigin && options.budget) {
         budgetState.waiting = true;
-        await options.budget.take(scope.signal);
+        await options.budget.take(scope.signal, { lane: budgetScope.lane, deadlineAt: scope.deadlineAt, patient: budgetScope.patient });
         budgetState.waiting = false;
       }
       const headers: Record<string, string> = { accept: "application/json" };
@@ -325,7 +336,8 @@ export function createVendorHttpClient(options: VendorHttpClientOptions, interna
    * inside the attempt, so a body cut off mid-way counts as a failed attempt.
    */
   const execute = async <R>(request: VendorRequest, consume: (response: RawResponse, scope: CallScope) => Promise<R>, keepScope = false): Promise<R> => {
-    const scope = openScope(request.signal);
+    const budgetScope = currentBudgetScope();
+    const scope = openScope(request.signal, budgetScope);
     const idempotent = request.idempotent ?? (request.method === "GET" || request.method === "HEAD");
     const replayable = !(request.body instanceof Readable);
     let lastError: ProviderError | undefined;
@@ -337,7 +349,8 @@ export function createVendorHttpClient(options: VendorHttpClientOptions, interna
       return Math.max(backoff, retryAfter);
     };
     const mayRetry = (error: unknown, waitMs: number): boolean => {
-      if (!(error instanceof ProviderError) || !error.retryable || scope.signal.aborted || !replayable) return false;
+      // The budget already decided: no slot in time. Waiting here would only spend the deadline.
+      if (!(error instanceof ProviderError) || !error.retryable || error.notSentForBudget || scope.signal.aborted || !replayable) return false;
       if (!idempotent) {
         const neverSent = error.status === undefined && !error.mayHaveReachedVendor;
         if (!neverSent && error.status !== 429) return false;
@@ -354,7 +367,7 @@ export function createVendorHttpClient(options: VendorHttpClientOptions, interna
         async () => {
           const budgetState = { waiting: false };
           try {
-            const response = await send(request, scope, budgetState);
+            const response = await send(request, scope, budgetScope, budgetState);
             if (response.status >= 300) throw await statusError(response);
             return await consume(response, scope);
           } catch (error) {

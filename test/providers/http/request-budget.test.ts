@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createRequestBudget } from "../../../src/providers/http/request-budget.js";
+import { createRequestBudget, RequestBudgetError } from "../../../src/providers/http/request-budget.js";
+import { seededRandom } from "../../../src/bench/seeded-random.js";
 
 /** A clock that only moves when the budget sleeps, so every wait is exact and instant. */
 function fakeClock(start = 0) {
@@ -106,5 +107,117 @@ describe("request budget", () => {
     expect(budget.available()).toBe(0);
     await budget.take();
     expect(budget.available()).toBe(9);
+  });
+
+  it("never holds an interactive request past its caller's deadline: 200 waits on a spent window all end at once", async () => {
+    const clock = fakeClock(0);
+    const budget = createRequestBudget({ requestsPerMinute: 100, now: clock.read, sleep: clock.sleep });
+    for (let index = 0; index < 100; index++) await budget.take();
+    // The window frees its first slot at 60 s; each caller waits 50 s at most.
+    const outcomes = await Promise.allSettled(Array.from({ length: 200 }, () => budget.take(undefined, { deadlineAt: clock.now + 50_000 })));
+    expect(outcomes.every((outcome) => outcome.status === "rejected" && outcome.reason instanceof RequestBudgetError)).toBe(true);
+    expect((outcomes[0] as PromiseRejectedResult).reason.retryAfterMs).toBe(60_000);
+    expect(clock.sleeps).toEqual([]);
+    expect(clock.now).toBe(0);
+  });
+
+  it("as a property: no budget wait outlasts the time left before the caller's deadline", async () => {
+    const random = seededRandom(20261130);
+    for (let round = 0; round < 200; round++) {
+      const perMinute = 1 + Math.floor(random() * 20);
+      const clock = fakeClock(0);
+      const sleeps: Array<{ ms: number; left: number }> = [];
+      let deadlineAt = 0;
+      const budget = createRequestBudget({
+        requestsPerMinute: perMinute,
+        now: clock.read,
+        sleep: async (ms) => {
+          sleeps.push({ ms, left: deadlineAt - clock.now });
+          clock.now += ms;
+        },
+      });
+      if (random() < 0.3) budget.observe({ retryAfterMs: Math.floor(random() * 120_000) });
+      if (random() < 0.3) budget.observe({ remaining: Math.floor(random() * 3), resetAtMs: Math.floor(random() * 90_000) });
+      for (let request = 0; request < 40; request++) {
+        clock.now += Math.floor(random() * 5_000);
+        deadlineAt = clock.now + Math.floor(random() * 70_000);
+        const before = clock.now;
+        try {
+          await budget.take(undefined, { deadlineAt });
+        } catch (error) {
+          expect(error).toBeInstanceOf(RequestBudgetError);
+          // Refused without waiting, and only because the slot comes after the deadline.
+          expect(clock.now).toBe(before);
+          expect(before + (error as RequestBudgetError).retryAfterMs).toBeGreaterThan(deadlineAt);
+        }
+        expect(clock.now).toBeLessThanOrEqual(deadlineAt);
+      }
+      for (const sleep of sleeps) expect(sleep.ms).toBeLessThanOrEqual(sleep.left);
+    }
+  });
+
+  it("background polling never waits, leaves the reserve to interactive calls, and yields to a waiting one", async () => {
+    const clock = fakeClock(0);
+    const budget = createRequestBudget({ requestsPerMinute: 10, interactiveReserve: 3, now: clock.read, sleep: clock.sleep });
+    for (let index = 0; index < 7; index++) await budget.take(undefined, { lane: "background" });
+    expect(budget.available("background")).toBe(0);
+    const refused = await budget.take(undefined, { lane: "background" }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(RequestBudgetError);
+    expect((refused as RequestBudgetError).lane).toBe("background");
+    expect(clock.sleeps).toEqual([]);
+    // The reserve is the user's: three interactive calls go at once.
+    for (let index = 0; index < 3; index++) await budget.take();
+    expect(clock.now).toBe(0);
+
+    // An interactive call waiting for a slot goes before background polling.
+    const sleeps: Array<() => void> = [];
+    let now = 0;
+    const shared = createRequestBudget({
+      requestsPerMinute: 2,
+      interactiveReserve: 0,
+      now: () => now,
+      sleep: () => new Promise<void>((resolve) => sleeps.push(resolve)),
+    });
+    await shared.take();
+    await shared.take();
+    const waiting = shared.take();
+    await Promise.resolve();
+    now = 60_001;
+    await expect(shared.take(undefined, { lane: "background" })).rejects.toBeInstanceOf(RequestBudgetError);
+    sleeps.shift()!();
+    await waiting;
+  });
+
+  it("lets patient background work (a result fetch, page by page) wait for slots instead of stopping half-way, behind waiting calls", async () => {
+    const clock = fakeClock(0);
+    const budget = createRequestBudget({ requestsPerMinute: 5, interactiveReserve: 2, now: clock.read, sleep: clock.sleep });
+    for (let page = 0; page < 7; page++) await budget.take(undefined, { lane: "background", patient: true });
+    // The whole window, then a wait for it to slide: pages 6 and 7 went at 60 s.
+    expect(clock.now).toBe(60_000);
+    expect(clock.sleeps).toEqual([60_000]);
+
+    // With an interactive call waiting, a patient fetch steps aside until it has gone.
+    let now = 0;
+    const wakers: Array<() => void> = [];
+    const shared = createRequestBudget({ requestsPerMinute: 1, interactiveReserve: 0, now: () => now, sleep: () => new Promise<void>((resolve) => wakers.push(resolve)) });
+    await shared.take();
+    const order: string[] = [];
+    const interactive = shared.take().then(() => order.push("interactive"));
+    await Promise.resolve();
+    const fetchPage = shared.take(undefined, { lane: "background", patient: true }).then(() => order.push("fetch"));
+    await Promise.resolve();
+    now = 60_000;
+    for (let round = 0; round < 4 && order.length < 1; round++) {
+      for (const wake of wakers.splice(0)) wake();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(order).toEqual(["interactive"]);
+    now = 120_000;
+    for (let round = 0; round < 4 && order.length < 2; round++) {
+      for (const wake of wakers.splice(0)) wake();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all([interactive, fetchPage]);
+    expect(order).toEqual(["interactive", "fetch"]);
   });
 });
