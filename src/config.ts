@@ -58,6 +58,7 @@ const envSchema = z.object({
   MEDIA_JOBS_OAUTH_JWKS_URL: optionalString.pipe(z.url({ message: "must be an absolute http(s) URL" }).optional()),
   MEDIA_JOBS_POLL_INITIAL_MS: positiveInt(2_000),
   MEDIA_JOBS_POLL_MAX_MS: positiveInt(60_000),
+  MEDIA_JOBS_LEASE_MS: positiveInt(15_000),
   MEDIA_JOBS_HTTP_TIMEOUT_MS: positiveInt(60_000),
   MEDIA_JOBS_MAX_DOWNLOAD_MB: positiveInt(1_024),
   MEDIA_JOBS_ANALYSIS_TIMEOUT_S: positiveInt(3_600),
@@ -89,6 +90,8 @@ export interface Config {
   /** HTTP mode with users: access tokens from this identity provider (instead of one static token). */
   oauth?: { issuer: string; audience: string; jwksUrl?: string };
   poll: { initialDelayMs: number; maxDelayMs: number };
+  /** How long a job stays with a server that stopped renewing its lease (killed) before another takes it over. */
+  leaseMs: number;
   httpTimeoutMs: number;
   maxDownloadBytes: number;
   /** The most one local analysis may take before it is stopped (its own deadline scales with its audio). */
@@ -210,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: CliFlags = { http: fal
     },
     oauth: oauthSettings(e, publicUrl),
     poll: { initialDelayMs: e.MEDIA_JOBS_POLL_INITIAL_MS, maxDelayMs: e.MEDIA_JOBS_POLL_MAX_MS },
+    leaseMs: Math.max(1_000, e.MEDIA_JOBS_LEASE_MS),
     httpTimeoutMs: e.MEDIA_JOBS_HTTP_TIMEOUT_MS,
     maxDownloadBytes: e.MEDIA_JOBS_MAX_DOWNLOAD_MB * 1024 * 1024,
     analysisTimeoutMs: e.MEDIA_JOBS_ANALYSIS_TIMEOUT_S * 1000,

@@ -61,8 +61,16 @@ export interface JobServiceOptions {
   logger: Logger;
   publicUrl?: string;
   poll: { initialDelayMs: number; maxDelayMs: number };
+  /**
+   * Who this process is in the store's job leases, and how long a lease lasts unrenewed: a
+   * process that dies (SIGKILL) holds its jobs that long before another takes them over.
+   */
+  lease?: { holder?: string; durationMs: number };
   now?: () => number;
 }
+
+/** Default lease: renewed every third of it while the process lives. */
+export const DEFAULT_LEASE_MS = 15_000;
 
 const POLL_BACKOFF_FACTOR = 1.5;
 /** A submission's claim lasts this long unless its process renews it (every SUBMISSION_RENEW_MS). */
@@ -92,6 +100,10 @@ export class JobService {
   private readonly logger: Logger;
   private readonly options: JobServiceOptions;
   private readonly now: () => number;
+  /** This process in the store's job leases. */
+  readonly leaseHolder: string;
+  private readonly leaseMs: number;
+  private leasesRenewedAt = 0;
   /** One refresh per job at a time; concurrent callers share it. */
   private readonly refreshing = new Map<string, { work: Promise<Job>; lane: RequestLane }>();
   /** Who this process is in a submission's claim: "host#pid#instance". */
@@ -112,7 +124,28 @@ export class JobService {
     this.registry = options.registry;
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
+    // The same process identity as in submission claims.
+    this.leaseHolder = options.lease?.holder ?? this.holder;
+    this.leaseMs = options.lease?.durationMs ?? DEFAULT_LEASE_MS;
     this.events.setMaxListeners(0);
+  }
+
+  /** Keeps this process's leases alive; the poller calls it every tick, it writes every third of a lease. */
+  renewLeases(): void {
+    const at = Date.now();
+    if (at - this.leasesRenewedAt < this.leaseMs / 3) return;
+    this.leasesRenewedAt = at;
+    this.store.renewLeases(this.leaseHolder, this.leaseMs);
+  }
+
+  /** Clean shutdown: another server on this data dir may take over our jobs at once. */
+  releaseLeases(): void {
+    this.store.releaseLeases(this.leaseHolder);
+  }
+
+  /** Whether this process may poll (or analyse) the job now; takes a free or expired lease. */
+  private holdsLease(id: string): boolean {
+    return this.store.claimJob(id, this.leaseHolder, this.leaseMs);
   }
 
   /** The provider's task for these input kinds; throws a message that says what to pass instead. */
@@ -286,6 +319,8 @@ export class JobService {
     } finally {
       this.submitting.delete(submission.id);
     }
+    // This process started it, so this process polls it (a local job is analysing here already).
+    this.holdsLease(job.id);
     this.logger.info(`job ${job.id} started`, { provider: job.provider, task: job.task });
     this.emit(job, undefined);
     if (job.status === "succeeded") return { job: await this.refresh(job.id), deduplicated: false };
@@ -657,7 +692,7 @@ export class JobService {
 
   /** Jobs the poller should refresh now. */
   dueJobs(): Job[] {
-    return this.store.listJobsDue(this.now());
+    return this.store.listJobsDue(this.now(), this.leaseHolder);
   }
 
   /** Refresh, but a vendor hiccup while waiting leaves the job as it was (the poller retries). */
@@ -675,6 +710,9 @@ export class JobService {
     if (!job) throw new NotFoundError(`no job ${id} here`);
     if (job.damaged) throw new DamagedRecordError(job.error?.message ?? `job ${id} is damaged in the store`);
     const adapter = this.registry.require(job.provider);
+    // Another live server on this data dir holds the job: it polls (or analyses) it and
+    // writes what it learns to the store, which is our answer.
+    if (!isSettled(job) && !this.holdsLease(id)) return job;
     let current = job;
     if (!isTerminal(job.status)) {
       try {

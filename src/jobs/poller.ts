@@ -36,6 +36,7 @@ export class Poller {
     this.ticking = true;
     try {
       this.jobs.resolveInterruptedSubmissions();
+      this.jobs.renewLeases();
       for (const job of this.jobs.dueJobs()) {
         if (this.inFlight.has(job.id)) continue;
         const running = this.perProvider.get(job.provider) ?? 0;

@@ -97,6 +97,10 @@ export const MIGRATIONS: string[] = [
      FROM voiceprints;
    DROP TABLE voiceprints;
    ALTER TABLE voiceprints_owned RENAME TO voiceprints;`,
+  // Two servers on one data dir (Claude Desktop and Claude Code each start one): one process
+  // at a time polls or analyses a job, the holder of its lease.
+  `ALTER TABLE jobs ADD COLUMN lease_holder TEXT;
+   ALTER TABLE jobs ADD COLUMN lease_expires_at INTEGER;`,
 ];
 
 function compress(data: Uint8Array): Buffer {
@@ -273,7 +277,7 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
     getJob: db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`),
     getStatus: db.prepare("SELECT status FROM jobs WHERE id = ?"),
     jobsDue: db.prepare(
-      `SELECT ${JOB_COLUMNS} FROM jobs WHERE needs_poll = 1 AND (next_poll_at IS NULL OR next_poll_at <= ?) ORDER BY next_poll_at`,
+      `SELECT ${JOB_COLUMNS} FROM jobs WHERE needs_poll = 1 AND (next_poll_at IS NULL OR next_poll_at <= ?) AND (? IS NULL OR lease_holder IS NULL OR lease_holder = ? OR lease_expires_at <= ?) ORDER BY next_poll_at`,
     ),
     setAside: db.prepare("UPDATE jobs SET needs_poll = 0 WHERE id = ?"),
     insertSubmission: db.prepare(
@@ -286,6 +290,11 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
     listSubmissions: db.prepare("SELECT * FROM submissions ORDER BY created_at"),
     deleteSubmission: db.prepare("DELETE FROM submissions WHERE id = ?"),
     bindKey: db.prepare("UPDATE idempotency_keys SET job_id = ? WHERE key = ? AND owner = ? AND job_id IS NULL"),
+    claimLease: db.prepare(
+      "UPDATE jobs SET lease_holder = ?, lease_expires_at = ? WHERE id = ? AND (lease_holder IS NULL OR lease_holder = ? OR lease_expires_at <= ?)",
+    ),
+    renewLeases: db.prepare("UPDATE jobs SET lease_expires_at = ? WHERE lease_holder = ? AND needs_poll = 1"),
+    releaseLeases: db.prepare("UPDATE jobs SET lease_holder = NULL, lease_expires_at = NULL WHERE lease_holder = ?"),
     completeIds: db.prepare("SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT ?"),
     getKey: db.prepare("SELECT key, owner, fingerprint, job_id FROM idempotency_keys WHERE key = ? AND owner = ?"),
     insertKey: db.prepare(
@@ -453,9 +462,11 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
       };
     },
 
-    listJobsDue(now) {
+    listJobsDue(dueBy, leaseHolder) {
+      const holder = leaseHolder ?? null;
       const due: Job[] = [];
-      for (const row of statements.jobsDue.all(now) as unknown as JobRow[]) {
+      // Leases run on the store's clock, the one every process on the data dir shares (due times are the caller's).
+      for (const row of statements.jobsDue.all(dueBy, holder, holder, now()) as unknown as JobRow[]) {
         const read = damageOf(row);
         if (read.job) {
           due.push(read.job);
@@ -466,6 +477,19 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
         statements.setAside.run(row.id);
       }
       return due;
+    },
+
+    claimJob(id, holder, durationMs) {
+      const at = now();
+      return Number(statements.claimLease.run(holder, at + durationMs, id, holder, at).changes) === 1;
+    },
+
+    renewLeases(holder, durationMs) {
+      return Number(statements.renewLeases.run(now() + durationMs, holder).changes);
+    },
+
+    releaseLeases(holder) {
+      statements.releaseLeases.run(holder);
     },
 
     completeJobIds(prefix, limit) {

@@ -71,9 +71,19 @@ export interface JobStore {
   listJobs(filter: JobListFilter): JobListPage;
   /**
    * Jobs still to refresh (non-terminal, or succeeded without stored results) whose next poll
-   * time has come. Answered from an indexed column: the poller asks every tick.
+   * time has come. Answered from an indexed column: the poller asks every tick. With a
+   * `leaseHolder`, only jobs free for it: unleased, its own, or with an expired lease.
    */
-  listJobsDue(now: number): Job[];
+  listJobsDue(now: number, leaseHolder?: string): Job[];
+  /**
+   * Takes or renews the lease on a job for `durationMs`: true when it was free, expired or
+   * already this holder's. One holder at a time polls or analyses a job, across processes.
+   */
+  claimJob(id: string, holder: string, durationMs: number): boolean;
+  /** Extends every lease this holder has on jobs still in progress; returns how many. */
+  renewLeases(holder: string, durationMs: number): number;
+  /** Gives up every lease of this holder (clean shutdown): another process may take over at once. */
+  releaseLeases(holder: string): void;
   /** Job ids starting with `prefix`, for completion. */
   completeJobIds(prefix: string, limit: number): string[];
 

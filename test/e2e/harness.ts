@@ -29,6 +29,8 @@ export function childEnv(env: Record<string, string>): Record<string, string> {
     HOME: process.env.HOME ?? os.tmpdir(),
     MEDIA_JOBS_POLL_INITIAL_MS: "100",
     MEDIA_JOBS_POLL_MAX_MS: "400",
+    // A killed server's jobs go to the next one in seconds, not the default 15.
+    MEDIA_JOBS_LEASE_MS: "2000",
     MEDIA_JOBS_LOG_LEVEL: "debug",
     ...env,
   };

@@ -16,7 +16,7 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-function setup(adapter: ScriptedAdapter, dataDir?: string, now?: () => number) {
+function setup(adapter: ScriptedAdapter, dataDir?: string, now?: () => number, lease?: { holder: string; durationMs: number }) {
   const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "mjm-svc-"));
   const store: JobStore = openSqliteJobStore(dir);
   const logs: string[] = [];
@@ -26,6 +26,7 @@ function setup(adapter: ScriptedAdapter, dataDir?: string, now?: () => number) {
     logger: createLogger({ level: "debug", secrets: [], write: (line) => logs.push(line) }),
     poll: { initialDelayMs: 1_000, maxDelayMs: 60_000 },
     now,
+    lease,
   });
   cleanups.push(() => store.close());
   if (!dataDir) cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -57,6 +58,8 @@ describe("JobService", () => {
     let now = 1_000_000;
     const first = setup(adapter, undefined, () => now);
     const { job } = await first.service.start({ provider: "pyannote", media: [{ kind: "url", url: "https://x.test/a.wav" }], options: {} });
+    // A clean shutdown (App.close) gives up the process's job leases.
+    first.service.releaseLeases();
     first.store.close();
     cleanups.shift();
 
@@ -68,6 +71,27 @@ describe("JobService", () => {
     const done = await second.service.refresh(job.id).then(() => second.service.refresh(job.id));
     expect(done.status).toBe("succeeded");
     expect(done.resultState).toBe("stored");
+  });
+
+  it("leaves a job another live server holds to that server, and takes it over when the lease runs out", async () => {
+    const adapter = new ScriptedAdapter({ refreshesUntilDone: 5 });
+    const first = setup(adapter, undefined, undefined, { holder: "server-a", durationMs: 300 });
+    const second = setup(adapter, first.dir, undefined, { holder: "server-b", durationMs: 300 });
+    const { job } = await first.service.start({ provider: "pyannote", media: [{ kind: "url", url: "https://x.test/a.wav" }], options: {} });
+    await first.service.refresh(job.id);
+    expect(adapter.gets).toHaveLength(1);
+    // The other server answers from the store and never asks the vendor itself.
+    const seen = await second.service.refresh(job.id);
+    expect(seen.status).toBe("running");
+    expect(adapter.gets).toHaveLength(1);
+    // The first server stops renewing (as if killed): the lease runs out and the second polls.
+    await new Promise((resolve) => setTimeout(resolve, 1_300));
+    expect(second.service.dueJobs().map((entry) => entry.id)).toEqual([job.id]);
+    await second.service.refresh(job.id);
+    expect(adapter.gets).toHaveLength(2);
+    // And the first, back, no longer polls what is now the second's.
+    await first.service.refresh(job.id);
+    expect(adapter.gets).toHaveLength(2);
   });
 
   it("backs off at least as long as the vendor's Retry-After when a poll is rate-limited", async () => {

@@ -165,3 +165,37 @@ describe("sqlite job store", () => {
     expect(store.completeJobIds("pyannote:ab", 10)).toEqual(["pyannote:ab_1", "pyannote:abx1"]);
   });
 });
+
+describe("job leases (one server at a time per job)", () => {
+  it("gives a job to one holder until it lets go or its lease runs out, and lists due jobs only to whoever may take them", () => {
+    const dir = tempDir();
+    let now = 1_000_000;
+    const processA = open(dir, () => now);
+    const processB = open(dir, () => now);
+    processA.insertJob(job("pyannote:a", "2026-01-01T00:00:00.000Z", { nextPollAt: now }));
+    processA.insertJob(job("pyannote:b", "2026-01-01T00:00:01.000Z", { nextPollAt: now }));
+
+    expect(processA.claimJob("pyannote:a", "A", 10_000)).toBe(true);
+    expect(processB.claimJob("pyannote:a", "B", 10_000)).toBe(false);
+    expect(processA.claimJob("pyannote:a", "A", 10_000)).toBe(true);
+    // B sees only the unleased job as due; A sees both.
+    expect(processB.listJobsDue(now, "B").map((entry) => entry.id)).toEqual(["pyannote:b"]);
+    expect(processA.listJobsDue(now, "A").map((entry) => entry.id).sort()).toEqual(["pyannote:a", "pyannote:b"]);
+
+    // Renewed while A lives: still A's after the first lease would have run out.
+    now += 8_000;
+    expect(processA.renewLeases("A", 10_000)).toBe(1);
+    now += 8_000;
+    expect(processB.claimJob("pyannote:a", "B", 10_000)).toBe(false);
+    // A stops renewing (killed): B takes over once the lease has run out.
+    now += 2_001;
+    expect(processB.listJobsDue(now, "B").map((entry) => entry.id)).toContain("pyannote:a");
+    expect(processB.claimJob("pyannote:a", "B", 10_000)).toBe(true);
+    expect(processA.claimJob("pyannote:a", "A", 10_000)).toBe(false);
+    expect(processA.renewLeases("A", 10_000)).toBe(0);
+
+    // A clean shutdown hands everything back at once.
+    processB.releaseLeases("B");
+    expect(processA.claimJob("pyannote:a", "A", 10_000)).toBe(true);
+  });
+});

@@ -138,6 +138,8 @@ export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapt
       if (isTerminal(state.status) || closed) return;
       state.status = "running";
       state.startedAt ??= new Date().toISOString();
+      // One line per analysis run: with several servers on one data dir, a job runs in one only.
+      deps.logger.debug(`local job ${state.nativeId} analysing`, { pid: process.pid });
       const files: Array<{ path: string; name: string }> = [];
       for (const input of state.inputs) {
         if (input.kind === "path") files.push({ path: input.path, name: input.name });
