@@ -690,6 +690,53 @@ export class JobService {
     return job;
   }
 
+  /** Whether the poller should poll this provider's jobs together (it has a bulk status call). */
+  pollsInBulk(provider: ProviderId): boolean {
+    return typeof this.registry.find(provider)?.getMany === "function";
+  }
+
+  /**
+   * One bulk status poll of every running job of `provider` this process holds (a vendor
+   * listing: one request for up to 100 jobs), then a poll of its own for each job the listing
+   * did not answer for (ended, or not in it). The due jobs are why it runs; all held jobs
+   * are refreshed by it, so the provider's jobs share one cadence.
+   */
+  async refreshInBulk(provider: ProviderId, due: Job[]): Promise<void> {
+    const adapter = this.registry.require(provider);
+    const held = this.store
+      .listJobsDue(Number.MAX_SAFE_INTEGER, this.leaseHolder)
+      .filter((job) => job.provider === provider && !isTerminal(job.status) && this.holdsLease(job.id));
+    let answered = new Map<string, JobSnapshot>();
+    if (held.length > 0 && adapter.getMany) {
+      try {
+        answered = await adapter.getMany(held, {});
+      } catch (error) {
+        for (const job of due) this.recordPollFailure(this.store.getJob(job.id) ?? job, adapter, error);
+        if (error instanceof ProviderError && error.notSentForBudget) return;
+        throw error;
+      }
+    }
+    for (const job of held) {
+      const snapshot = answered.get(job.nativeId);
+      if (!snapshot) continue;
+      const current = this.store.getJob(job.id);
+      if (!current || isTerminal(current.status)) continue;
+      const next = applySnapshot(current, snapshot, new Date(this.now()));
+      next.pollCount = current.pollCount + 1;
+      next.pollFailures = 0;
+      next.nextPollAt = this.now() + this.pollDelay(adapter, next.pollCount);
+      this.save(current, next);
+    }
+    // The rest on their own, one at a time: ended jobs (their detail and results) and any the
+    // listing did not show.
+    for (const job of due) {
+      if (answered.has(job.nativeId)) continue;
+      await this.refresh(job.id).catch((error: unknown) => {
+        this.logger.debug(`poll of ${job.id} failed`, { error: error instanceof Error ? error.message : String(error) });
+      });
+    }
+  }
+
   /** Jobs the poller should refresh now. */
   dueJobs(): Job[] {
     return this.store.listJobsDue(this.now(), this.leaseHolder);

@@ -4,6 +4,7 @@
 
 import type { Logger } from "../logger.js";
 import { withBudgetScope } from "../providers/http/request-budget.js";
+import type { Job } from "./job.js";
 import type { JobService } from "./job-service.js";
 
 export interface PollerOptions {
@@ -37,8 +38,15 @@ export class Poller {
     try {
       this.jobs.resolveInterruptedSubmissions();
       this.jobs.renewLeases();
+      const bulk = new Map<string, Job[]>();
       for (const job of this.jobs.dueJobs()) {
         if (this.inFlight.has(job.id)) continue;
+        // A provider with a listing is polled in one request for all its jobs (pyannoteAI's
+        // /v2/jobs) instead of one GET per job against its 100 requests a minute.
+        if (this.jobs.pollsInBulk(job.provider)) {
+          bulk.set(job.provider, [...(bulk.get(job.provider) ?? []), job]);
+          continue;
+        }
         const running = this.perProvider.get(job.provider) ?? 0;
         if (running >= this.options.concurrencyPerProvider) continue;
         this.perProvider.set(job.provider, running + 1);
@@ -53,6 +61,16 @@ export class Poller {
             this.perProvider.set(job.provider, (this.perProvider.get(job.provider) ?? 1) - 1);
           });
         this.inFlight.set(job.id, work);
+      }
+      for (const [provider, due] of bulk) {
+        const key = `bulk:${provider}`;
+        if (this.inFlight.has(key)) continue;
+        const work = withBudgetScope({ lane: "background" }, () => this.jobs.refreshInBulk(due[0]!.provider, due))
+          .catch((error: unknown) => {
+            this.logger.debug(`bulk poll of ${provider} failed`, { error: error instanceof Error ? error.message : String(error) });
+          })
+          .finally(() => this.inFlight.delete(key));
+        this.inFlight.set(key, work);
       }
     } catch (error) {
       this.logger.error("poller tick failed", { error: error instanceof Error ? error.message : String(error) });

@@ -165,6 +165,13 @@ export interface ProviderAdapter {
   /** `job` is our stored record when we have one (absent for a job started elsewhere). */
   get(nativeId: string, job: Job | undefined, context: CallContext): Promise<JobSnapshot>;
   list?(query: RemoteListQuery, context: CallContext): Promise<RemoteJobPage>;
+  /**
+   * The status of many running jobs in a few requests (a vendor listing) instead of one GET
+   * each, for background polling under a request budget. Returns a snapshot per native id it
+   * could answer for; a job left out (not in the listing, or ended: the listing lacks the
+   * detail of an end) is polled on its own with `get`.
+   */
+  getMany?(jobs: Job[], context: CallContext): Promise<Map<string, JobSnapshot>>;
   /** Called once when a job succeeds; writes raw parts to `sink` and returns the index. */
   fetchResults(job: Job, sink: ResultSink, context: CallContext): Promise<FetchedResults>;
   cancel?(job: Job, context: CallContext): Promise<JobSnapshot>;

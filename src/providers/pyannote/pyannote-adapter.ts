@@ -42,6 +42,8 @@ import {
 
 /** pyannoteAI's sliding-window limit, shared by every job and tool call of this adapter. */
 export const PYANNOTE_REQUESTS_PER_MINUTE = 100;
+/** Pages of /v2/jobs one bulk status poll reads at most (100 jobs each). */
+const BULK_STATUS_MAX_PAGES = 5;
 const MAX_MEDIA_BYTES = 1024 ** 3;
 const MAX_VOICEPRINT_MEDIA_BYTES = 100 * 1024 ** 2;
 /** A presigned PUT of up to 1 GiB gets its own deadline: the API calls' 60 s would cut it off. */
@@ -456,6 +458,29 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
         if (!cursor || pastWindow) return lookupFromCandidates("pyannoteAI", "pyannote", candidates, "creation time");
       }
       return tooManyToSearch("pyannoteAI");
+    },
+
+    async getMany(jobs: Job[], context: CallContext): Promise<Map<string, JobSnapshot>> {
+      // GET /v2/jobs lists newest first, 100 a page: one request answers for up to 100 running
+      // jobs where GET /v1/jobs/{id} would spend 100 of the 100 requests a minute.
+      const wanted = new Set(jobs.map((job) => job.nativeId));
+      const oldestWanted = Math.min(...jobs.map((job) => Date.parse(job.createdAt)).filter((at) => !Number.isNaN(at)));
+      const found = new Map<string, JobSnapshot>();
+      let cursor: string | undefined;
+      for (let page = 0; page < BULK_STATUS_MAX_PAGES && wanted.size > 0; page++) {
+        const response = await http().json({ method: "GET", path: "/v2/jobs", query: { limit: 100, cursor }, signal: context.signal }, pyannoteJobListSchema);
+        for (const item of response.body.items) {
+          if (!wanted.delete(item.id)) continue;
+          const status = mapPyannoteStatus(item.status);
+          // An ended job is left to its own GET: the listing carries no error, output or end time.
+          if (status === "queued" || status === "running") found.set(item.id, { nativeId: item.id, status, providerStatus: item.status });
+        }
+        const oldestListed = Date.parse(response.body.items.at(-1)?.createdAt ?? "");
+        // Newest first: past the oldest job we asked about (a minute's slack for clocks), the rest is older still.
+        if (!response.body.nextCursor || oldestListed < oldestWanted - 60_000) break;
+        cursor = response.body.nextCursor;
+      }
+      return found;
     },
 
     async fetchResults(job: Job, sink: ResultSink, context: CallContext): Promise<FetchedResults> {
