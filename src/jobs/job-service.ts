@@ -790,8 +790,10 @@ export class JobService {
     };
     try {
       // Results are fetched once, often page by page: background work waits for its budget
-      // slots here rather than stopping half-way (a status poll defers instead).
-      const fetched = await withBudgetScope({ ...currentBudgetScope(), patient: true }, () => adapter.fetchResults(job, sink, {}));
+      // slots here rather than stopping half-way (a status poll defers instead). A waiting
+      // caller's deadline ends its wait, not the fetch: cut off at each waiter's deadline, a
+      // 50-page catalog would start over forever.
+      const fetched = await withBudgetScope({ lane: currentBudgetScope().lane, patient: true }, () => adapter.fetchResults(job, sink, {}));
       this.store.putResultIndex(job.id, fetched.index, fetched.description);
       this.logger.info(`job ${job.id} results stored`, { description: fetched.description });
       return this.save(job, { ...job, resultState: "stored", nextPollAt: undefined, updatedAt: new Date(this.now()).toISOString() });
