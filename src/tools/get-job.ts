@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { isSettled } from "../jobs/job-service.js";
 import { defineTool, structuredResult } from "./define-tool.js";
 import { jobText, listedJobSchema, toJobView } from "./job-view.js";
 import { MAX_WAIT_SECONDS } from "./start-job.js";
@@ -29,8 +28,10 @@ export const getJobTool = defineTool({
     openWorldHint: true,
   },
   async handler(input, call) {
-    let job = await call.app.jobs.getFresh(input.job_id, call.session.owner, FRESH_ENOUGH_MS);
-    if (input.wait_seconds && !isSettled(job)) job = await waitWithProgress(call, job.id, input.wait_seconds);
+    // A wait looks at the vendor itself, within its deadline; a look before it could outlast it.
+    const job = input.wait_seconds
+      ? await waitWithProgress(call, input.job_id, input.wait_seconds)
+      : await call.app.jobs.getFresh(input.job_id, call.session.owner, FRESH_ENOUGH_MS);
     const view = toJobView(job);
     return structuredResult(jobText(view), { job: view });
   },

@@ -85,4 +85,28 @@ describe("waits under a spent request budget", () => {
     const slowest = Math.max(...answers.map((answer) => answer.elapsedMs));
     expect(slowest).toBeLessThan((waitSeconds + 3) * 1000);
   }, 60_000);
+
+  it("ends a wait on time when the vendor is slow to answer, the first look included", async () => {
+    fake = await startPyannoteFake({ pollsUntilDone: 10_000 });
+    running = await startInMemoryApp([createPyannoteAdapter(testAdapterDeps({ PYANNOTEAI_API_KEY: fake.apiKey, PYANNOTEAI_BASE_URL: fake.baseUrl }))], {
+      startPoller: false,
+    });
+    const started = (await running.client.callTool({ name: "start_job", arguments: { provider: "pyannote", media: [{ url: "https://media.example.com/slow.wav" }] } })) as CallToolResult;
+    const jobId = (started.structuredContent as { job: { job_id: string } }).job.job_id;
+    // Every status GET now takes 8 s to answer.
+    fake.server.injectFault({ kind: "slow-headers", delayMs: 8_000 }, { times: 100, method: "GET", pathPrefix: "/v1/jobs" });
+    // Last heard of a minute ago: get_job wants a fresh look before it waits.
+    const stored = running.app.store.getJob(jobId)!;
+    running.app.store.saveJob({ ...stored, updatedAt: new Date(Date.now() - 60_000).toISOString() });
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const startedAt = Date.now();
+        const result = (await running!.client.callTool({ name: "get_job", arguments: { job_id: jobId, wait_seconds: 1 } }, undefined, { timeout: 30_000 })) as CallToolResult;
+        return { result, elapsedMs: Date.now() - startedAt };
+      }),
+    );
+    for (const { result } of answers) expect(result.isError, textOf(result)).toBeFalsy();
+    // Loose against a loaded machine; the vendor's answer would have come after 8 s.
+    expect(Math.max(...answers.map((answer) => answer.elapsedMs))).toBeLessThan(3_500);
+  }, 60_000);
 });
