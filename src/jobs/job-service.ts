@@ -758,8 +758,12 @@ export class JobService {
     if (job.damaged) throw new DamagedRecordError(job.error?.message ?? `job ${id} is damaged in the store`);
     const adapter = this.registry.require(job.provider);
     // Another live server on this data dir holds the job: it polls (or analyses) it and
-    // writes what it learns to the store, which is our answer.
-    if (!isSettled(job) && !this.holdsLease(id)) return job;
+    // writes what it learns to the store, which is our answer. Someone here wants a look now,
+    // so the job is made due: the holder's poller reads due jobs every tick.
+    if (!isSettled(job) && !this.holdsLease(id)) {
+      this.store.requestPoll(id, this.now());
+      return job;
+    }
     let current = job;
     if (!isTerminal(job.status)) {
       try {

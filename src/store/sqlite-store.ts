@@ -295,6 +295,7 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
     ),
     renewLeases: db.prepare("UPDATE jobs SET lease_expires_at = ? WHERE lease_holder = ? AND needs_poll = 1"),
     releaseLeases: db.prepare("UPDATE jobs SET lease_holder = NULL, lease_expires_at = NULL WHERE lease_holder = ?"),
+    requestPoll: db.prepare("UPDATE jobs SET next_poll_at = ? WHERE id = ? AND needs_poll = 1 AND (next_poll_at IS NULL OR next_poll_at > ?)"),
     completeIds: db.prepare("SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT ?"),
     getKey: db.prepare("SELECT key, owner, fingerprint, job_id FROM idempotency_keys WHERE key = ? AND owner = ?"),
     insertKey: db.prepare(
@@ -490,6 +491,10 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
 
     releaseLeases(holder) {
       statements.releaseLeases.run(holder);
+    },
+
+    requestPoll(id, at) {
+      statements.requestPoll.run(at, id, at);
     },
 
     completeJobIds(prefix, limit) {

@@ -84,6 +84,8 @@ export interface JobStore {
   renewLeases(holder: string, durationMs: number): number;
   /** Gives up every lease of this holder (clean shutdown): another process may take over at once. */
   releaseLeases(holder: string): void;
+  /** Makes a job due by `at` at the latest: a caller waiting in another process asks its holder for a look. */
+  requestPoll(id: string, at: number): void;
   /** Job ids starting with `prefix`, for completion. */
   completeJobIds(prefix: string, limit: number): string[];
 

@@ -80,10 +80,14 @@ describe("JobService", () => {
     const { job } = await first.service.start({ provider: "pyannote", media: [{ kind: "url", url: "https://x.test/a.wav" }], options: {} });
     await first.service.refresh(job.id);
     expect(adapter.gets).toHaveLength(1);
-    // The other server answers from the store and never asks the vendor itself.
+    // The other server answers from the store and never asks the vendor itself; it asks the
+    // holder for a look instead (the job is due for the first server at once).
+    expect(first.service.dueJobs()).toEqual([]);
     const seen = await second.service.refresh(job.id);
     expect(seen.status).toBe("running");
     expect(adapter.gets).toHaveLength(1);
+    expect(first.service.dueJobs().map((entry) => entry.id)).toEqual([job.id]);
+    expect(second.service.dueJobs()).toEqual([]);
     // The first server stops renewing (as if killed): the lease runs out and the second polls.
     await new Promise((resolve) => setTimeout(resolve, 1_300));
     expect(second.service.dueJobs().map((entry) => entry.id)).toEqual([job.id]);
