@@ -17,7 +17,7 @@ let dataDir: string;
 const sessions: StdioSession[] = [];
 
 beforeAll(async () => {
-  fake = await startHumeFake({ queuedPolls: 3, runningPolls: 6 });
+  fake = await startHumeFake({ queuedPolls: 2, runningPolls: 4 });
   dataDir = tempDataDir();
 });
 
@@ -75,7 +75,7 @@ describe("two servers on one data dir", () => {
     // Both servers start work, interleaved: local jobs queue behind the analyzer's workers.
     const localJobs: string[] = [];
     const humeJobs: string[] = [];
-    for (let index = 0; index < 6; index++) {
+    for (let index = 0; index < 4; index++) {
       const server = index % 2 === 0 ? first : second;
       localJobs.push(await startLocal(server));
       humeJobs.push(await startHume(server, index));
@@ -100,7 +100,7 @@ describe("two servers on one data dir", () => {
 
     // The first server takes more local work, then dies without a word.
     const orphans: string[] = [];
-    for (let index = 0; index < 4; index++) orphans.push(await startLocal(first));
+    for (let index = 0; index < 3; index++) orphans.push(await startLocal(first));
     const killedAt = Date.now();
     process.kill(first.pid!, "SIGKILL");
     await first.close();
