@@ -22,6 +22,7 @@ import { escapeForDisplay, escapeStringsForDisplay } from "./condense/format.js"
 import { MediaJobsError } from "./errors.js";
 import type { JobUpdate } from "./jobs/job-service.js";
 import { registerPrompts } from "./prompts/index.js";
+import { APP_ONLY_TOOL_META, APP_TOOLS, clientRendersApps, registerResultsView, RESULTS_VIEW_TOOL_META } from "./apps/results-view.js";
 import { registerResources } from "./resources/index.js";
 import { jobUri, resultUri } from "./resources/uris.js";
 import { describeInputIssues, type ToolDefinition } from "./tools/define-tool.js";
@@ -102,6 +103,7 @@ export function buildServer(app: AppContext, options: SessionOptions): { server:
   registerResources(server, app, session, () => {
     resourcesListed = true;
   });
+  registerResultsView(server);
   let logLevel: LoggingLevel | undefined;
   server.server.setRequestHandler(SetLevelRequestSchema, async (request) => {
     logLevel = request.params.level;
@@ -171,7 +173,7 @@ function answerDiscoverProbes(server: McpServer, uptimeMs: () => number): void {
 }
 
 function registerTools(server: McpServer, app: AppContext, session: SessionContext): void {
-  const listed = Object.values(TOOLS).map((tool) => ({
+  const describe = (tool: ToolDefinition, ui?: Record<string, unknown>) => ({
     name: tool.name,
     // No title: each only restated the name ("Get job" for get_job), and tools/list has a
     // budget (≤ 1,500 tokens with every schema).
@@ -180,11 +182,18 @@ function registerTools(server: McpServer, app: AppContext, session: SessionConte
     ...(tool.outputSchema ? { outputSchema: toJsonSchema(tool.outputSchema, "output") } : {}),
     // The tool's title is listed once (annotations.title would repeat it).
     annotations: { ...tool.annotations, title: undefined },
-    ...(tool.maxResultSizeChars ? { _meta: { "anthropic/maxResultSizeChars": tool.maxResultSizeChars } } : {}),
-  }));
-  server.server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
+    ...(tool.maxResultSizeChars || ui ? { _meta: { ...(tool.maxResultSizeChars ? { "anthropic/maxResultSizeChars": tool.maxResultSizeChars } : {}), ...ui } } : {}),
+  });
+  const listed = Object.values(TOOLS).map((tool) => describe(tool));
+  // Clients that render MCP Apps also learn which result opens the view, and get the app-only tool.
+  const listedWithApps = [
+    ...Object.values(TOOLS).map((tool) => describe(tool, tool.name === "get_predictions" ? RESULTS_VIEW_TOOL_META : undefined)),
+    ...Object.values(APP_TOOLS).map((tool) => describe(tool, APP_ONLY_TOOL_META)),
+  ];
+  const rendersApps = () => clientRendersApps(server.server.getClientCapabilities());
+  server.server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: rendersApps() ? listedWithApps : listed }));
   server.server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
-    const tool: ToolDefinition | undefined = TOOLS[request.params.name];
+    const tool: ToolDefinition | undefined = TOOLS[request.params.name] ?? (rendersApps() ? APP_TOOLS[request.params.name] : undefined);
     if (!tool) {
       return errorResult(`Unknown tool "${request.params.name}". Tools: ${Object.keys(TOOLS).join(", ")}.`);
     }
