@@ -6,11 +6,17 @@
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { EXTENSION_ID, RESOURCE_MIME_TYPE } from "@modelcontextprotocol/ext-apps/server";
 import type { ToolDefinition } from "../tools/define-tool.js";
 import { getVisualDataTool } from "../tools/get-visual-data.js";
 
 export const RESULTS_VIEW_URI = "ui://media-jobs/results.html";
+/**
+ * The extension's id and the view's mime type, as @modelcontextprotocol/ext-apps/server exports
+ * them (a test checks they match). The package is a build-time dependency only: it is bundled
+ * into the view, and installing it at run time would pull its SDK 2.x peers for two strings.
+ */
+export const EXTENSION_ID = "io.modelcontextprotocol/ui";
+export const RESOURCE_MIME_TYPE = "text/html;profile=mcp-app";
 
 /** Tools only the view calls; never offered to the model. */
 export const APP_TOOLS: Record<string, ToolDefinition> = {

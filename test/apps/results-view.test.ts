@@ -18,7 +18,7 @@ import { build } from "esbuild";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
-import { RESULTS_VIEW_URI } from "../../src/apps/results-view.js";
+import { EXTENSION_ID, RESOURCE_MIME_TYPE, RESULTS_VIEW_URI } from "../../src/apps/results-view.js";
 import { loadConfig } from "../../src/config.js";
 import { createDefaultApp } from "../../src/default-app.js";
 import { createLogger } from "../../src/logger.js";
@@ -253,6 +253,9 @@ describe("results view in headless Chromium", () => {
     await built.server.connect(serverTransport);
     await plain.connect(clientTransport);
     const plainTools = (await plain.listTools()).tools;
+    // The server's copies of the extension's constants are the package's.
+    const official = await import("@modelcontextprotocol/ext-apps/server");
+    expect([EXTENSION_ID, RESOURCE_MIME_TYPE]).toEqual([official.EXTENSION_ID, official.RESOURCE_MIME_TYPE]);
     expect(plainTools.map((tool) => tool.name)).not.toContain("get_visual_data");
     expect(plainTools.find((tool) => tool.name === "get_predictions")!._meta?.ui).toBeUndefined();
     await plain.close();
