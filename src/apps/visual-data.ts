@@ -8,19 +8,16 @@ import type { Job } from "../jobs/job.js";
 import type { FileReport, LocalIndex, LocalReport } from "../providers/local/local-report.js";
 import { overlapSeconds, type PyannoteIndex } from "../providers/pyannote/pyannote-condense.js";
 import { assertResultsReady } from "../tools/predictions.js";
+import { hamsaSource, humeSource, provenanceSource, type SourceRow } from "./visual-sources.js";
 
 /** Largest JSON page get_visual_data returns (hosts relay it through postMessage). */
 export const VISUAL_PAGE_BYTES = 256 * 1024;
 
 /** Which drawing the view makes. "summary" is the fallback for results without a drawn view yet. */
-export type VisualKind = "acoustics" | "speakers" | "summary";
+export type VisualKind = "acoustics" | "speakers" | "emotions" | "transcript" | "provenance" | "summary";
 
 /** One row of a track; rows of every track are merged in time order for paging. */
-interface TimedRow {
-  track: string;
-  time: number;
-  row: unknown[];
-}
+type TimedRow = SourceRow;
 
 interface VisualSource {
   kind: VisualKind;
@@ -60,7 +57,8 @@ export function readVisualPage(app: AppContext, job: Job, query: VisualQuery): V
   if (!stored) throw new UserInputError(`job ${job.id} has no stored results; start the job again`);
   const source = buildSource(app, job, stored.index);
   const inWindow = source.rows.filter((row) => {
-    const end = row.track === "segment" || row.track === "turn" || row.track === "named" || row.track === "words" ? (row.row[2] as number) : row.time;
+    if (row.timed === false) return true;
+    const end = row.end ?? row.time;
     return (query.start_s === undefined || end >= query.start_s) && (query.end_s === undefined || row.time <= query.end_s);
   });
   const offset = parseCursor(query.cursor, inWindow.length);
@@ -105,6 +103,9 @@ function parseCursor(cursor: string | undefined, total: number): number {
 function buildSource(app: AppContext, job: Job, index: unknown): VisualSource {
   if (job.provider === "local") return localSource(app, job, index as LocalIndex);
   if (job.provider === "pyannote" && job.task !== "voiceprint") return speakerSource(index as PyannoteIndex);
+  if (job.provider === "hume") return { kind: "emotions", ...humeSource(index) };
+  if (job.provider === "hamsa") return { kind: "transcript", ...hamsaSource(index) };
+  if (job.provider === "humanstandard") return { kind: "provenance", ...provenanceSource(index) };
   return summarySource(app, job, index);
 }
 
@@ -121,6 +122,7 @@ function localSource(app: AppContext, job: Job, index: LocalIndex): VisualSource
       rows.push({
         track: "segment",
         time: segment.start,
+        end: segment.end,
         row: [position, segment.start, segment.end, round(segment.levelDbfs, 1), round(segment.f0MedianHz, 1), round(segment.f0P10Hz, 1), round(segment.f0P90Hz, 1), round(segment.voicedRatio, 2), segment.syllables],
       });
     }
@@ -151,13 +153,13 @@ function localSource(app: AppContext, job: Job, index: LocalIndex): VisualSource
 function speakerSource(index: PyannoteIndex): VisualSource {
   const rows: TimedRow[] = [];
   for (const segment of index.segments) {
-    rows.push({ track: "turn", time: segment.start, row: [segment.speaker, round(segment.start, 3), round(segment.end, 3), round(segment.confidence, 0)] });
+    rows.push({ track: "turn", time: segment.start, end: segment.end, row: [segment.speaker, round(segment.start, 3), round(segment.end, 3), round(segment.confidence, 0)] });
   }
   for (const segment of index.named ?? []) {
-    rows.push({ track: "named", time: segment.start, row: [segment.speaker, round(segment.start, 3), round(segment.end, 3), segment.diarizationSpeaker ?? null] });
+    rows.push({ track: "named", time: segment.start, end: segment.end, row: [segment.speaker, round(segment.start, 3), round(segment.end, 3), segment.diarizationSpeaker ?? null] });
   }
   for (const turn of index.transcript ?? []) {
-    rows.push({ track: "words", time: turn.start, row: [turn.speaker, round(turn.start, 3), round(turn.end, 3), turn.text] });
+    rows.push({ track: "words", time: turn.start, end: turn.end, row: [turn.speaker, round(turn.start, 3), round(turn.end, 3), turn.text] });
   }
   rows.sort((a, b) => a.time - b.time);
   const talk = new Map<string, { seconds: number; turns: number }>();

@@ -25,7 +25,11 @@ import { createLogger } from "../../src/logger.js";
 import type { LocalIndex } from "../../src/providers/local/local-report.js";
 import type { PyannoteIndex } from "../../src/providers/pyannote/pyannote-condense.js";
 import { buildServer } from "../../src/server.js";
+import { decodeFloat64, type HumeIndex } from "../../src/providers/hume/hume-index.js";
+import type { HamsaTranscriptIndex } from "../../src/providers/hamsa/hamsa-condense.js";
+import type { ProvenanceIndex } from "../../src/providers/humanstandard/humanstandard-results-index.js";
 import { startPyannoteFake, type PyannoteFake } from "../fakes/pyannote-fake.js";
+import { storedFixtures } from "../support/prediction-fixtures.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const CHROMIUM = "/usr/bin/chromium";
@@ -192,9 +196,11 @@ async function marks(frame: OpenedView["frame"], selector: string): Promise<Arra
 
 async function screenshot(page: Page, name: string): Promise<void> {
   const file = path.join(ARTIFACTS, `${name}.png`);
-  await page.locator("iframe").screenshot({ path: file });
+  // The view's own height (the host frame is taller), so README images have no empty band.
+  const height = await page.frameLocator("iframe").locator("body").evaluate((body) => Math.ceil(body.scrollHeight));
+  await page.screenshot({ path: file, clip: { x: 0, y: 0, width: 960, height: Math.min(height + 4, 900) } });
   expect(fs.statSync(file).size).toBeGreaterThan(5_000);
-  if (README_SHOTS) fs.copyFileSync(file, path.join(README_SHOTS, `${name}.png`));
+  if (README_SHOTS) fs.copyFileSync(file, path.join(path.resolve(ROOT, README_SHOTS), `${name}.png`));
 }
 
 describe("results view in headless Chromium", () => {
@@ -240,6 +246,82 @@ describe("results view in headless Chromium", () => {
     await screenshot(page, "pyannote-speakers");
     assertOnlyHostRequests(requests);
     await page.close();
+  });
+
+  it("draws stored Hume, Hamsa and HumanStandard results: emotion arcs with peaks, a searchable transcript that jumps to time, verdict and truth-score histograms", async () => {
+    const stored = new Map<string, { id: string; index: unknown }>();
+    for (const [position, fixture] of storedFixtures().entries()) {
+      if (!["hume", "hamsa", "humanstandard"].includes(fixture.provider)) continue;
+      const id = `${fixture.provider}:view-${position}`;
+      app.store.insertJob({
+        id,
+        provider: fixture.provider,
+        nativeId: `view-${position}`,
+        task: fixture.task,
+        status: "succeeded",
+        inputs: [{ kind: "url", url: "https://media.example/interview.mp3" }],
+        options: {},
+        createdAt: "2026-03-01T10:00:00Z",
+        updatedAt: "2026-03-01T10:01:00Z",
+        resultState: "stored",
+        pollCount: 1,
+      });
+      app.store.putResultIndex(id, fixture.index);
+      stored.set(fixture.provider, { id, index: fixture.index });
+    }
+
+    // Hume: one hover mark per timed prosody/burst/language/face row, one peak per drawn expression.
+    const hume = stored.get("hume")!;
+    const humeIndex = hume.index as HumeIndex;
+    let timedRows = 0;
+    for (const file of humeIndex.files) {
+      for (const group of [...(file.models.prosody ?? []), ...(file.models.burst ?? []), ...(file.models.language ?? [])]) {
+        timedRows += [...decodeFloat64(group.begin)].filter((time) => Number.isFinite(time)).length;
+      }
+      for (const group of file.models.face ?? []) timedRows += group.count;
+    }
+    expect(timedRows).toBeGreaterThan(0);
+    let opened = await openView(hume.id, "light");
+    expect(await opened.frame.locator("rect.row").count()).toBe(timedRows);
+    const arcs = await opened.frame.locator("path.arc").count();
+    expect(arcs).toBeGreaterThan(0);
+    expect(await opened.frame.locator("rect.peak").count()).toBe(arcs);
+    await screenshot(opened.page, "hume-emotions");
+    assertOnlyHostRequests(opened.requests);
+    await opened.page.close();
+
+    // Hamsa: one row per stored segment; search narrows to the segments holding the word; a time jumps.
+    const hamsa = stored.get("hamsa")!;
+    const segments = (hamsa.index as HamsaTranscriptIndex).segments;
+    opened = await openView(hamsa.id, "light");
+    expect(await opened.frame.locator("ol.transcript li").count()).toBe(segments.length);
+    expect(await marks(opened.frame, "rect.utterance")).toEqual(segments.map((segment) => ({ start: segment.start, end: segment.end })));
+    const word = segments[1]!.text.split(/\s+/).find((part) => part.length > 3)!;
+    await opened.frame.locator("input.search").fill(word);
+    const matching = segments.filter((segment) => segment.text.toLowerCase().includes(word.toLowerCase())).length;
+    expect(matching).toBeLessThan(segments.length);
+    expect(await opened.frame.locator("ol.transcript li:not([hidden])").count()).toBe(matching);
+    await screenshot(opened.page, "hamsa-transcript");
+    const before = await opened.frame.locator("#window").textContent();
+    await opened.frame.locator("ol.transcript li:not([hidden]) button.time").first().click();
+    expect(await opened.frame.locator("#window").textContent()).not.toBe(before);
+    assertOnlyHostRequests(opened.requests);
+    await opened.page.close();
+
+    // HumanStandard: verdict bars carry the stored counts; the histogram holds every scored track.
+    const provenance = stored.get("humanstandard")!;
+    const provenanceIdx = provenance.index as ProvenanceIndex;
+    opened = await openView(provenance.id, "dark");
+    for (const [verdict, count] of Object.entries(provenanceIdx.verdicts)) {
+      expect(await opened.frame.locator(`.bar[data-verdict="${verdict}"]`).getAttribute("data-count")).toBe(String(count));
+    }
+    const bins = await opened.frame.locator("rect.bin").evaluateAll((nodes) => nodes.map((node) => Number(node.getAttribute("data-count"))));
+    expect(bins.reduce((sum, value) => sum + value, 0)).toBe(provenanceIdx.tracks.truth.filter((truth) => truth !== null).length);
+    const ranked = await opened.frame.locator("tr.track").evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-truth")));
+    expect(ranked).toEqual(provenanceIdx.tracks.truth.slice(0, 25).map((truth) => (truth === null ? "" : String(truth))));
+    await screenshot(opened.page, "humanstandard-provenance");
+    assertOnlyHostRequests(opened.requests);
+    await opened.page.close();
   });
 
   it("lists the app-only tool and the view link only to clients that declare the Apps extension", async () => {

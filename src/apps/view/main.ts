@@ -3,13 +3,15 @@
 // get_visual_data, and draws them as SVG/DOM marks that carry their times (data-start/data-end).
 
 import { App, applyDocumentTheme, applyHostStyleVariables, type McpUiHostContext } from "@modelcontextprotocol/ext-apps";
+import { type Drawing, element, figures, formatTime, percent, seconds, svgElement } from "./draw.js";
+import { drawEmotions, drawProvenance, drawTranscript } from "./more-views.js";
 
 type Row = unknown[];
 interface VisualPage {
   job_id: string;
   provider: string;
   task: string;
-  kind: "acoustics" | "speakers" | "summary";
+  kind: "acoustics" | "speakers" | "emotions" | "transcript" | "provenance" | "summary";
   duration_s: number | null;
   meta?: Record<string, unknown>;
   tracks: Record<string, Row[]>;
@@ -23,7 +25,6 @@ interface Loaded {
 
 /** An hour of 50 ms F0 points is ~8 pages; this bounds a runaway loop, not real data. */
 const MAX_PAGES = 400;
-const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 900;
 const LABEL_W = 110;
 const PALETTE = ["#3b7dd8", "#d8643b", "#3bab6f", "#a35bd1", "#c9a227", "#2aa5a5", "#d14f8c", "#7c8a2e"];
@@ -108,6 +109,23 @@ function clampSpan(start: number, end: number, full: number): [number, number] {
   return [from, from + width];
 }
 
+const drawing: Drawing = {
+  chart: (height, name) => chart(height, name),
+  axis: (svg, height) => axis(svg, height),
+  label: (svg, left, baseline, text) => label(svg, left, baseline, text),
+  mark: (svg, className, start, end, top, height, lines) => mark(svg, className, start, end, top, height, lines),
+  svgElement,
+  x: (time) => x(time),
+  visible: (start, end) => visible(start, end),
+  zoomTo(start, end) {
+    if (!loaded) return;
+    const full = Math.max(loaded.page.duration_s ?? 0, 1);
+    const pad = Math.max((end - start) * 2, 5);
+    span = clampSpan(start - pad, end + pad, full);
+    render();
+  },
+};
+
 const x = (time: number) => LABEL_W + ((time - span[0]) / (span[1] - span[0])) * (WIDTH - LABEL_W);
 const visible = (start: number, end: number) => end >= span[0] && start <= span[1];
 
@@ -117,12 +135,23 @@ function render(): void {
   if (!loaded) return;
   const { page } = loaded;
   title.textContent = `${page.job_id} — ${page.task} (${page.provider})`;
-  zoomNav.hidden = page.kind === "summary";
+  const timed = page.kind !== "summary" && page.kind !== "provenance" && (page.duration_s ?? 0) > 0;
+  zoomNav.hidden = !timed;
   windowLabel.textContent = `${formatTime(span[0])} – ${formatTime(span[1])}`;
   view.dataset.kind = page.kind;
+  // Keep the transcript's search text across a re-render (zoom).
+  const query = (view.querySelector("input.search") as HTMLInputElement | null)?.value;
   if (page.kind === "acoustics") view.replaceChildren(...drawAcoustics(loaded));
   else if (page.kind === "speakers") view.replaceChildren(...drawSpeakers(loaded));
+  else if (page.kind === "emotions") view.replaceChildren(...drawEmotions(drawing, loaded.meta, loaded.tracks));
+  else if (page.kind === "transcript") view.replaceChildren(...drawTranscript(drawing, loaded.meta, loaded.tracks));
+  else if (page.kind === "provenance") view.replaceChildren(...drawProvenance(drawing, loaded.meta, loaded.tracks));
   else view.replaceChildren(drawSummary(loaded));
+  const search = view.querySelector("input.search") as HTMLInputElement | null;
+  if (search && query) {
+    search.value = query;
+    search.dispatchEvent(new Event("input"));
+  }
 }
 
 interface FileMeta {
@@ -405,38 +434,3 @@ function hideTip(): void {
   tip.hidden = true;
 }
 
-function figures(entries: Array<[string, string]>): HTMLElement {
-  const list = element("ul", { class: "figures" });
-  for (const [name, value] of entries) {
-    const item = element("li", {});
-    item.append(element("b", {}, `${name}: `), document.createTextNode(value));
-    list.append(item);
-  }
-  return list;
-}
-
-function element(tag: string, attributes: Record<string, string>, text?: string | Node): HTMLElement {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  if (typeof text === "string") node.textContent = text;
-  else if (text) node.append(text);
-  return node;
-}
-
-function svgElement(tag: string, attributes: Record<string, string>): SVGElement {
-  const node = document.createElementNS(SVG, tag) as SVGElement;
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  return node;
-}
-
-function formatTime(total: number): string {
-  const sign = total < 0 ? "-" : "";
-  const value = Math.abs(total);
-  const minutes = Math.floor(value / 60);
-  const rest = value - minutes * 60;
-  const secondsText = rest.toFixed(value < 60 && value % 1 !== 0 ? 1 : 0).padStart(minutes > 0 ? 2 : 1, "0");
-  return minutes > 0 ? `${sign}${minutes}:${secondsText.padStart(2, "0")}` : `${sign}${secondsText} s`;
-}
-
-const seconds = (value: number) => `${value.toFixed(value < 10 ? 2 : 1)} s`;
-const percent = (value: number) => `${(value * 100).toFixed(0)}%`;
