@@ -52,6 +52,7 @@ function hourOfLocal(): LocalReport {
     pitch: { medianHz: 150, p10Hz: 110, p90Hz: 190, semitoneStd: 2, voicedRatio: 0.6 },
     rate: { syllables: 10_800, perSecondOfSpeech: 3.75, perSecondOverall: 3 },
     voiceChanges: [],
+    notes: [],
     segments,
     timelines: { shortTermLufsPerSecond: Array.from({ length: seconds - 2 }, (_, i) => (i % 10 === 0 ? null : -23 + (i % 7))), f0 },
   };
