@@ -6,6 +6,7 @@ import { z } from "zod";
 
 export const DEFAULT_BASE_URLS = {
   hume: "https://api.hume.ai",
+  humeCloud: "https://api.cloud.hume.ai",
   pyannote: "https://api.pyannote.ai",
   hamsa: "https://api.tryhamsa.com",
   humanstandard: "https://app.jobsbyhumans.com/api/v1",
@@ -42,6 +43,7 @@ const envSchema = z.object({
   HAMSA_API_KEY: optionalString,
   HUMANSTANDARD_API_KEY: optionalString,
   HUME_BASE_URL: baseUrl(DEFAULT_BASE_URLS.hume),
+  HUME_CLOUD_BASE_URL: baseUrl(DEFAULT_BASE_URLS.humeCloud),
   PYANNOTEAI_BASE_URL: baseUrl(DEFAULT_BASE_URLS.pyannote),
   HAMSA_BASE_URL: baseUrl(DEFAULT_BASE_URLS.hamsa),
   HUMANSTANDARD_BASE_URL: baseUrl(DEFAULT_BASE_URLS.humanstandard),
@@ -100,7 +102,8 @@ export interface Config {
   maxAnalysisHours: number;
   /** Test-only escape hatch: lets the local analyzer download from loopback fakes. */
   allowPrivateUrls: boolean;
-  hume: ProviderConfig;
+  /** `cloudBaseUrl`: Hume's current Expression Measurement API (audio_expression, image_expression). */
+  hume: ProviderConfig & { cloudBaseUrl: string };
   pyannote: ProviderConfig & { webhookSecret?: string };
   hamsa: ProviderConfig & { projectId?: string };
   humanstandard: ProviderConfig & { webhookSecret?: string };
@@ -219,7 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: CliFlags = { http: fal
     analysisTimeoutMs: e.MEDIA_JOBS_ANALYSIS_TIMEOUT_S * 1000,
     maxAnalysisHours: e.MEDIA_JOBS_MAX_ANALYSIS_HOURS,
     allowPrivateUrls: e.MEDIA_JOBS_ALLOW_PRIVATE_URLS === "1",
-    hume: { apiKey: e.HUME_API_KEY, baseUrl: e.HUME_BASE_URL },
+    hume: { apiKey: e.HUME_API_KEY, baseUrl: e.HUME_BASE_URL, cloudBaseUrl: e.HUME_CLOUD_BASE_URL },
     pyannote: {
       apiKey: e.PYANNOTEAI_API_KEY,
       baseUrl: e.PYANNOTEAI_BASE_URL,

@@ -16,6 +16,11 @@ export function createDefaultApp(config: Config, options: { logger?: Logger } = 
         logger,
         voiceprints: store.voiceprints,
         replayGuard: store.replayGuard,
+        jobParts: {
+          put: (jobId, name, data, contentType) => store.putResultPart(jobId, name, typeof data === "string" ? Buffer.from(data, "utf8") : data, contentType),
+          get: (jobId, name) => store.getResultPart(jobId, name)?.data,
+          list: (jobId) => store.listResultParts(jobId).map((part) => part.name),
+        },
         downloader: createMediaDownloader({ allowPrivate: config.allowPrivateUrls, timeoutMs: config.httpTimeoutMs }),
         createHttpClient: createVendorHttpClient,
       }),

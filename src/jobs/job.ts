@@ -6,6 +6,8 @@ export type ProviderId = (typeof PROVIDER_IDS)[number];
 export const TASK_IDS = [
   "acoustic",
   "expression",
+  "audio_expression",
+  "image_expression",
   "diarize",
   "voiceprint",
   "identify",

@@ -225,6 +225,16 @@ export interface MediaDownloader {
   ): Promise<{ path: string; bytes: number; contentType?: string; cleanup(): Promise<void> }>;
 }
 
+/**
+ * Named parts stored with a job while it runs (the same store as its results): an in-process
+ * job keeps what it has finished here, so a restart resumes instead of starting over.
+ */
+export interface JobPartStore {
+  put(jobId: string, name: string, data: Uint8Array | string, contentType: string): void;
+  get(jobId: string, name: string): Buffer | undefined;
+  list(jobId: string): string[];
+}
+
 /** What every adapter factory receives. */
 export interface AdapterDeps {
   config: import("../config.js").Config;
@@ -232,5 +242,7 @@ export interface AdapterDeps {
   voiceprints: VoiceprintStore;
   replayGuard: ReplayGuard;
   downloader: MediaDownloader;
+  /** Absent in unit tests that need no persistence: parts then live in memory only. */
+  jobParts?: JobPartStore;
   createHttpClient(options: import("./http/types.js").VendorHttpClientOptions): import("./http/types.js").VendorHttpClient;
 }

@@ -6,8 +6,8 @@ import { openAsBlob } from "node:fs";
 import path from "node:path";
 import type { z } from "zod";
 import { sanitizeVendorText } from "../../condense/format.js";
-import { NotConfiguredError, ProviderError, UserInputError } from "../../errors.js";
-import type { JobInput, JobSnapshot, JobStatus } from "../../jobs/job.js";
+import { NotConfiguredError, ProviderError, UnsupportedError, UserInputError } from "../../errors.js";
+import type { Job, JobInput, JobSnapshot, JobStatus } from "../../jobs/job.js";
 import { redactSecrets } from "../../logger.js";
 import type { VendorHttpClient } from "../http/types.js";
 import type {
@@ -40,6 +40,8 @@ import {
 import { condenseHumeResults } from "./hume-condense.js";
 import { HUME_VIEWS } from "./hume-condense-model.js";
 import { buildHumeIndex } from "./hume-index.js";
+import { isHumeCloudTask } from "./hume-cloud-api.js";
+import { createHumeCloudTasks } from "./hume-cloud-adapter.js";
 
 export const HUME_MAX_URLS = 100;
 export const HUME_MAX_FILES = 100;
@@ -132,6 +134,8 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
   const secrets = apiKey ? [apiKey] : [];
   let apiClient: VendorHttpClient | undefined;
   let uploadClient: VendorHttpClient | undefined;
+  // Tasks audio_expression and image_expression: Hume's current API, run as in-process jobs.
+  const cloud = createHumeCloudTasks(deps);
 
   const requireKey = (): string => {
     if (!apiKey) throw new NotConfiguredError("Hume is not configured: set HUME_API_KEY (and HUME_BASE_URL for a compatible endpoint)");
@@ -204,6 +208,7 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
   }
 
   async function start(request: StartRequest, context: CallContext): Promise<JobSnapshot> {
+    if (isHumeCloudTask(request.task)) return cloud.start(request);
     const options = parseStartOptions(request.options);
     const urls: string[] = [];
     const texts: string[] = [];
@@ -264,7 +269,8 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
     return { nativeId: response.body.job_id, status: "queued", providerStatus: "QUEUED", task: "expression" };
   }
 
-  async function get(nativeId: string, _job: unknown, context: CallContext): Promise<JobSnapshot> {
+  async function get(nativeId: string, job: Job | undefined, context: CallContext): Promise<JobSnapshot> {
+    if (cloud.owns(nativeId, job)) return cloud.get(nativeId, job);
     const response = await api().json({ method: "GET", path: `/v0/batch/jobs/${encodeURIComponent(nativeId)}`, signal: context.signal }, humeJobSchema);
     return snapshotOf(response.body);
   }
@@ -326,6 +332,8 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
   }
 
   async function findSubmission(submission: InterruptedSubmission, context: CallContext): Promise<SubmissionLookup> {
+    // audio_expression/image_expression send nothing to Hume until the job is saved.
+    if (isHumeCloudTask(submission.task)) return { kind: "absent" };
     // Oldest first from the submission's time: jobs are matched by creation time and by what
     // they were given (the listing echoes each job's request).
     const candidates: JobSnapshot[] = [];
@@ -353,7 +361,8 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
     return tooManyToSearch("Hume");
   }
 
-  async function fetchResults(job: { nativeId: string; options: Record<string, unknown> }, sink: ResultSink, context: CallContext): Promise<FetchedResults> {
+  async function fetchResults(job: Job, sink: ResultSink, context: CallContext): Promise<FetchedResults> {
+    if (isHumeCloudTask(job.task)) return cloud.fetchResults(job, sink);
     const jobPath = `/v0/batch/jobs/${encodeURIComponent(job.nativeId)}`;
     const response = await api().bytes({ method: "GET", path: `${jobPath}/predictions`, maxBodyBytes: MAX_PREDICTIONS_BYTES, signal: context.signal });
     sink.putPart("predictions.json", response.body, "application/json");
@@ -408,9 +417,9 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
       id: "hume",
       name: "Hume Expression Measurement (batch v0)",
       description:
-        "Measures expressed emotion in video, audio, images and text: facial expressions (48), speech prosody, vocal bursts, emotional language with sentiment and toxicity, named entities.",
+        "Measures expressed emotion in video, audio, images and text: facial expressions (48), speech prosody, vocal bursts, emotional language with sentiment and toxicity, named entities. Task expression reaches the retired batch v0 API (HUME_BASE_URL, a compatible endpoint); tasks audio_expression and image_expression reach Hume's current Expression Measurement API (HUME_CLOUD_BASE_URL, api.cloud.hume.ai) and work with today's keys.",
       configured: Boolean(apiKey),
-      ...(apiKey ? {} : { setup: "set HUME_API_KEY (and HUME_BASE_URL to use a Hume-compatible endpoint)" }),
+      ...(apiKey ? {} : { setup: "set HUME_API_KEY (today's keys reach audio_expression and image_expression; task expression also needs HUME_BASE_URL pointing at a v0-compatible endpoint)" }),
       tasks: [
         {
           task: "expression",
@@ -428,13 +437,18 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
           views: [...HUME_VIEWS],
           filters: ["file (0-based index, name or URL)", "model", "speaker (or face group)", "start_s/end_s", "top_k"],
         },
+        ...cloud.taskInfos(),
       ],
       urlSchemes: ["https", "http"],
       canCancel: false,
       canListRemote: true,
-      limits: ["≤ 100 URLs and ≤ 100 files per job", "≤ 1 GB per file; zip/tar archives accepted", "no cancel endpoint"],
+      limits: [
+        "expression (v0): ≤ 100 URLs and ≤ 100 files per job, ≤ 1 GB per file; zip/tar archives accepted; no cancel endpoint",
+        "audio_expression: one recording per job, any length; sent as 16 kHz PCM in requests of ≤ 25 MB (~13 min) cut at pauses; cancel_job works",
+        "image_expression: JPEG only, ≤ 2 MB and ≤ 3840×2160 each, batched ≤ 25 MB per request; cancel_job works",
+      ],
       notices: [
-        "Hume retired the Expression Measurement batch API v0 on 2026-06-14 (the last day to use it and download results); set HUME_BASE_URL to keep using it against a compatible endpoint",
+        "task expression reaches batch v0 at HUME_BASE_URL; Hume retired batch v0 on 2026-06-14 (the last day to use it and download results), so it needs a v0-compatible endpoint — with a key from today use audio_expression or image_expression (Hume's current API at HUME_CLOUD_BASE_URL, default https://api.cloud.hume.ai)",
         "completion callbacks are unsigned: they only trigger a re-fetch through the authenticated API",
       ],
     };
@@ -448,12 +462,18 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
     list,
     findSubmission,
     fetchResults,
-    condense: (input: CondenseInput) => condenseHumeResults(input),
+    condense: (input: CondenseInput) => (isHumeCloudTask(input.job.task) ? cloud.condense(input) : condenseHumeResults(input)),
+    async cancel(job: Job): Promise<JobSnapshot> {
+      if (isHumeCloudTask(job.task)) return cloud.cancel(job);
+      throw new UnsupportedError(
+        `Hume batch v0 has no way to cancel a job once submitted; job ${job.id} keeps running at the vendor and will be billed. You can ignore its results`,
+      );
+    },
     handleWebhook,
     // Unsigned, so nothing to check in the headers; completion callbacks carry the predictions.
     webhookIntake: { maxBodyBytes: 16 * 1024 * 1024 },
     async close() {
-      await Promise.allSettled([apiClient?.close(), uploadClient?.close()]);
+      await Promise.allSettled([apiClient?.close(), uploadClient?.close(), cloud.close()]);
       apiClient = undefined;
       uploadClient = undefined;
     },
