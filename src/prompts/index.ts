@@ -31,13 +31,13 @@ const PROMPTS: PromptSpec[] = [
   {
     name: "emotional_arc",
     title: "The emotional arc of this interview",
-    description: "Expression measurement (voice prosody and language) over the course of an interview.",
-    argument: { name: "recording", description: "Public https URL or local path of the interview (audio or video)" },
+    description: "Expression in the voice over the course of an interview (Hume's current API; works with today's Hume keys).",
+    argument: { name: "recording", description: "Local path (under an allowed directory) or public https URL of the interview audio" },
     text: (recording) =>
       `Describe the emotional arc of the interview at ${recording}.\n` +
-      `1. Call start_job with provider "hume", task "expression", media [${mediaHint(recording)}], options {"models": {"prosody": {"granularity": "utterance"}, "language": {"granularity": "sentence"}}}.\n` +
-      `2. Call get_job with wait_seconds 45 until it succeeds.\n` +
-      `3. Call get_predictions with model "prosody" and view "arc" for the arc over time, then with model "language" for sentiment. Summarize how the emotions move from beginning to end, per speaker when identified, citing times as m:ss.`,
+      `1. Call start_job with provider "hume", task "audio_expression", media [${mediaHint(recording)}]. (Task "expression" is Hume's retired batch v0 API and only works against a v0-compatible endpoint; audio_expression reaches Hume's current API with today's keys. It takes audio in any format the local analyzer reads; for a video, extract its audio track first.)\n` +
+      `2. Call get_job with wait_seconds 45 until it succeeds (progress counts seconds of audio measured; a long recording is sent in ~13-minute pieces).\n` +
+      `3. Call get_predictions for the summary (top expressions and voice attributes over the whole recording, peaks, turns), then with view "arc" for the arc over time. Summarize how the expressions move from beginning to end, citing times as m:ss.`,
   },
   {
     name: "scan_catalog",

@@ -448,7 +448,7 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
         "image_expression: JPEG only, ≤ 2 MB and ≤ 3840×2160 each, batched ≤ 25 MB per request; cancel_job works",
       ],
       notices: [
-        "task expression reaches batch v0 at HUME_BASE_URL; Hume retired batch v0 on 2026-06-14 (the last day to use it and download results), so it needs a v0-compatible endpoint — with a key from today use audio_expression or image_expression (Hume's current API at HUME_CLOUD_BASE_URL, default https://api.cloud.hume.ai)",
+        "Hume retired the Expression Measurement batch API v0 on 2026-06-14 (the last day to use it and download results); task expression reaches it at HUME_BASE_URL, so it needs a v0-compatible endpoint there — with a key from today use audio_expression or image_expression (Hume's current API at HUME_CLOUD_BASE_URL, default https://api.cloud.hume.ai)",
         "completion callbacks are unsigned: they only trigger a re-fetch through the authenticated API",
       ],
     };
