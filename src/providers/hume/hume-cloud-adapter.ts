@@ -5,7 +5,8 @@
 // start_job returns, run when the core first looks at it, every answered piece stored at once,
 // resumed after a restart from the first unanswered piece (none is sent twice), cancelable.
 
-import { readFile, open } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open } from "node:fs/promises";
 import { z } from "zod";
 import { formatCount, formatDuration, sanitizeVendorText } from "../../condense/format.js";
 import type { CondensedView } from "../../condense/view.js";
@@ -13,7 +14,6 @@ import { MediaJobsError, NotConfiguredError, NotFoundError, ProviderError, UserI
 import { isTerminal, type Job, type JobError, type JobInput, type JobSnapshot, type JobStatus } from "../../jobs/job.js";
 import { createRequestBudget } from "../http/request-budget.js";
 import type { VendorHttpClient } from "../http/types.js";
-import { decodeForAnalysis } from "../local/local-analyze.js";
 import { sniffFile } from "../local/local-decode.js";
 import { AudioDecodeError } from "../local/local-errors.js";
 import { SUPPORTED_FORMATS_TEXT } from "../local/local-format.js";
@@ -37,6 +37,7 @@ import { planChunks, type ChunkSpan } from "./hume-cloud-chunks.js";
 import { buildAudioIndex, buildImageIndex, type StoredAudioChunk, type StoredImageBatch } from "./hume-cloud-index.js";
 import { condenseCloudAudio, CLOUD_AUDIO_VIEWS } from "./hume-cloud-condense-audio.js";
 import { condenseCloudImages, CLOUD_IMAGE_VIEWS } from "./hume-cloud-condense-images.js";
+import { decodeMono16k } from "./hume-cloud-decode.js";
 import { describeJpeg } from "./hume-cloud-jpeg.js";
 import { buildMultipart, multipartOverhead, newBoundary, pcm16Wav, WAV_HEADER_BYTES } from "./hume-cloud-multipart.js";
 
@@ -132,6 +133,34 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });
   });
+}
+
+/**
+ * An image's bytes (at most one byte over the limit, enough to refuse it), read the way the
+ * local decoder opens media: a FIFO cannot block the open, a symlink swapped in is refused,
+ * and only a regular file is read.
+ */
+async function readImage(path: string, name: string): Promise<Buffer> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserInputError(code === "ELOOP" ? `${name} is a symbolic link, which is not followed; pass the file itself` : `${name} could not be opened (${code ?? "read error"})`);
+  }
+  try {
+    if (!(await handle.stat()).isFile()) throw new UserInputError(`${name} is not a regular file`);
+    const buffer = Buffer.alloc(HUME_CLOUD_MAX_IMAGE_BYTES + 1);
+    let filled = 0;
+    while (filled < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return buffer.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Stopped on purpose (cancel, shutdown): not a failure. */
@@ -258,9 +287,8 @@ export function createHumeCloudTasks(deps: AdapterDeps, cloudOptions: HumeCloudO
     const file = await localFileOf(input, state, cleanups);
     checkStopped(state);
     state.providerStatus = "decoding";
-    const decoded = await decodeForAnalysis(file.path, file.name);
+    const mono = await decodeMono16k(file.path, file.name, state.abort.signal);
     checkStopped(state);
-    const mono = decoded.mono;
     const total = mono.length / HUME_CLOUD_SAMPLE_RATE;
     const timerMs = options.measurement_timer_ms ?? HUME_CLOUD_TIMER_MS.default;
     const boundary = newBoundary();
@@ -321,7 +349,7 @@ export function createHumeCloudTasks(deps: AdapterDeps, cloudOptions: HumeCloudO
     for (const input of job.inputs) {
       const file = await localFileOf(input, state, cleanups);
       checkStopped(state);
-      const data = await readFile(file.path);
+      const data = await readImage(file.path, file.name);
       const problem = describeJpeg(data, file.name);
       if (typeof problem === "string") throw new UserInputError(problem);
       images.push({ name: file.name, data });
@@ -440,15 +468,7 @@ export function createHumeCloudTasks(deps: AdapterDeps, cloudOptions: HumeCloudO
       if (item.bytes > HUME_CLOUD_MAX_IMAGE_BYTES) {
         throw new UserInputError(`media[${position}]: ${item.name} is ${formatCount(item.bytes)} bytes; Hume accepts JPEGs of at most 2 MB each (re-encode it smaller)`);
       }
-      const handle = await open(item.path, "r");
-      let head: Buffer;
-      try {
-        head = Buffer.alloc(Math.min(item.bytes, HUME_CLOUD_MAX_IMAGE_BYTES));
-        await handle.read(head, 0, head.length, 0);
-      } finally {
-        await handle.close();
-      }
-      const problem = describeJpeg(head, item.name);
+      const problem = describeJpeg(await readImage(item.path, item.name), item.name);
       if (typeof problem === "string") throw new UserInputError(`media[${position}]: ${problem}`);
       inputs.push({ kind: "path", path: item.path, name: item.name, bytes: item.bytes });
     }

@@ -43,7 +43,7 @@ export function describeJpeg(bytes: Uint8Array, name: string): string | { width?
     const known = SIGNATURES.find(([, test]) => test(bytes))?.[0];
     return `${name} is ${known ? `a ${known} image` : "not a JPEG image"}; Hume's image endpoint takes JPEG only — convert it to JPEG first (e.g. with an image editor or \`ffmpeg -i in.png out.jpg\`)`;
   }
-  if (bytes.length > HUME_CLOUD_MAX_IMAGE_BYTES) return `${name} is ${bytes.length.toLocaleString("en-US")} bytes; Hume accepts JPEGs of at most 2 MB each (re-encode it smaller)`;
+  if (bytes.length > HUME_CLOUD_MAX_IMAGE_BYTES) return `${name} is larger than 2 MB; Hume accepts JPEGs of at most 2 MB each (re-encode it smaller)`;
   const size = jpegSize(bytes);
   if (size && size.width * size.height > HUME_CLOUD_MAX_IMAGE_PIXELS) {
     return `${name} is ${size.width}×${size.height} pixels; Hume accepts at most 8,294,400 (3840×2160) — scale it down`;
