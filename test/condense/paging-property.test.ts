@@ -13,6 +13,11 @@ import { parseHamsaTranscript } from "../../src/providers/hamsa/hamsa-transcript
 import { condenseHumanStandard } from "../../src/providers/humanstandard/humanstandard-condense.js";
 import { condenseHumeIndex } from "../../src/providers/hume/hume-condense.js";
 import { buildHumeIndex } from "../../src/providers/hume/hume-index.js";
+import { condenseCloudAudio } from "../../src/providers/hume/hume-cloud-condense-audio.js";
+import { condenseCloudImages } from "../../src/providers/hume/hume-cloud-condense-images.js";
+import { buildAudioIndex, buildImageIndex } from "../../src/providers/hume/hume-cloud-index.js";
+import { fakeFaces, fakeUtterances, makeTestJpeg } from "../fakes/hume-cloud-fake.js";
+import { speechLike } from "../providers/hume/hume-cloud-support.js";
 import { generateHumePredictions } from "../../src/providers/hume/hume-payload-generator.js";
 import { createLocalAdapter } from "../../src/providers/local/local-adapter.js";
 import type { LocalIndex } from "../../src/providers/local/local-report.js";
@@ -81,7 +86,25 @@ function fixtureViews(): Record<string, () => CondensedView> {
       hume(generateHumePredictions([{ source: { type: "url", url: "https://media.example/talk.mp4" }, durationS: 60, models: { face: { fps: 1, groups: 2 }, prosody: { speakers: 2 }, language: {} } }])),
     "hamsa (Arabic)": () => condenseHamsa(jobOf("hamsa", "transcribe", "مقابلة عن الاقتصاد"), buildHamsaIndex(parseHamsaTranscript(longArabicTranscript()), {}), QUERY),
     "humanstandard": () => condenseHumanStandard(jobOf("humanstandard", "provenance"), provenanceIndex(), QUERY),
+    "hume audio_expression (timeline)": () => condenseCloudAudio({ job: jobOf("hume", "audio_expression"), index: cloudAudioIndex(), query: { ...QUERY, view: "timeline" } }),
+    "hume image_expression": () => {
+      const images = Array.from({ length: 12 }, (_, position) => makeTestJpeg({ width: 640, height: 480, faces: position % 4, seed: String(position) }));
+      const { index } = buildImageIndex(images.map((_, position) => `frame-${position}.jpg`), [{ first: 0, count: images.length, response: { results: images.map((image) => ({ faces: fakeFaces(image) })) } }]);
+      return condenseCloudImages({ job: jobOf("hume", "image_expression"), index: JSON.parse(JSON.stringify(index)), query: QUERY });
+    },
   };
+}
+
+/** Two minutes of speech-like bursts in two pieces, scored as the strict fake of Hume's current API does. */
+function cloudAudioIndex(): unknown {
+  const bursts = Array.from({ length: 16 }, (_, index) => ({ start: index * 7.5 + 0.4, end: index * 7.5 + 6, hz: 200 + 40 * (index % 7), amplitude: 0.2 + 0.02 * (index % 5) }));
+  const signal = speechLike(120, bursts);
+  const samples = Int16Array.from(signal, (value) => Math.round(value * 32767));
+  const pieces = [
+    { index: 0, start: 0, end: 60 * 16_000 - 4_000 },
+    { index: 1, start: 60 * 16_000 - 4_000, end: samples.length },
+  ].map((piece) => ({ ...piece, response: { utterances: fakeUtterances(samples.subarray(piece.start, piece.end), 3000) } }));
+  return JSON.parse(JSON.stringify(buildAudioIndex("interview.mp3", { totalSamples: samples.length, timerMs: 3000 }, pieces).index));
 }
 
 /** Every small budget, then a dense sweep up to the maximum (all of them would take minutes). */
