@@ -132,6 +132,24 @@ describe("audio_expression", () => {
     const view = tasks.condense({ job: { ...job, status: "succeeded" }, index, query: { top_k: 4 } });
     expect(view.figures!.top_expressions).toEqual(expectedTop(expected, 4));
     expect(view.summary[0]).toContain(`over ${expected.length} measurements`);
+    // Peaks: each top expression's highest single measurement, with its absolute span.
+    const peaks = expectedTop(expected, 4).map(({ name }) => {
+      const best = expected.reduce((top, measurement) => ((measurement.expressions.get(name) ?? 0) > (top.expressions.get(name) ?? 0) ? measurement : top));
+      return `${name} ${best.expressions.get(name)!.toFixed(2)} at ${formatSpan(best.startS, best.endS)}`;
+    });
+    expect(view.summary).toContain(`Peaks (highest single measurement): ${peaks.join("; ")}`);
+    // Turns: Hume's utterances joined across pauses shorter than 1 s, one row each.
+    const utterances = answered.flatMap((call, position) => {
+      const offset = answered.slice(0, position).reduce((sum, previous) => sum + previous.samples.length, 0) / RATE;
+      return call.response!.utterances.map((utterance) => [offset + utterance.audio_start_ms / 1000, offset + utterance.audio_end_ms / 1000] as const);
+    });
+    const turns: Array<[number, number]> = [];
+    for (const [start, end] of utterances) {
+      const last = turns.at(-1);
+      if (last && start - last[1] < 1) last[1] = Math.max(last[1], end);
+      else turns.push([start, end]);
+    }
+    expect(view.sections[0]!.rows.map((row) => row.split(" ")[0])).toEqual(turns.map(([start, end]) => formatSpan(start, end)));
     const timeline = tasks.condense({ job, index, query: { top_k: 3, view: "timeline" } });
     expect(timeline.sections[0]!.rows.map((row) => row.split(" ")[0])).toEqual(expected.map((measurement) => formatSpan(measurement.startS, measurement.endS)));
     const windowed = tasks.condense({ job, index, query: { top_k: 3, view: "arc", start_s: 10, end_s: 40 } });
