@@ -332,8 +332,9 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
   }
 
   async function findSubmission(submission: InterruptedSubmission, context: CallContext): Promise<SubmissionLookup> {
-    // audio_expression/image_expression send nothing to Hume until the job is saved.
-    if (isHumeCloudTask(submission.task)) return { kind: "absent" };
+    // audio_expression/image_expression send nothing to Hume until the job is saved: an
+    // interrupted start left nothing anywhere.
+    if (isHumeCloudTask(submission.task)) return { kind: "absent", certain: true };
     // Oldest first from the submission's time: jobs are matched by creation time and by what
     // they were given (the listing echoes each job's request).
     const candidates: JobSnapshot[] = [];
