@@ -416,7 +416,7 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
   function describe(): ProviderInfo {
     return {
       id: "hume",
-      name: "Hume Expression Measurement (batch v0)",
+      name: "Hume Expression Measurement",
       description:
         "Measures expressed emotion in video, audio, images and text: facial expressions (48), speech prosody, vocal bursts, emotional language with sentiment and toxicity, named entities. Task expression reaches the retired batch v0 API (HUME_BASE_URL, a compatible endpoint); tasks audio_expression and image_expression reach Hume's current Expression Measurement API (HUME_CLOUD_BASE_URL, api.cloud.hume.ai) and work with today's keys.",
       configured: Boolean(apiKey),
@@ -447,10 +447,10 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
         "expression (v0): ≤ 100 URLs and ≤ 100 files per job, ≤ 1 GB per file; zip/tar archives accepted; no cancel endpoint",
         "audio_expression: one recording per job, any length; sent as 16 kHz PCM in requests of ≤ 25 MB (~13 min) cut at pauses; cancel_job works",
         "image_expression: JPEG only, ≤ 2 MB and ≤ 3840×2160 each, batched ≤ 25 MB per request; cancel_job works",
+        "expression (v0) completion callbacks are unsigned: they only trigger a re-fetch through the authenticated API",
       ],
       notices: [
-        "Hume retired the Expression Measurement batch API v0 on 2026-06-14 (the last day to use it and download results); task expression reaches it at HUME_BASE_URL, so it needs a v0-compatible endpoint there — with a key from today use audio_expression or image_expression (Hume's current API at HUME_CLOUD_BASE_URL, default https://api.cloud.hume.ai)",
-        "completion callbacks are unsigned: they only trigger a re-fetch through the authenticated API",
+        "Hume retired batch v0 on 2026-06-14: task expression needs a compatible HUME_BASE_URL; today's keys: audio_expression, image_expression",
       ],
     };
   }
