@@ -3,7 +3,7 @@
 // so Hume's speech detection never sees an utterance cut in two. Pauses come from the local
 // analyzer's voice activity detector, run only on the stretch before each size limit.
 
-import { computeFrameFeatures, detectSpeech } from "../local/local-vad.js";
+import { DEFAULT_ANALYSIS_OPTIONS, measureSpeech } from "../local/local-analyze.js";
 import { HUME_CLOUD_SAMPLE_RATE } from "./hume-cloud-api.js";
 
 export interface ChunkSpan {
@@ -25,8 +25,7 @@ const GOOD_PAUSE_SECONDS = 0.3;
 function cutPoint(signal: Float32Array, from: number, to: number): number {
   const window = signal.subarray(from, to);
   const rate = HUME_CLOUD_SAMPLE_RATE;
-  const features = computeFrameFeatures(window, rate);
-  const speech = detectSpeech(features, { sensitivity: 0.5, minPauseSeconds: 0.1, minSpeechSeconds: 0.1 });
+  const { features, segments: speech } = measureSpeech(window, { ...DEFAULT_ANALYSIS_OPTIONS, minPauseSeconds: 0.1 });
   if (speech.length === 0) return to;
   const windowSeconds = window.length / rate;
   const gaps: Array<{ start: number; end: number }> = [];
