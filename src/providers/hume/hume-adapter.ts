@@ -450,7 +450,7 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
         "expression (v0) completion callbacks are unsigned: they only trigger a re-fetch through the authenticated API",
       ],
       notices: [
-        "Hume retired batch v0 on 2026-06-14: task expression needs a compatible HUME_BASE_URL; today's keys: audio_expression, image_expression",
+        "Hume retired batch v0 on 2026-06-14: expression needs a compatible HUME_BASE_URL; current keys: audio_expression, image_expression",
       ],
     };
   }

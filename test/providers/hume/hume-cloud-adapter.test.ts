@@ -332,7 +332,7 @@ describe("the hume provider", () => {
     try {
       const info = adapter.describe();
       expect(info.tasks.map((task) => task.task)).toEqual(["expression", "audio_expression", "image_expression"]);
-      expect(info.notices!.join(" ")).toMatch(/retired batch v0 on 2026-06-14: task expression needs a compatible HUME_BASE_URL; today's keys: audio_expression, image_expression/);
+      expect(info.notices!.join(" ")).toMatch(/retired batch v0 on 2026-06-14: expression needs a compatible HUME_BASE_URL; current keys: audio_expression, image_expression/);
       const v0 = jobFromSnapshot("hume", "expression", { nativeId: "abc", status: "running" });
       await expect(adapter.cancel!(v0, {})).rejects.toThrow(/no way to cancel/);
     } finally {
