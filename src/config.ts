@@ -98,7 +98,7 @@ export interface Config {
   maxDownloadBytes: number;
   /** The most one local analysis may take before it is stopped (its own deadline scales with its audio). */
   analysisTimeoutMs: number;
-  /** Longest audio file the local analyzer takes (it holds ~250 MB per hour until it streams); 0 = no limit. */
+  /** Longest audio file the local analyzer takes (its memory grows ~70 MB per hour of audio); 0 = no limit. */
   maxAnalysisHours: number;
   /** Test-only escape hatch: lets the local analyzer download from loopback fakes. */
   allowPrivateUrls: boolean;
