@@ -6,21 +6,8 @@ import path from "node:path";
 
 export const SPEECH_DIR = "test/fixtures/speech";
 
-export interface CorpusClip {
-  file: string;
-  kind: string;
-  transcript?: string;
-  syllablesFromText?: number;
-  channels?: number;
-  speech?: boolean;
-}
-
-export interface PeerReference {
-  ffmpegEbur128: { integratedLufs: number; loudnessRangeLu: number; truePeakDbtp: number };
-  praatPitch?: { firstFrameSeconds: number; stepSeconds: number; voicedFrames: number; f0MedianHz: number | null; f0: number[] };
-  praatSyllableNuclei?: { nuclei: number; phonationSeconds: number };
-  webrtcVad?: { rate: number; frameSeconds: number; mode0: string; mode1: string; mode2: string; mode3: string };
-}
+export type { CorpusClip, PeerReference } from "../../../src/bench/local-accuracy.js";
+import type { CorpusClip, PeerReference } from "../../../src/bench/local-accuracy.js";
 
 export const corpus = JSON.parse(fs.readFileSync(path.join(SPEECH_DIR, "corpus.json"), "utf8")) as { clips: CorpusClip[] };
 export const references = JSON.parse(fs.readFileSync(path.join(SPEECH_DIR, "references.json"), "utf8")) as Record<string, PeerReference>;
