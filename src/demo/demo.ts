@@ -19,7 +19,7 @@ function step(title: string): void {
 }
 
 function textOf(result: CallToolResult): string {
-  return result.content.map((item) => (item.type === "text" ? item.text : item.type === "resource_link" ? `[full result: ${item.uri}]` : "")).filter(Boolean).join("\n");
+  return result.content.map((item) => (item.type === "text" ? item.text : "")).filter(Boolean).join("\n");
 }
 
 async function call(client: Client, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
