@@ -6,60 +6,16 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
+import { SignJWT } from "jose";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { assembleApp, type App } from "../../src/app.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { startHttpServer, type RunningHttpServer } from "../../src/http-server.js";
 import { createLogger } from "../../src/logger.js";
+import { FakeIdentityProvider, newSigningKey, signAccessToken, type SigningKey } from "../support/fake-identity-provider.js";
 import { ScriptedAdapter } from "../support/scripted-adapter.js";
-
-type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
-interface SigningKey {
-  kid: string;
-  pair: KeyPair;
-  publicJwk: JWK;
-}
-
-async function newKey(kid: string): Promise<SigningKey> {
-  const pair = await generateKeyPair("ES256", { extractable: true });
-  return { kid, pair, publicJwk: { ...(await exportJWK(pair.publicKey)), kid, alg: "ES256", use: "sig" } };
-}
-
-/** A loopback identity provider: RFC 8414 metadata and a JWKS whose keys a test can rotate. */
-class FakeIdentityProvider {
-  published: SigningKey[] = [];
-  failJwks = false;
-  readonly requests: string[] = [];
-  private server = http.createServer((request, response) => {
-    this.requests.push(request.url ?? "");
-    const send = (status: number, body: unknown) => {
-      response.writeHead(status, { "content-type": "application/json" });
-      response.end(JSON.stringify(body));
-    };
-    if (request.url === "/.well-known/oauth-authorization-server") {
-      return send(200, { issuer: this.issuer, jwks_uri: `${this.issuer}/jwks`, token_endpoint: `${this.issuer}/token`, authorization_endpoint: `${this.issuer}/authorize` });
-    }
-    if (request.url === "/jwks" && this.failJwks) return send(500, { error: "down" });
-    if (request.url === "/jwks") return send(200, { keys: this.published.map((key) => key.publicJwk) });
-    send(404, { error: "not found" });
-  });
-  issuer = "";
-
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-    this.issuer = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 const AUDIENCE = "https://media.example.com/mcp";
 const BOTH = "media-jobs:read media-jobs:write";
@@ -80,7 +36,7 @@ afterEach(async () => {
 
 async function start(flags: { host?: string } = {}): Promise<{ url: string; idp: FakeIdentityProvider; key: SigningKey }> {
   idp = await new FakeIdentityProvider().start();
-  const key = await newKey("key-1");
+  const key = await newSigningKey("key-1");
   idp.published = [key];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mjm-oauth-"));
   dirs.push(dataDir);
@@ -94,16 +50,7 @@ async function start(flags: { host?: string } = {}): Promise<{ url: string; idp:
 }
 
 function token(key: SigningKey, claims: { sub?: string; scope?: string; aud?: string; iss?: string; exp?: number; nbf?: number } = {}): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  const jwt = new SignJWT({ scope: claims.scope ?? BOTH })
-    .setProtectedHeader({ alg: "ES256", kid: key.kid, typ: "at+jwt" })
-    .setIssuer(claims.iss ?? idp!.issuer)
-    .setAudience(claims.aud ?? AUDIENCE)
-    .setSubject(claims.sub ?? "alice")
-    .setIssuedAt(now)
-    .setExpirationTime(claims.exp ?? now + 600);
-  if (claims.nbf !== undefined) jwt.setNotBefore(claims.nbf);
-  return jwt.sign(key.pair.privateKey);
+  return signAccessToken(key, { ...claims, iss: claims.iss ?? idp!.issuer, aud: claims.aud ?? AUDIENCE, scope: claims.scope ?? BOTH });
 }
 
 function b64url(value: unknown): string {
@@ -199,8 +146,8 @@ describe("OAuth resource server", () => {
   it("refuses each bad token with 401 invalid_token", async () => {
     const { url, key } = await start();
     const now = Math.floor(Date.now() / 1000);
-    const stranger = await newKey("key-1"); // same kid, a key the IdP never published
-    const unknownKid = await newKey("key-unknown");
+    const stranger = await newSigningKey("key-1"); // same kid, a key the IdP never published
+    const unknownKid = await newSigningKey("key-unknown");
     const hsWithPublicKey = await new SignJWT({ scope: BOTH })
       .setProtectedHeader({ alg: "HS256", kid: key.kid })
       .setIssuer(idp!.issuer)
@@ -272,7 +219,7 @@ describe("OAuth resource server", () => {
     const { url, idp, key } = await start();
     expect((await raw(url, "POST", { authorization: `Bearer ${await token(key)}` }, initialize)).status).toBe(200);
     const jwksFetches = idp.requests.filter((request) => request === "/jwks").length;
-    const rotated = await newKey("key-2");
+    const rotated = await newSigningKey("key-2");
     idp.published = [rotated];
     const answer = await raw(url, "POST", { authorization: `Bearer ${await token(rotated)}` }, initialize);
     expect(answer.status).toBe(200);
