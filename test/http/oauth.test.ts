@@ -156,23 +156,29 @@ describe("OAuth resource server", () => {
       .setExpirationTime(now + 600)
       .sign(new TextEncoder().encode(JSON.stringify(key.publicJwk)));
     const unsignedClaims = { iss: idp!.issuer, aud: AUDIENCE, sub: "mallory", scope: BOTH, exp: now + 600 };
-    const cases: Record<string, string> = {
-      "wrong audience": await token(key, { aud: "https://other.example.com/mcp" }),
-      expired: await token(key, { exp: now - 3600 }),
-      "not yet valid": await token(key, { nbf: now + 3600 }),
-      "wrong issuer": await token(key, { iss: "https://evil.example.com" }),
-      "alg none": `${b64url({ alg: "none", typ: "JWT" })}.${b64url(unsignedClaims)}.`,
-      "HS256 signed with the public key": hsWithPublicKey,
-      "unknown kid": await token(unknownKid),
-      "signed by another key under a known kid": await token(stranger),
-      garbage: "not-a-jwt",
+    // Each with the reason the client is told (error_description), so a user can tell an
+    // expired token from one issued for another server.
+    const cases: Record<string, [string, string]> = {
+      "wrong audience": [await token(key, { aud: "https://other.example.com/mcp" }), "for another audience"],
+      expired: [await token(key, { exp: now - 3600 }), "has expired"],
+      "not yet valid": [await token(key, { nbf: now + 3600 }), "not valid yet"],
+      "wrong issuer": [await token(key, { iss: "https://evil.example.com" }), "from another issuer"],
+      "alg none": [`${b64url({ alg: "none", typ: "JWT" })}.${b64url(unsignedClaims)}.`, "algorithm is not accepted"],
+      "alg none with a kid": [`${b64url({ alg: "none", typ: "JWT", kid: key.kid })}.${b64url(unsignedClaims)}.`, "algorithm is not accepted"],
+      "HS256 signed with the public key": [hsWithPublicKey, "algorithm is not accepted"],
+      "unknown kid": [await token(unknownKid), "a key the identity provider does not publish"],
+      "signed by another key under a known kid": [await token(stranger), "signature is not valid"],
+      garbage: ["not-a-jwt", "not a valid signed JWT"],
     };
-    for (const [name, bad] of Object.entries(cases)) {
+    for (const [name, [bad, reason]] of Object.entries(cases)) {
       const answer = await raw(url, "POST", { authorization: `Bearer ${bad}` }, initialize);
       expect(answer.status, name).toBe(401);
       const challenge = answer.headers["www-authenticate"] ?? "";
+      expect(challenge, name).toMatch(/^Bearer /);
       expect(challenge, name).toContain('error="invalid_token"');
       expect(challenge, name).toContain(`resource_metadata="${METADATA_URL}"`);
+      expect(challenge, name).toMatch(new RegExp(`error_description="[^"]*${reason}`));
+      expect(answer.body, name).not.toContain(bad);
     }
     // The control: the same request with a good token is served.
     const good = await raw(url, "POST", { authorization: `Bearer ${await token(key)}` }, initialize);
@@ -211,8 +217,14 @@ describe("OAuth resource server", () => {
     const { url, key } = await start();
     const answer = await raw(url, "POST", { authorization: `Bearer ${await token(key, { scope: "openid profile" })}` }, initialize);
     expect(answer.status).toBe(403);
+    expect(answer.headers["www-authenticate"]).toMatch(/^Bearer /);
     expect(answer.headers["www-authenticate"]).toContain('error="insufficient_scope"');
     expect(answer.headers["www-authenticate"]).toContain('scope="media-jobs:read"');
+    expect(answer.headers["www-authenticate"]).toContain(`resource_metadata="${METADATA_URL}"`);
+    // A token with the write scope alone still lacks the read scope every request needs.
+    const writeOnly = await raw(url, "POST", { authorization: `Bearer ${await token(key, { scope: "media-jobs:write" })}` }, initialize);
+    expect(writeOnly.status).toBe(403);
+    expect(writeOnly.headers["www-authenticate"]).toContain('scope="media-jobs:write media-jobs:read"');
   });
 
   it("accepts a token signed with a rotated-in key once the JWKS is fetched again", async () => {
