@@ -49,7 +49,7 @@ export function assembleApp(
       logger.error(`job ${id} is damaged in the store (${damage}); it is set aside and every other job goes on`, { data_dir: config.dataDir }),
   });
   const providers = new ProviderRegistry(build({ logger, store }));
-  const jobs = new JobService({ store, registry: providers, logger, publicUrl: config.publicUrl, poll: config.poll, lease: { durationMs: config.leaseMs } });
+  const jobs = new JobService({ store, registry: providers, logger, publicUrl: config.publicUrl, poll: config.poll, lease: { durationMs: config.leaseMs }, multiUser: config.oauth !== undefined });
   const poller = new Poller(jobs, logger, {
     tickMs: Math.max(20, Math.min(1_000, Math.floor(config.poll.initialDelayMs / 2))),
     concurrencyPerProvider: 4,

@@ -21,6 +21,7 @@ import type { AppContext, SessionContext } from "./context.js";
 import { escapeForDisplay, escapeStringsForDisplay } from "./condense/format.js";
 import { MediaJobsError } from "./errors.js";
 import type { JobUpdate } from "./jobs/job-service.js";
+import { visibleTo } from "./jobs/job.js";
 import { registerPrompts } from "./prompts/index.js";
 import { APP_ONLY_TOOL_META, APP_TOOLS, clientRendersApps, registerResultsView, RESULTS_VIEW_TOOL_META } from "./apps/results-view.js";
 import { registerResources } from "./resources/index.js";
@@ -125,7 +126,8 @@ export function buildServer(app: AppContext, options: SessionOptions): { server:
   });
 
   const onUpdate = ({ job, previousStatus }: JobUpdate) => {
-    if (job.owner !== undefined && options.owner !== undefined && job.owner !== options.owner) return;
+    // Another user's job sends nothing at all: no list change, no update, no log message.
+    if (!visibleTo(job, options.owner)) return;
     if (!server.isConnected()) return;
     // A new job, or a job's newly stored result, is a new entry in resources/list.
     if (resourcesListed && (previousStatus === undefined || (job.resultState === "stored" && previousStatus !== undefined))) {

@@ -31,7 +31,9 @@ import {
   applySnapshot,
   isTerminal,
   jobId,
+  noSuchJob,
   parseJobId,
+  visibleTo,
   type Job,
   type JobInput,
   type JobSnapshot,
@@ -66,6 +68,12 @@ export interface JobServiceOptions {
    * process that dies (SIGKILL) holds its jobs that long before another takes them over.
    */
   lease?: { holder?: string; durationMs: number };
+  /**
+   * Several users (OAuth) share this server and the operator's vendor accounts: a job id the
+   * store does not have is then missing for a user, never looked up with the operator's key and
+   * adopted (it may be another user's job, or anyone's started elsewhere).
+   */
+  multiUser?: boolean;
   now?: () => number;
 }
 
@@ -504,11 +512,14 @@ export class JobService {
     };
   }
 
-  /** Our stored record; a job started elsewhere is looked up at its vendor and adopted. */
+  /**
+   * Our stored record; a job started elsewhere is looked up at its vendor and adopted, unless
+   * users share this server (then it is missing, as another user's job is).
+   */
   async get(id: string, owner?: string): Promise<Job> {
     const stored = this.store.getJob(id);
     if (stored) {
-      this.assertOwner(stored, owner);
+      if (!visibleTo(stored, owner)) throw noSuchJob(id);
       if (stored.damaged) throw new DamagedRecordError(stored.error?.message ?? `job ${id} is damaged in the store`);
       return stored;
     }
@@ -518,10 +529,9 @@ export class JobService {
         `job_id "${id}" is not a job id: it looks like "<provider>:<native id>", e.g. "pyannote:3f2c…"; list_jobs shows yours`,
       );
     }
+    if (!this.mayAdopt(owner)) throw noSuchJob(id);
     const adapter = this.registry.require(parsed.provider);
-    if (!adapter.describe().configured || parsed.provider === "local") {
-      throw new NotFoundError(`no job ${id} here; list_jobs shows the jobs this server knows`);
-    }
+    if (!adapter.describe().configured || parsed.provider === "local") throw noSuchJob(id);
     const snapshot = await adapter.get(parsed.nativeId, undefined, {});
     return this.adopt(adapter, snapshot, owner);
   }
@@ -889,11 +899,9 @@ export class JobService {
     return Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.factor ** Math.max(0, pollCount - 1));
   }
 
-  private assertOwner(job: Job, owner: string | undefined): void {
-    if (owner !== undefined && job.owner !== undefined && job.owner !== owner) {
-      // Word for word the answer for a job that does not exist: another user's job ids are not disclosed.
-      throw new NotFoundError(`no job ${job.id} here; list_jobs shows the jobs this server knows`);
-    }
+  /** Whether jobs started elsewhere at a vendor may be adopted for `owner` (by id, or from a vendor listing). */
+  mayAdopt(owner: string | undefined): boolean {
+    return owner === undefined || !this.options.multiUser;
   }
 }
 

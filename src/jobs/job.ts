@@ -1,5 +1,7 @@
 // The normalized job model (DESIGN §3). Everything outside providers/<vendor>/ speaks this.
 
+import { NotFoundError } from "../errors.js";
+
 export const PROVIDER_IDS = ["local", "hume", "pyannote", "hamsa", "humanstandard"] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
@@ -95,6 +97,23 @@ export interface JobSnapshot {
   error?: JobError;
   warnings?: string[];
   inputs?: JobInput[];
+}
+
+/**
+ * Whether `viewer` may see the job. No viewer (stdio, loopback HTTP without a token): one person,
+ * who has every job. A viewer (a static token's principal, an OAuth user) has only the jobs it
+ * owns — not ownerless ones either, which a stdio session on the same data dir started.
+ */
+export function visibleTo(job: Job, viewer: string | undefined): boolean {
+  return viewer === undefined || job.owner === viewer;
+}
+
+/**
+ * The answer for a job id this server does not have — and, word for word, for another user's
+ * job: whether an id exists is not disclosed to someone it does not belong to.
+ */
+export function noSuchJob(id: string): NotFoundError {
+  return new NotFoundError(`no job ${id} here; list_jobs shows the jobs this server knows`);
 }
 
 export function jobId(provider: ProviderId, nativeId: string): string {

@@ -6,7 +6,7 @@ import type { ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
 import { escapeForDisplay, escapeJsonText } from "../condense/format.js";
 import type { AppContext, SessionContext } from "../context.js";
 import { NotFoundError } from "../errors.js";
-import type { Job } from "../jobs/job.js";
+import { visibleTo, type Job } from "../jobs/job.js";
 import { toJobView } from "../tools/job-view.js";
 import { chunkCount, chunkOf, describeChunking, RESULT_CHUNK_BYTES } from "./result-chunks.js";
 import { chunkUri, jobUri, partUri, resultUri, VOICEPRINTS_URI } from "./uris.js";
@@ -29,9 +29,8 @@ export function registerResources(server: McpServer, app: AppContext, session: S
 
   const findJob = (id: string): Job => {
     const job = app.store.getJob(id);
-    if (!job || (session.owner !== undefined && job.owner !== undefined && job.owner !== session.owner)) {
-      throw new NotFoundError(`no job ${id} here`);
-    }
+    // Another user's job answers word for word like a job that does not exist.
+    if (!job || !visibleTo(job, session.owner)) throw new NotFoundError(`no job ${id} here`);
     return job;
   };
   const recentJobs = () => {
@@ -68,7 +67,7 @@ export function registerResources(server: McpServer, app: AppContext, session: S
       .completeJobIds(prefix, 100)
       .filter((id) => {
         const job = app.store.getJob(id);
-        return job && (session.owner === undefined || job.owner === undefined || job.owner === session.owner);
+        return job !== undefined && visibleTo(job, session.owner);
       })
       .slice(0, 20);
 

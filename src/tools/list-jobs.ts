@@ -63,6 +63,11 @@ export const listJobsTool = defineTool({
     const createdBefore = toIso(input.created_before, "created_before");
     let remoteNext: string | undefined;
     const remoteErrors: string[] = [];
+    if (input.remote && !app.jobs.mayAdopt(session.owner)) {
+      // The vendor accounts are the operator's: their lists hold every user's jobs and jobs
+      // started elsewhere, none of which a user of a shared server may take as theirs.
+      throw new UserInputError("remote: true is not available on this shared server (the vendor accounts are the operator's); list_jobs without it shows your jobs");
+    }
     if (input.remote) {
       const previous = input.remote_cursor ? decodeRemoteCursor(input.remote_cursor) : {};
       const nextCursors: Partial<Record<ProviderId, string>> = {};
