@@ -62,14 +62,8 @@ export function registerResources(server: McpServer, app: AppContext, session: S
   const CHUNKS_NOTE =
     "Too large for one message: read each chunk URI in order and concatenate. Text chunks are UTF-8 text cut at character boundaries; binary chunks are base64 of consecutive byte ranges.";
 
-  const completeJobId = (prefix: string) =>
-    app.store
-      .completeJobIds(prefix, 100)
-      .filter((id) => {
-        const job = app.store.getJob(id);
-        return job !== undefined && visibleTo(job, session.owner);
-      })
-      .slice(0, 20);
+  /** The caller's own job ids only: the store filters by owner, so another user's ids neither show nor crowd them out. */
+  const completeJobId = (prefix: string) => app.store.completeJobIds(prefix, 20, session.owner);
 
   server.registerResource(
     "job",

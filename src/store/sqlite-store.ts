@@ -297,6 +297,7 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
     releaseLeases: db.prepare("UPDATE jobs SET lease_holder = NULL, lease_expires_at = NULL WHERE lease_holder = ?"),
     requestPoll: db.prepare("UPDATE jobs SET next_poll_at = ? WHERE id = ? AND needs_poll = 1 AND (next_poll_at IS NULL OR next_poll_at > ?)"),
     completeIds: db.prepare("SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT ?"),
+    completeOwnIds: db.prepare("SELECT id FROM jobs WHERE id >= ? AND id < ? AND owner = ? ORDER BY id LIMIT ?"),
     getKey: db.prepare("SELECT key, owner, fingerprint, job_id FROM idempotency_keys WHERE key = ? AND owner = ?"),
     insertKey: db.prepare(
       "INSERT INTO idempotency_keys (key, owner, fingerprint, job_id, created_at) VALUES (?, ?, ?, NULL, ?)",
@@ -497,11 +498,10 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
       statements.requestPoll.run(at, id, at);
     },
 
-    completeJobIds(prefix, limit) {
+    completeJobIds(prefix, limit, owner) {
       // Range scan instead of LIKE so "_" and "%" in ids mean themselves.
-      return statements.completeIds
-        .all(prefix, prefix + "\uffff", limit)
-        .map((row) => (row as { id: string }).id);
+      const rows = owner === undefined ? statements.completeIds.all(prefix, prefix + "\uffff", limit) : statements.completeOwnIds.all(prefix, prefix + "\uffff", owner, limit);
+      return rows.map((row) => (row as { id: string }).id);
     },
 
     reserveIdempotencyKey(record) {

@@ -86,8 +86,8 @@ export interface JobStore {
   releaseLeases(holder: string): void;
   /** Makes a job due by `at` at the latest: a caller waiting in another process asks its holder for a look. */
   requestPoll(id: string, at: number): void;
-  /** Job ids starting with `prefix`, for completion. */
-  completeJobIds(prefix: string, limit: number): string[];
+  /** Job ids starting with `prefix`, for completion; with an owner, only that owner's (as listJobs). */
+  completeJobIds(prefix: string, limit: number, owner?: string): string[];
 
   /** Reserves a key; returns the existing record when the key was already taken. */
   reserveIdempotencyKey(record: Omit<IdempotencyRecord, "jobId">): IdempotencyRecord | undefined;
