@@ -12,6 +12,13 @@ export interface RecordedRequest {
   body: Buffer;
   /** The body parsed as JSON when it was JSON, else undefined. */
   json?: unknown;
+  /** Epoch ms when the request (its whole body) had arrived. */
+  receivedAt: number;
+  /** Arrival order across every FakeServer of this process (several ports of one fake). */
+  sequence: number;
+  /** Epoch ms when the answer was sent, and its status; unset while it is in flight or when the socket was dropped. */
+  answeredAt?: number;
+  status?: number;
 }
 
 export interface FakeReply {
@@ -33,6 +40,8 @@ export type Fault =
   | { kind: "reset" }
   /** Handled as usual (a create call creates its job at once) but answered only after `delayMs`. */
   | { kind: "delay"; delayMs: number };
+
+let arrivals = 0;
 
 interface Route {
   method: string;
@@ -116,6 +125,8 @@ export class FakeServer {
       query: url.searchParams,
       headers: incoming.headers,
       body,
+      receivedAt: Date.now(),
+      sequence: ++arrivals,
     };
     if (String(incoming.headers["content-type"] ?? "").includes("json") && body.length > 0) {
       try {
@@ -127,7 +138,7 @@ export class FakeServer {
     this.requests.push(recorded);
 
     const fault = this.takeFault(recorded);
-    if (fault && fault.kind !== "delay") return this.applyFault(fault, response);
+    if (fault && fault.kind !== "delay") return this.applyFault(fault, response, recorded);
     const delayMs = fault?.kind === "delay" ? fault.delayMs : 0;
 
     for (const route of this.routes) {
@@ -140,13 +151,13 @@ export class FakeServer {
         const reply = await route.handler(recorded, params);
         if (delayMs > 0) await sleep(delayMs);
         if (response.destroyed) return;
-        return this.send(response, reply);
+        return this.send(response, reply, recorded);
       } catch (error) {
-        return this.send(response, { status: 500, body: { message: `fake handler threw: ${String(error)}` } });
+        return this.send(response, { status: 500, body: { message: `fake handler threw: ${String(error)}` } }, recorded);
       }
     }
     this.unhandled.push(recorded);
-    this.send(response, { status: 599, body: { message: `unhandled ${recorded.method} ${recorded.path}` } });
+    this.send(response, { status: 599, body: { message: `unhandled ${recorded.method} ${recorded.path}` } }, recorded);
   }
 
   private takeFault(request: RecordedRequest): Fault | undefined {
@@ -162,10 +173,10 @@ export class FakeServer {
     return pending.fault;
   }
 
-  private async applyFault(fault: Fault, response: http.ServerResponse): Promise<void> {
+  private async applyFault(fault: Fault, response: http.ServerResponse, recorded: RecordedRequest): Promise<void> {
     switch (fault.kind) {
       case "status":
-        return this.send(response, { status: fault.status, headers: fault.headers, body: fault.body ?? { message: "injected fault" } });
+        return this.send(response, { status: fault.status, headers: fault.headers, body: fault.body ?? { message: "injected fault" } }, recorded);
       case "malformed-json":
         response.writeHead(200, { "content-type": "application/json" });
         response.end('{"jobId": "abc", "status": ');
@@ -193,7 +204,7 @@ export class FakeServer {
     }
   }
 
-  private send(response: http.ServerResponse, reply: FakeReply): void {
+  private send(response: http.ServerResponse, reply: FakeReply, recorded?: RecordedRequest): void {
     const status = reply.status ?? 200;
     const headers: Record<string, string> = { ...(reply.headers ?? {}) };
     let payload: Buffer | string = "";
@@ -205,6 +216,10 @@ export class FakeServer {
     }
     response.writeHead(status, headers);
     response.end(payload);
+    if (recorded) {
+      recorded.answeredAt = Date.now();
+      recorded.status = status;
+    }
   }
 }
 

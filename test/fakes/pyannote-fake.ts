@@ -47,6 +47,22 @@ export interface PyannoteFakeOptions {
   requestsPerMinute?: number;
   /** Shorthand for requestsPerMinute: 100, pyannoteAI's documented limit. */
   enforceRateLimit?: boolean;
+  /**
+   * Extra ports that serve the same account (jobs, uploads, rate limit) as `baseUrl`: give each
+   * server process its own base URL and every request says which process sent it (replicas).
+   */
+  mirrors?: number;
+}
+
+/** What the fake's rate limit saw: its window is one sliding minute over the API requests it let through. */
+export interface PyannoteRateLimitStats {
+  /** The limit it enforces, if any. */
+  enforced?: number;
+  /** Requests answered 429 because the limit was reached (injected faults not counted). */
+  refused: number;
+  /** The most requests let through in any 60 s (sliding), and when that window ended. */
+  peakPerMinute: number;
+  peakAt?: number;
 }
 
 export interface FakeJob {
@@ -87,8 +103,13 @@ export interface SendWebhookOptions {
 
 export interface PyannoteFake {
   baseUrl: string;
+  /** `baseUrl` first, then one per mirror: the same account on other ports. */
+  baseUrls: string[];
   apiKey: string;
   server: FakeServer;
+  /** `server` first, then the mirrors, in the order of `baseUrls`. */
+  servers: FakeServer[];
+  rateLimitStats(): PyannoteRateLimitStats;
   /** The presigned-upload origin (another origin than baseUrl). */
   storage: FakeServer;
   jobs: Map<string, FakeJob>;
@@ -255,10 +276,17 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
   const createdPolls = options.pollsUntilDone !== undefined ? Math.min(1, Math.max(0, options.pollsUntilDone - 1)) : (options.createdPolls ?? 1);
   const runningPolls = options.pollsUntilDone !== undefined ? Math.max(0, options.pollsUntilDone - 1 - createdPolls) : (options.runningPolls ?? 2);
   const server = new FakeServer();
+  const mirrors = Array.from({ length: options.mirrors ?? 0 }, () => new FakeServer());
+  const servers = [server, ...mirrors];
   const storage = new FakeServer();
   if (options.port !== undefined && options.port !== 0) await listenOnPort(server, options.port);
   else await server.listen();
+  for (const mirror of mirrors) await mirror.listen();
   await storage.listen();
+  /** Every API route is served on the main port and on each mirror. */
+  const route = (method: string, pattern: string, handler: Parameters<FakeServer["route"]>[2]) => {
+    for (const each of servers) each.route(method, pattern, handler);
+  };
   const doneAfterMs = options.doneAfterMs ?? options.succeededAfterMs;
   const runningAfterMs = options.runningAfterMs ?? (doneAfterMs !== undefined ? doneAfterMs / 2 : undefined);
   const clock = options.now ?? Date.now;
@@ -271,6 +299,7 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
   const enforcedLimit = options.requestsPerMinute ?? (options.enforceRateLimit ? 100 : undefined);
   const limit = enforcedLimit ?? 100;
   const sentAt: number[] = [];
+  const stats: PyannoteRateLimitStats = { enforced: enforcedLimit, refused: 0, peakPerMinute: 0 };
   let counter = 0;
   let lastCreatedMs = 0;
 
@@ -287,6 +316,7 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
         return { status: 401, headers: { "x-ratelimit-limit": String(limit), "x-ratelimit-remaining": String(Math.max(0, limit - sentAt.length)) }, body: { requestId: `req-${now}`, message: "Unauthorized" } };
       }
       if (enforcedLimit !== undefined && sentAt.length >= limit) {
+        stats.refused++;
         const resetMs = sentAt[0]! + 60_000;
         return {
           status: 429,
@@ -300,6 +330,10 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
         };
       }
       sentAt.push(now);
+      if (sentAt.length > stats.peakPerMinute) {
+        stats.peakPerMinute = sentAt.length;
+        stats.peakAt = now;
+      }
       const reply = handler(request, params);
       return { ...reply, headers: { "x-ratelimit-limit": String(limit), "x-ratelimit-remaining": String(Math.max(0, limit - sentAt.length)), ...reply.headers } };
     };
@@ -455,11 +489,11 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
       return { body: { jobId, status: "created" } };
     });
 
-  server.route("POST", "/v1/diarize", create("diarize"));
-  server.route("POST", "/v1/voiceprint", create("voiceprint"));
-  server.route("POST", "/v1/identify", create("identify"));
+  route("POST", "/v1/diarize", create("diarize"));
+  route("POST", "/v1/voiceprint", create("voiceprint"));
+  route("POST", "/v1/identify", create("identify"));
 
-  server.route(
+  route(
     "GET",
     "/v1/jobs/:id",
     api((_request, params) => {
@@ -476,7 +510,7 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
     }),
   );
 
-  server.route(
+  route(
     "GET",
     "/v2/jobs",
     api((request) => {
@@ -495,7 +529,7 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
     }),
   );
 
-  server.route(
+  route(
     "POST",
     "/v1/media/input",
     api((request) => {
@@ -519,8 +553,11 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
 
   return {
     baseUrl: server.baseUrl,
+    baseUrls: servers.map((each) => each.baseUrl),
     apiKey,
     server,
+    servers,
+    rateLimitStats: () => ({ ...stats }),
     storage,
     jobs,
     uploads,
@@ -543,6 +580,7 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
     },
     rateLimitNext(limitOptions = {}) {
       const retryAfter = limitOptions.retryAfterSeconds ?? 1;
+      // Faults go to the main port only: a test that wants them on mirrors injects them there.
       server.injectFault(
         {
           kind: "status",
@@ -561,7 +599,7 @@ export async function startPyannoteFake(options: PyannoteFakeOptions = {}): Prom
     async close() {
       for (const timer of timers) clearTimeout(timer);
       await Promise.allSettled([...inFlight]);
-      await server.close();
+      for (const each of servers) await each.close();
       await storage.close();
     },
   };
