@@ -16,6 +16,7 @@ export function createDefaultApp(config: Config, options: { logger?: Logger } = 
         logger,
         voiceprints: store.voiceprints,
         replayGuard: store.replayGuard,
+        rateWindow: store.rateWindow,
         jobParts: {
           put: (jobId, name, data, contentType) => store.putResultPart(jobId, name, typeof data === "string" ? Buffer.from(data, "utf8") : data, contentType),
           get: (jobId, name) => store.getResultPart(jobId, name)?.data,

@@ -244,5 +244,7 @@ export interface AdapterDeps {
   downloader: MediaDownloader;
   /** Absent in unit tests that need no persistence: parts then live in memory only. */
   jobParts?: JobPartStore;
+  /** The vendor request window all replicas share (a PostgreSQL store); absent, each process keeps its own. */
+  rateWindow?: import("../store/rate-window.js").RateWindow;
   createHttpClient(options: import("./http/types.js").VendorHttpClientOptions): import("./http/types.js").VendorHttpClient;
 }

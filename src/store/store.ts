@@ -4,6 +4,7 @@
 
 import type { Job, JobStatus, ProviderId, TaskId } from "../jobs/job.js";
 import type { MediaInput, ReplayGuard, VoiceprintStore } from "../providers/provider.js";
+import type { RateWindow } from "./rate-window.js";
 
 export interface JobListFilter {
   provider?: ProviderId;
@@ -120,5 +121,10 @@ export interface JobStore {
 
   voiceprints: VoiceprintStore;
   replayGuard: ReplayGuard;
+  /**
+   * Vendor request windows shared by every process on this store (PostgreSQL, replicas). A
+   * store one process uses alone (SQLite) has none: each vendor budget is the process's own.
+   */
+  rateWindow?: RateWindow;
   close(): void;
 }

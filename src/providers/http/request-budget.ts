@@ -12,8 +12,16 @@
 // free slot). A background result fetch, many pages long and once per job, is `patient`: it
 // waits for slots (the whole window, so a 50-page catalog is not held up a minute by the
 // reserve), still stepping aside for any interactive request that waits.
+//
+// With replicas (several processes on one PostgreSQL store) the vendor's limit is the whole
+// cluster's: given a shared RateWindow, a request this process would let through must also
+// get a slot of the shared window, background requests keeping the reserve free there too.
+// The process's own window stays in front of it, so a process that alone used up the minute
+// does not ask the database at all.
 
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { Logger } from "../../logger.js";
+import type { RateWindow } from "../../store/rate-window.js";
 import type { RateLimitInfo, RequestBudget, RequestBudgetTake } from "./types.js";
 
 const WINDOW_MS = 60_000;
@@ -25,6 +33,13 @@ const DEFAULT_NAP_MS = 1_000;
 const YIELD_MS = 250;
 /** Share of the window kept free of background polling for what a user waits on. */
 const INTERACTIVE_RESERVE_SHARE = 0.2;
+/**
+ * The shared window is timed when a slot is taken, the vendor counts when a request arrives:
+ * between the two lie a database round trip, the connection and any pause of the sending
+ * process, more for some requests than others. A slot is reused only this much after a window,
+ * so a request held up on its way cannot share the vendor's minute with its slot's next one.
+ */
+const SHARED_WINDOW_MARGIN_MS = 1_000;
 
 export type RequestLane = "interactive" | "background";
 
@@ -71,6 +86,8 @@ export interface RequestBudgetOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Slots of the window background polling leaves free (default 20 % of it, at least 1). */
   interactiveReserve?: number;
+  /** The window every process of the deployment draws from (replicas), and this vendor's bucket in it. */
+  shared?: { window: RateWindow; bucket: string; onError?: (error: unknown) => void };
 }
 
 export function createRequestBudget(options: RequestBudgetOptions): RequestBudget {
@@ -103,6 +120,31 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
     sent.push(at);
     if (vendorWindow) vendorWindow.remaining -= 1;
   };
+  const unrecord = (at: number) => {
+    const index = sent.lastIndexOf(at);
+    if (index >= 0) sent.splice(index, 1);
+    if (vendorWindow) vendorWindow.remaining += 1;
+  };
+  /**
+   * With a shared window: the slot this process just recorded must also be the cluster's.
+   * Returns 0 when it is, else how long until the shared window may have one (the local record
+   * is undone). A store that cannot answer does not stop the vendor calls: the process window
+   * still holds, the vendor's 429s still slow us down, and the error is reported.
+   */
+  const takeShared = async (at: number, keepFree: number): Promise<number> => {
+    const shared = options.shared;
+    if (!shared) return 0;
+    let answer;
+    try {
+      answer = await shared.window.take(shared.bucket, perMinute, WINDOW_MS + SHARED_WINDOW_MARGIN_MS, keepFree);
+    } catch (error) {
+      shared.onError?.(error);
+      return 0;
+    }
+    if (answer.granted) return 0;
+    unrecord(at);
+    return Math.max(1, answer.retryAfterMs);
+  };
 
   return {
     async take(signal?: AbortSignal, request: RequestBudgetTake = {}) {
@@ -111,10 +153,12 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
         for (;;) {
           if (signal?.aborted) throw signal.reason ?? new DOMException("aborted", "AbortError");
           const at = now();
-          const wait = waitMs(at, request.patient ? 0 : reserve);
+          const keepFree = request.patient ? 0 : reserve;
+          let wait = waitMs(at, keepFree);
           if (wait <= 0 && interactiveWaiting === 0) {
             record(at);
-            return;
+            wait = await takeShared(at, keepFree);
+            if (wait <= 0) return;
           }
           // Behind a waiting interactive call there is no slot time to compute: look again soon.
           const retryMs = Math.max(wait, YIELD_MS);
@@ -126,11 +170,13 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
       try {
         for (;;) {
           if (signal?.aborted) throw signal.reason ?? new DOMException("aborted", "AbortError");
-          const at = now();
-          const wait = waitMs(at);
+          let at = now();
+          let wait = waitMs(at);
           if (wait <= 0) {
             record(at);
-            return;
+            wait = await takeShared(at, 0);
+            if (wait <= 0) return;
+            at = now();
           }
           // A slot after the caller's deadline is no use to it: say so now, not then.
           if (request.deadlineAt !== undefined && at + wait > request.deadlineAt) throw new RequestBudgetError("interactive", wait);
@@ -171,6 +217,33 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
       return perMinute - reserve;
     },
   };
+}
+
+/** How often a store that cannot answer for the shared window is reported. */
+const SHARED_ERROR_REPORT_MS = 60_000;
+
+/**
+ * One vendor's budget as the adapters build it: the process window, and the deployment's when
+ * the store shares one (`rateWindow`, PostgreSQL). `vendor` names the shared bucket: one per
+ * vendor, since every replica uses the same key.
+ */
+export function createVendorBudget(vendor: string, requestsPerMinute: number, deps: { rateWindow?: RateWindow; logger: Logger }): RequestBudget {
+  const { rateWindow, logger } = deps;
+  let reportedAt = Number.NEGATIVE_INFINITY;
+  return createRequestBudget({
+    requestsPerMinute,
+    shared: rateWindow && {
+      window: rateWindow,
+      bucket: vendor,
+      onError: (error) => {
+        if (Date.now() - reportedAt < SHARED_ERROR_REPORT_MS) return;
+        reportedAt = Date.now();
+        logger.warning(`the shared ${vendor} request window could not be read; this process keeps to its own window meanwhile`, {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      },
+    },
+  });
 }
 
 function nap(ms: number, signal?: AbortSignal): Promise<void> {

@@ -21,7 +21,7 @@ import type {
   SubmissionLookup,
   WebhookRequest,
 } from "../provider.js";
-import { createRequestBudget } from "../http/request-budget.js";
+import { createVendorBudget } from "../http/request-budget.js";
 import type { RequestBudget, VendorHttpClient } from "../http/types.js";
 import {
   HUMANSTANDARD_MAX_ITEMS,
@@ -83,7 +83,7 @@ export interface HumanStandardAdapterOverrides {
 export function createHumanStandardAdapter(deps: AdapterDeps, overrides: HumanStandardAdapterOverrides = {}): ProviderAdapter {
   const config = deps.config.humanstandard;
   const apiKey = config.apiKey;
-  const budget = overrides.budget ?? createRequestBudget({ requestsPerMinute: HUMANSTANDARD_REQUESTS_PER_MINUTE });
+  const budget = overrides.budget ?? createVendorBudget("humanstandard", HUMANSTANDARD_REQUESTS_PER_MINUTE, deps);
   let client: VendorHttpClient | undefined;
 
   const http = (): VendorHttpClient => {

@@ -12,7 +12,7 @@ import { formatCount, formatDuration, sanitizeVendorText } from "../../condense/
 import type { CondensedView } from "../../condense/view.js";
 import { MediaJobsError, NotConfiguredError, NotFoundError, ProviderError, UserInputError } from "../../errors.js";
 import { isTerminal, type Job, type JobError, type JobInput, type JobSnapshot, type JobStatus } from "../../jobs/job.js";
-import { createRequestBudget } from "../http/request-budget.js";
+import { createVendorBudget } from "../http/request-budget.js";
 import type { VendorHttpClient } from "../http/types.js";
 import { sniffFile } from "../local/local-decode.js";
 import { AudioDecodeError } from "../local/local-errors.js";
@@ -177,7 +177,7 @@ export function createHumeCloudTasks(deps: AdapterDeps, cloudOptions: HumeCloudO
   const apiKey = config.hume.apiKey;
   const parts = deps.jobParts ?? memoryParts();
   const states = new Map<string, CloudJobState>();
-  const budget = createRequestBudget({ requestsPerMinute: REQUESTS_PER_MINUTE });
+  const budget = createVendorBudget("hume-cloud", REQUESTS_PER_MINUTE, deps);
   let client: VendorHttpClient | undefined;
   let closed = false;
 

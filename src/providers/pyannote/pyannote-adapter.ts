@@ -8,7 +8,7 @@ import { sanitizeVendorText } from "../../condense/format.js";
 import { ForbiddenError, NotConfiguredError, ProviderError, UserInputError } from "../../errors.js";
 import type { Job, JobSnapshot, JobStatus, TaskId } from "../../jobs/job.js";
 import { redactSecrets } from "../../logger.js";
-import { createRequestBudget } from "../http/request-budget.js";
+import { createVendorBudget } from "../http/request-budget.js";
 import type { VendorHttpClient } from "../http/types.js";
 import type {
   AdapterDeps,
@@ -174,7 +174,7 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
   const apiKey = config.pyannote.apiKey;
   const secrets = [apiKey, config.pyannote.webhookSecret].filter((value): value is string => Boolean(value));
   // One budget per adapter: polling and tool calls draw from the same 100 requests/min.
-  const budget = createRequestBudget({ requestsPerMinute: PYANNOTE_REQUESTS_PER_MINUTE });
+  const budget = createVendorBudget("pyannote", PYANNOTE_REQUESTS_PER_MINUTE, deps);
   let client: VendorHttpClient | undefined;
   let uploadClient: VendorHttpClient | undefined;
 

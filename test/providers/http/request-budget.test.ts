@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createRequestBudget, RequestBudgetError } from "../../../src/providers/http/request-budget.js";
 import { seededRandom } from "../../../src/bench/seeded-random.js";
+import { createMemoryRateWindow, type RateWindow } from "../../../src/store/rate-window.js";
 
 /** A clock that only moves when the budget sleeps, so every wait is exact and instant. */
 function fakeClock(start = 0) {
@@ -219,5 +220,41 @@ describe("request budget", () => {
     }
     await Promise.all([interactive, fetchPage]);
     expect(order).toEqual(["interactive", "fetch"]);
+  });
+
+  describe("with a window shared by replicas", () => {
+    it("lets N requests a minute through for all processes together, each waiting for the cluster's next slot", async () => {
+      const clock = fakeClock();
+      const window = createMemoryRateWindow(clock.read);
+      const replica = () => createRequestBudget({ requestsPerMinute: 4, interactiveReserve: 1, now: clock.read, sleep: clock.sleep, shared: { window, bucket: "pyannote" } });
+      const [a, b, c] = [replica(), replica(), replica()];
+      await a.take();
+      await b.take();
+      clock.now = 5_000;
+      await c.take();
+      await a.take();
+      // Each process alone has room, the cluster has none: the fifth waits for the first to leave
+      // the window (plus the margin that covers a request's way to the vendor).
+      expect(b.available()).toBeGreaterThan(0);
+      await b.take();
+      expect(clock.now).toBe(61_000);
+      // Background polling finds the reserve kept cluster-wide: one slot is free, it is the user's.
+      clock.now = 62_000;
+      await expect(c.take(undefined, { lane: "background" })).rejects.toBeInstanceOf(RequestBudgetError);
+      await c.take();
+      expect(clock.now).toBe(62_000);
+    });
+
+    it("keeps polling within the process window when the store cannot answer, and reports it", async () => {
+      const clock = fakeClock();
+      const errors: unknown[] = [];
+      const broken: RateWindow = { take: () => Promise.reject(new Error("database unreachable")) };
+      const budget = createRequestBudget({ requestsPerMinute: 2, now: clock.read, sleep: clock.sleep, shared: { window: broken, bucket: "pyannote", onError: (error) => errors.push(error) } });
+      await budget.take();
+      await budget.take();
+      await budget.take();
+      expect(clock.now).toBe(60_000);
+      expect(errors).toHaveLength(3);
+    });
   });
 });
