@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createRequestBudget, RequestBudgetError } from "../../../src/providers/http/request-budget.js";
 import { seededRandom } from "../../../src/bench/seeded-random.js";
-import { createMemoryRateWindow, type RateWindow } from "../../../src/store/rate-window.js";
+import type { RateWindow } from "../../../src/store/rate-window.js";
+import { createMemoryRateWindow } from "../../support/memory-rate-window.js";
 
 /** A clock that only moves when the budget sleeps, so every wait is exact and instant. */
 function fakeClock(start = 0) {
