@@ -91,7 +91,7 @@ function compareVoicingAt(measures: SpeechMeasures, praat: NonNullable<PeerRefer
   for (const [index, praatF0] of praat.f0.entries()) {
     const time = praat.firstFrameSeconds + index * praat.stepSeconds + shiftSeconds;
     const ours = Math.round((time - pitch.start) / pitch.step);
-    const oursVoiced = ours >= 0 && ours < pitch.f0.length && Math.abs(trackTime(pitch, ours) - time) <= 0.0051 && pitch.f0[ours]! > 0;
+    const oursVoiced = ours >= 0 && ours < pitch.f0.length && Math.abs(trackTime(pitch, ours) - time) <= 0.0051 && pitch.f0.get(ours) > 0;
     if (praatF0 > 0) {
       praatVoiced++;
       if (oursVoiced) hits++;

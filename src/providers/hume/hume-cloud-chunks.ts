@@ -43,7 +43,7 @@ function cutPoint(signal: Float32Array, from: number, to: number): number {
     return from + Math.round(((chosen.start + chosen.end) / 2) * rate);
   }
   let quietest = 0;
-  for (let frame = 1; frame < features.count; frame++) if (features.energyDb[frame]! < features.energyDb[quietest]!) quietest = frame;
+  for (let frame = 1; frame < features.count; frame++) if (features.energyDb.get(frame) < features.energyDb.get(quietest)) quietest = frame;
   return from + Math.round((quietest * features.hopSeconds + features.hopSeconds / 2) * rate);
 }
 

@@ -5,7 +5,7 @@
 import { openAudioSource, type AudioChunk, type AudioSource } from "./local-decode.js";
 import { AudioDecodeError } from "./local-errors.js";
 import { LoudnessMeter, type LoudnessResult } from "./local-loudness.js";
-import { pitchStats, PitchTracker, trackTime, type PitchTrack } from "./local-pitch.js";
+import { framesBetween, pitchStats, PitchTracker, trackTime, type PitchStats, type PitchTrack } from "./local-pitch.js";
 import type { FileReport, SegmentReport, StreamFacts } from "./local-report.js";
 import { ANALYSIS_RATE, mixToMono, StreamingResampler } from "./local-resample.js";
 import { findSyllableNuclei } from "./local-syllables.js";
@@ -82,13 +82,22 @@ export interface SpeechMeasures {
  */
 export class SpeechAnalysis {
   private readonly highPass = new HighPass(ANALYSIS_RATE);
-  private readonly features = new FrameFeatureExtractor(ANALYSIS_RATE);
+  private readonly features: FrameFeatureExtractor;
   private readonly pitch: PitchTracker;
   private readonly options: AnalysisOptions;
 
   constructor(options: AnalysisOptions) {
     this.options = options;
+    this.features = new FrameFeatureExtractor(ANALYSIS_RATE, options.vadSensitivity);
     this.pitch = new PitchTracker({ minHz: options.f0MinHz, maxHz: options.f0MaxHz }, HOP_SIZE / ANALYSIS_RATE, frameTime(0, ANALYSIS_RATE));
+  }
+
+  /**
+   * Bytes of state the analysis holds: 9 per 10 ms frame (energy, flags, F0 in fixed-size
+   * chunks) plus buffers the size of a pushed block. What grows with the stream's length.
+   */
+  get byteLength(): number {
+    return this.features.byteLength + this.pitch.byteLength;
   }
 
   push(mono16k: Float32Array): void {
@@ -183,13 +192,13 @@ function speechNotes(measures: SpeechMeasures, speechSeconds: number): string[] 
   let runStart = -1;
   const closeRun = (end: number) => {
     if (runStart >= 0 && (end - runStart) * pitch.step >= STEADY_RUN_SECONDS) {
-      const stats = pitchStats({ ...pitch, f0: pitch.f0.subarray(runStart, end), start: 0 });
+      const stats = pitchStats(pitch, [[runStart, end - 1]]);
       if (stats.semitoneStd !== null && stats.semitoneStd < STEADY_SEMITONES) steady += end - runStart;
     }
     runStart = -1;
   };
   for (let index = 0; index < pitch.f0.length; index++) {
-    if (pitch.f0[index]! > 0) {
+    if (pitch.f0.get(index) > 0) {
       voiced++;
       if (runStart < 0) runStart = index;
     } else closeRun(index);
@@ -212,10 +221,11 @@ function speechNotes(measures: SpeechMeasures, speechSeconds: number): string[] 
 
 function buildReport(name: string, facts: StreamFacts, loudnessResult: LoudnessResult, measures: SpeechMeasures, notes: string[]): FileReport {
   const { features, segments, pitch, nuclei } = measures;
-  const segmentReports = segments.map((segment) => describeSegment(segment, features, pitch, nuclei));
+  const segmentStats = segments.map((segment) => pitchStats(pitch, [framesBetween(pitch, segment.start, segment.end)]));
+  const segmentReports = describeSegments(segments, segmentStats, features, nuclei);
   const speechSeconds = segments.reduce((sum, segment) => sum + segment.end - segment.start, 0);
   const gaps = segments.slice(1).map((segment, index) => segment.start - segments[index]!.end);
-  const overall = pitchStats(pitch, 0, Number.POSITIVE_INFINITY, (time) => insideSegments(segments, time));
+  const overall = pitchStats(pitch, speechFrames(pitch, segments));
   const { shortTermPerSecond, ...loudness } = loudnessResult;
   const duration = facts.durationSeconds;
   return {
@@ -259,71 +269,88 @@ function buildReport(name: string, facts: StreamFacts, loudnessResult: LoudnessR
       perSecondOfSpeech: speechSeconds > 0 ? round(nuclei.length / speechSeconds, 2) : null,
       perSecondOverall: duration > 0 ? round(nuclei.length / duration, 2) : null,
     },
-    voiceChanges: findVoiceChanges(segments, pitch),
+    voiceChanges: findVoiceChanges(segments, segmentStats),
     segments: segmentReports,
     timelines: {
       shortTermLufsPerSecond: shortTermPerSecond,
-      f0: sampleTrack(pitch, segments, 5),
+      f0: f0Timeline(pitch, segments),
     },
   };
 }
 
-/** Whether `time` falls inside one of the (sorted) segments. */
-function insideSegments(segments: SpeechSegment[], time: number): boolean {
-  let low = 0;
-  let high = segments.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    const segment = segments[middle]!;
-    if (time < segment.start) high = middle - 1;
-    else if (time > segment.end) low = middle + 1;
-    else return true;
+/** The pitch frames centred inside the (sorted, disjoint) segments, bounds included, as spans. */
+function speechFrames(pitch: PitchTrack, segments: SpeechSegment[]): Array<[number, number]> {
+  const spans: Array<[number, number]> = [];
+  for (const segment of segments) {
+    let [first, last] = framesBetween(pitch, segment.start, segment.end);
+    // Exactly the frames whose centre lies in [start, end]: the bounds above allow a nanosecond.
+    while (first <= last && trackTime(pitch, first) < segment.start) first++;
+    while (last >= first && trackTime(pitch, last) > segment.end) last--;
+    if (first <= last) spans.push([first, last]);
   }
-  return false;
+  return spans;
 }
 
-function describeSegment(segment: SpeechSegment, features: FrameFeatures, pitch: PitchTrack, nuclei: number[]): SegmentReport {
-  const stats = pitchStats(pitch, segment.start, segment.end);
-  let power = 0;
-  let frames = 0;
-  const first = Math.max(0, Math.ceil((segment.start * features.sampleRate - 256) / 160));
-  for (let frame = first; frame < features.count && frameTime(frame, features.sampleRate) <= segment.end; frame++) {
-    power += 10 ** (features.energyDb[frame]! / 10);
-    frames++;
-  }
-  return {
-    start: round(segment.start, 2),
-    end: round(segment.end, 2),
-    levelDbfs: frames > 0 && power > 0 ? round(10 * Math.log10(power / frames), 1) : null,
-    f0MedianHz: roundOrNull(stats.medianHz, 1),
-    f0P10Hz: roundOrNull(stats.p10Hz, 1),
-    f0P90Hz: roundOrNull(stats.p90Hz, 1),
-    voicedRatio: round(stats.voicedRatio, 3),
-    syllables: nuclei.filter((time) => time >= segment.start && time <= segment.end).length,
-  };
+function describeSegments(segments: SpeechSegment[], stats: PitchStats[], features: FrameFeatures, nuclei: number[]): SegmentReport[] {
+  let nucleus = 0;
+  return segments.map((segment, index) => {
+    let power = 0;
+    let frames = 0;
+    const first = Math.max(0, Math.ceil((segment.start * features.sampleRate - 256) / 160));
+    for (let frame = first; frame < features.count && frameTime(frame, features.sampleRate) <= segment.end; frame++) {
+      power += 10 ** (features.energyDb.get(frame) / 10);
+      frames++;
+    }
+    // Nuclei and segments are both in time order: count the ones inside as both advance.
+    while (nucleus < nuclei.length && nuclei[nucleus]! < segment.start) nucleus++;
+    let syllables = 0;
+    while (nucleus + syllables < nuclei.length && nuclei[nucleus + syllables]! <= segment.end) syllables++;
+    const { medianHz, p10Hz, p90Hz, voicedRatio } = stats[index]!;
+    return {
+      start: round(segment.start, 2),
+      end: round(segment.end, 2),
+      levelDbfs: frames > 0 && power > 0 ? round(10 * Math.log10(power / frames), 1) : null,
+      f0MedianHz: roundOrNull(medianHz, 1),
+      f0P10Hz: roundOrNull(p10Hz, 1),
+      f0P90Hz: roundOrNull(p90Hz, 1),
+      voicedRatio: round(voicedRatio, 3),
+      syllables,
+    };
+  });
 }
 
 /** A pitch-register heuristic, not diarization: a jump of ≥ 4 semitones between neighbours. */
-function findVoiceChanges(segments: SpeechSegment[], pitch: PitchTrack): number[] {
+function findVoiceChanges(segments: SpeechSegment[], stats: PitchStats[]): number[] {
   const changes: number[] = [];
   let previous: { median: number; end: number } | undefined;
-  for (const segment of segments) {
-    const stats = pitchStats(pitch, segment.start, segment.end);
-    if (stats.medianHz === null || stats.voicedFrames < MIN_VOICED_FRAMES_FOR_CHANGE) continue;
-    if (previous && Math.abs(12 * Math.log2(stats.medianHz / previous.median)) >= VOICE_CHANGE_SEMITONES) {
+  for (const [index, segment] of segments.entries()) {
+    const { medianHz, voicedFrames } = stats[index]!;
+    if (medianHz === null || voicedFrames < MIN_VOICED_FRAMES_FOR_CHANGE) continue;
+    if (previous && Math.abs(12 * Math.log2(medianHz / previous.median)) >= VOICE_CHANGE_SEMITONES) {
       changes.push(round((previous.end + segment.start) / 2, 2));
     }
-    previous = { median: stats.medianHz, end: segment.end };
+    previous = { median: medianHz, end: segment.end };
   }
   return changes;
 }
 
-/** Every `every`-th frame inside speech: [time, Hz or 0]. */
-function sampleTrack(pitch: PitchTrack, segments: SpeechSegment[], every: number): Array<[number, number]> {
+/** The F0 timeline holds at most this many points: every 50 ms of speech up to 30 minutes of it, coarser beyond. */
+export const MAX_F0_TIMELINE_POINTS = 36_000;
+const F0_TIMELINE_FRAMES = 5;
+
+/**
+ * Every `every`-th frame inside speech, [time, Hz or 0]: every 5th (50 ms), or as many more
+ * as keep a long file's timeline to MAX_F0_TIMELINE_POINTS (a multiple of 50 ms).
+ */
+export function f0Timeline(pitch: PitchTrack, segments: SpeechSegment[]): Array<[number, number]> {
+  const spans = speechFrames(pitch, segments);
+  const frames = spans.reduce((sum, [first, last]) => sum + last - first + 1, 0);
+  const every = F0_TIMELINE_FRAMES * Math.max(1, Math.ceil(frames / F0_TIMELINE_FRAMES / MAX_F0_TIMELINE_POINTS));
   const samples: Array<[number, number]> = [];
-  for (let index = 0; index < pitch.f0.length; index += every) {
-    const time = trackTime(pitch, index);
-    if (insideSegments(segments, time)) samples.push([round(time, 2), round(pitch.f0[index]!, 1)]);
+  let span = 0;
+  for (let index = 0; index < pitch.f0.length && span < spans.length; index += every) {
+    while (span < spans.length && spans[span]![1] < index) span++;
+    if (span < spans.length && index >= spans[span]![0]) samples.push([round(trackTime(pitch, index), 2), round(pitch.f0.get(index), 1)]);
   }
   return samples;
 }

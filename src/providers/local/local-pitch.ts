@@ -9,6 +9,7 @@
 // decided stretch by stretch, so memory holds one F0 value per frame and no signal.
 
 import { RealFft } from "./local-fft.js";
+import { FrameColumn, orderStatistics, type FrameValues } from "./local-frames.js";
 
 const PITCH_RATE = 16_000;
 
@@ -35,7 +36,7 @@ const PEAK_SETTLE_FRAMES = 6_000;
 export interface PitchTrack {
   start: number;
   step: number;
-  f0: Float32Array;
+  f0: FrameValues;
 }
 
 export function trackTime(track: PitchTrack, index: number): number {
@@ -83,7 +84,7 @@ export class PitchTracker {
   private peak = 0;
   private pending: FrameCandidates[] = [];
   private decidedFrames = 0;
-  private f0 = new Float32Array(1 << 12);
+  private readonly f0 = FrameColumn.float32();
   private previousVoiced = 0;
 
   constructor(options: PitchOptions, hopSeconds = 0.01, firstCentreSeconds = 0.016) {
@@ -117,6 +118,11 @@ export class PitchTracker {
     for (let lag = 0; lag < this.windowCorrelation.length; lag++) this.windowCorrelation[lag] = this.correlation[lag]! / this.correlation[0]!;
   }
 
+  /** Bytes held: the F0 per decided frame (4 per 10 ms) and the signal the next frames need. */
+  get byteLength(): number {
+    return this.f0.byteLength + this.buffer.byteLength;
+  }
+
   /** Feeds 16 kHz samples (already high-passed); analyses every frame whose window is complete. */
   push(samples16k: Float32Array): void {
     this.append(samples16k);
@@ -127,7 +133,7 @@ export class PitchTracker {
   finish(frameCount: number): PitchTrack {
     this.analyseReadyFrames(true, frameCount);
     this.decide(this.pending.length);
-    return { start: this.firstCentre, step: this.hop, f0: this.f0.slice(0, this.decidedFrames) };
+    return { start: this.firstCentre, step: this.hop, f0: this.f0 };
   }
 
   private append(samples: Float32Array): void {
@@ -296,12 +302,7 @@ export class PitchTracker {
       chosen[index] = state === 0 ? 0 : frames[index]!.frequencies[state - 1]!;
       state = back[index]![state]!;
     }
-    if (this.decidedFrames + chosen.length > this.f0.length) {
-      const grown = new Float32Array(Math.max(this.f0.length * 2, this.decidedFrames + chosen.length));
-      grown.set(this.f0.subarray(0, this.decidedFrames));
-      this.f0 = grown;
-    }
-    this.f0.set(chosen, this.decidedFrames);
+    for (const hz of chosen) this.f0.push(hz);
     this.decidedFrames += chosen.length;
     this.previousVoiced = chosen[chosen.length - 1]!;
   }
@@ -317,35 +318,52 @@ export interface PitchStats {
   voicedFrames: number;
 }
 
-/** Statistics over frames centred in [from, to]; with `inside`, only frames it accepts count. */
-export function pitchStats(track: PitchTrack, from = 0, to = Number.POSITIVE_INFINITY, inside?: (time: number) => boolean): PitchStats {
-  const voiced: number[] = [];
-  let frames = 0;
+/** Frames as inclusive index spans: [first, last] pairs. */
+export type FrameSpans = Iterable<readonly [number, number]>;
+
+/** The frames centred in [from, to] (to within a nanosecond), as one span (empty when last < first). */
+export function framesBetween(track: PitchTrack, from: number, to: number): [number, number] {
   const first = Math.max(0, Math.ceil((from - track.start) / track.step - 1e-9));
   const last = Math.min(track.f0.length - 1, Math.floor((to - track.start) / track.step + 1e-9));
-  for (let index = first; index <= last; index++) {
-    if (inside && !inside(trackTime(track, index))) continue;
-    frames++;
-    if (track.f0[index]! > 0) voiced.push(track.f0[index]!);
+  return [first, last];
+}
+
+/** Statistics over the frames of `spans` (disjoint); none of the values is copied. */
+export function pitchStats(track: PitchTrack, spans: FrameSpans): PitchStats {
+  const f0 = track.f0;
+  let frames = 0;
+  let voicedFrames = 0;
+  for (const [first, last] of spans) {
+    for (let index = first; index <= last; index++) {
+      frames++;
+      if (f0.get(index) > 0) voicedFrames++;
+    }
   }
-  if (voiced.length === 0) return { medianHz: null, p10Hz: null, p90Hz: null, semitoneStd: null, voicedRatio: 0, voicedFrames: 0 };
-  voiced.sort((a, b) => a - b);
-  const at = (fraction: number) => voiced[Math.min(voiced.length - 1, Math.round((voiced.length - 1) * fraction))]!;
-  const median = at(0.5);
+  if (voicedFrames === 0) return { medianHz: null, p10Hz: null, p90Hz: null, semitoneStd: null, voicedRatio: 0, voicedFrames: 0 };
+  const eachVoiced = (take: (hz: number) => void) => {
+    for (const [first, last] of spans) {
+      for (let index = first; index <= last; index++) {
+        const hz = f0.get(index);
+        if (hz > 0) take(hz);
+      }
+    }
+  };
+  const rank = (fraction: number) => Math.round((voicedFrames - 1) * fraction);
+  const [median, p10, p90] = orderStatistics(voicedFrames, eachVoiced, [rank(0.5), rank(0.1), rank(0.9)]) as [number, number, number];
   let sum = 0;
   let squares = 0;
-  for (const hz of voiced) {
+  eachVoiced((hz) => {
     const semitones = 12 * Math.log2(hz / median);
     sum += semitones;
     squares += semitones * semitones;
-  }
-  const mean = sum / voiced.length;
+  });
+  const mean = sum / voicedFrames;
   return {
     medianHz: median,
-    p10Hz: at(0.1),
-    p90Hz: at(0.9),
-    semitoneStd: Math.sqrt(Math.max(0, squares / voiced.length - mean * mean)),
-    voicedRatio: frames > 0 ? voiced.length / frames : 0,
-    voicedFrames: voiced.length,
+    p10Hz: p10,
+    p90Hz: p90,
+    semitoneStd: Math.sqrt(Math.max(0, squares / voicedFrames - mean * mean)),
+    voicedRatio: frames > 0 ? voicedFrames / frames : 0,
+    voicedFrames,
   };
 }

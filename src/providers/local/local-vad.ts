@@ -5,24 +5,39 @@
 // bridging.
 
 import { RealFft } from "./local-fft.js";
+import { FrameColumn, orderStatistics, StreamingMinimum, StreamingMovingAverage } from "./local-frames.js";
 
 export const FRAME_SIZE = 512;
 export const HOP_SIZE = 160;
 /** Consecutive exact zeros (2 ms) that mark a frame as (partly) digital silence. */
 const DIGITAL_SILENCE_RUN = 32;
 
+/** The frame holds a run of exact zeros (padding, a muted stretch): no noise to learn from. */
+export const DIGITAL_SILENCE = 1;
+/** The frame's spectrum is voice-like: flatness and speech-band share pass the limits for the sensitivity. */
+export const VOICE_LIKE_SPECTRUM = 2;
+
 export interface FrameFeatures {
   sampleRate: number;
   hopSeconds: number;
   count: number;
+  /** The VAD sensitivity the spectral test in `flags` was made for. */
+  sensitivity: number;
   /** Frame energy, dBFS (a full-scale sine reads −3 dB). */
-  energyDb: Float32Array;
-  /** Spectral flatness over 300–4000 Hz (0 tonal … 1 white noise). */
-  flatness: Float32Array;
-  /** Share of energy in 80–4000 Hz: low for rumble and hum, and for hiss. */
-  bandRatio: Float32Array;
-  /** 1 where the frame holds a run of exact zeros (padding, muted stretches): no noise to learn from. */
-  digitalSilence: Uint8Array;
+  energyDb: FrameColumn<Float32Array>;
+  /** DIGITAL_SILENCE and VOICE_LIKE_SPECTRUM bits per frame. */
+  flags: FrameColumn<Uint8Array>;
+}
+
+/**
+ * The spectral test of a voice-like frame at a sensitivity: spectral flatness over 300–4000 Hz
+ * (0 tonal … 1 white noise) under a limit, and the share of energy in 80–4000 Hz (low for
+ * rumble, hum and hiss) over one. White noise puts 49% of its energy in 80–4000 Hz at 16 kHz;
+ * voiced speech, far more.
+ */
+export function spectralLimits(sensitivity: number): { flatness: number; bandRatio: number } {
+  const shift = sensitivity - 0.5;
+  return { flatness: 0.3 + 0.2 * shift, bandRatio: 0.6 - 0.2 * shift };
 }
 
 export interface SpeechSegment {
@@ -46,7 +61,7 @@ export function frameTime(index: number, sampleRate: number): number {
 
 /**
  * Frame features of a 16 kHz stream, computed as samples arrive (the signal is not kept: only
- * the per-frame values, 17 bytes per 10 ms). Feed it high-passed audio (see `HighPass`) and,
+ * the per-frame values, 5 bytes per 10 ms, in fixed-size chunks). Feed it high-passed audio (see `HighPass`) and,
  * for the digital-silence flags, the samples as they were before filtering.
  */
 export class FrameFeatureExtractor {
@@ -61,16 +76,16 @@ export class FrameFeatureExtractor {
   private buffer = new Float32Array(FRAME_SIZE * 64);
   private raw = new Float32Array(FRAME_SIZE * 64);
   private bufferLength = 0;
-  private count = 0;
-  private capacity = 1 << 12;
-  private energyDb = new Float32Array(this.capacity);
-  private flatness = new Float32Array(this.capacity);
-  private bandRatio = new Float32Array(this.capacity);
-  private digitalSilence = new Uint8Array(this.capacity);
-  private totalSamples = 0;
+  private readonly sensitivity: number;
+  private readonly limits: { flatness: number; bandRatio: number };
+  private readonly energyDb = FrameColumn.float32();
+  private readonly flags = FrameColumn.uint8();
 
-  constructor(sampleRate: number) {
+  /** `sensitivity` is the VAD's (see `VadOptions`): the spectral test is made per frame for it. */
+  constructor(sampleRate: number, sensitivity = 0.5) {
     this.sampleRate = sampleRate;
+    this.sensitivity = sensitivity;
+    this.limits = spectralLimits(sensitivity);
     for (let index = 0; index < FRAME_SIZE; index++) this.window[index] = 0.5 - 0.5 * Math.cos((2 * Math.PI * index) / FRAME_SIZE);
     const binHz = sampleRate / FRAME_SIZE;
     const bin = (hz: number) => Math.min(FRAME_SIZE / 2, Math.round(hz / binHz));
@@ -78,12 +93,16 @@ export class FrameFeatureExtractor {
   }
 
   get frameCount(): number {
-    return this.count;
+    return this.energyDb.length;
+  }
+
+  /** Bytes of per-frame values held: 5 per 10 ms frame, whatever else the stream held. */
+  get byteLength(): number {
+    return this.energyDb.byteLength + this.flags.byteLength;
   }
 
   /** `filtered` and `raw` are the same stretch of samples, after and before the high-pass. */
   push(filtered: Float32Array, raw: Float32Array = filtered): void {
-    this.totalSamples += filtered.length;
     let offset = 0;
     while (offset < filtered.length) {
       const take = Math.min(filtered.length - offset, this.buffer.length - this.bufferLength);
@@ -106,26 +125,22 @@ export class FrameFeatureExtractor {
 
   /** Ends the stream; a signal shorter than one frame still gets one (zero-padded) frame. */
   finish(): FrameFeatures {
-    if (this.count === 0 && this.bufferLength > 0) {
+    if (this.energyDb.length === 0 && this.bufferLength > 0) {
       this.buffer.fill(0, this.bufferLength);
       this.raw.fill(0, this.bufferLength);
       this.measure(0);
     }
-    const count = this.count;
     return {
       sampleRate: this.sampleRate,
       hopSeconds: HOP_SIZE / this.sampleRate,
-      count,
-      energyDb: this.energyDb.slice(0, count),
-      flatness: this.flatness.slice(0, count),
-      bandRatio: this.bandRatio.slice(0, count),
-      digitalSilence: this.digitalSilence.slice(0, count),
+      count: this.energyDb.length,
+      sensitivity: this.sensitivity,
+      energyDb: this.energyDb,
+      flags: this.flags,
     };
   }
 
   private measure(start: number): void {
-    if (this.count === this.capacity) this.grow();
-    const frame = this.count++;
     const buffer = this.buffer;
     const raw = this.raw;
     let energy = 0;
@@ -140,8 +155,8 @@ export class FrameFeatureExtractor {
     }
     // Any stretch of exact zeros (padding, a muted input) makes the frame's energy no measure
     // of the room's noise, even where it only covers part of the frame.
-    this.digitalSilence[frame] = longestZeroRun >= DIGITAL_SILENCE_RUN ? 1 : 0;
-    this.energyDb[frame] = 10 * Math.log10(energy / FRAME_SIZE + 1e-12);
+    let flags = longestZeroRun >= DIGITAL_SILENCE_RUN ? DIGITAL_SILENCE : 0;
+    this.energyDb.push(10 * Math.log10(energy / FRAME_SIZE + 1e-12));
     this.fft.transform(this.frame, this.real, this.imag);
     const { flatFrom, flatTo, speechFrom, speechTo } = this.bins;
     let total = 0;
@@ -158,23 +173,11 @@ export class FrameFeatureExtractor {
       }
     }
     const bins = flatTo - flatFrom + 1;
-    this.flatness[frame] = linearSum > 0 ? Math.exp(logSum / bins) / (linearSum / bins) : 1;
-    this.bandRatio[frame] = total > 0 ? speech / total : 0;
-  }
-
-  private grow(): void {
-    this.capacity *= 2;
-    const grow32 = (array: Float32Array) => {
-      const grown = new Float32Array(this.capacity);
-      grown.set(array);
-      return grown;
-    };
-    this.energyDb = grow32(this.energyDb);
-    this.flatness = grow32(this.flatness);
-    this.bandRatio = grow32(this.bandRatio);
-    const silence = new Uint8Array(this.capacity);
-    silence.set(this.digitalSilence);
-    this.digitalSilence = silence;
+    // Rounded to Float32 as stored values were: the limits are compared with exactly those.
+    const flatness = Math.fround(linearSum > 0 ? Math.exp(logSum / bins) / (linearSum / bins) : 1);
+    const bandRatio = Math.fround(total > 0 ? speech / total : 0);
+    if (flatness < this.limits.flatness && bandRatio > this.limits.bandRatio) flags |= VOICE_LIKE_SPECTRUM;
+    this.flags.push(flags);
   }
 }
 
@@ -230,149 +233,98 @@ export class HighPass {
   }
 }
 
-/** Minimum over a centred window of ±`radius` frames, in O(n) (monotonic deque). */
-function slidingMinimum(values: Float32Array, radius: number): Float32Array {
-  const result = new Float32Array(values.length);
-  const deque = new Int32Array(values.length + 1);
-  let head = 0;
-  let tail = 0;
-  let next = 0;
-  for (let index = 0; index < values.length; index++) {
-    const reach = Math.min(values.length - 1, index + radius);
-    for (; next <= reach; next++) {
-      while (tail > head && values[deque[tail - 1]!]! >= values[next]!) tail--;
-      deque[tail++] = next;
-    }
-    while (deque[head]! < index - radius) head++;
-    result[index] = values[deque[head]!]!;
-  }
-  return result;
-}
-
-/** Centred moving average; frames flagged in `skip` neither count nor get a value (NaN). */
-function movingAverage(values: Float32Array, radius: number, skip?: Uint8Array): Float32Array {
-  const result = new Float32Array(values.length);
-  let sum = 0;
-  let used = 0;
-  let from = 0;
-  let to = -1;
-  for (let index = 0; index < values.length; index++) {
-    while (to < Math.min(values.length - 1, index + radius)) {
-      to++;
-      if (!skip?.[to]) (sum += values[to]!), used++;
-    }
-    while (from < index - radius) {
-      if (!skip?.[from]) (sum -= values[from]!), used--;
-      from++;
-    }
-    result[index] = skip?.[index] || used === 0 ? Number.NaN : sum / used;
-  }
-  return result;
-}
-
-function percentile(values: Float32Array, fraction: number, skip?: Uint8Array): number {
-  const kept = skip ? values.filter((_, index) => !skip[index]) : values;
-  if (kept.length === 0) return Number.NaN;
-  const sorted = Float32Array.from(kept).sort();
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round((sorted.length - 1) * fraction)))]!;
+/** The `fraction` percentile (nearest rank) of the frames' energy, digital silence left out; NaN when none is left. */
+function energyPercentiles(features: FrameFeatures, fractions: number[]): number[] {
+  const { energyDb, flags, count } = features;
+  let kept = 0;
+  for (let frame = 0; frame < count; frame++) if (!(flags.get(frame) & DIGITAL_SILENCE)) kept++;
+  return orderStatistics(
+    kept,
+    (take) => {
+      for (let frame = 0; frame < count; frame++) if (!(flags.get(frame) & DIGITAL_SILENCE)) take(energyDb.get(frame));
+    },
+    fractions.map((fraction) => Math.round((kept - 1) * fraction)),
+  );
 }
 
 /**
- * The adaptive noise floor per frame, dB. Digital silence (exact zeros: padding, muting) is
- * not noise: it is left out, or a room's noise next to it would pass for speech.
+ * The adaptive noise floor, dB, handed out frame by frame in order: the energy smoothed over
+ * ±30 ms, its minimum over ±2.5 s, that averaged over ±0.5 s, each stage a streaming filter,
+ * so nothing as long as the file is allocated. Digital silence (exact zeros: padding,
+ * muting) is not noise: it is left out, or a room's noise next to it would pass for speech.
  */
-export function noiseFloor(features: FrameFeatures): Float32Array {
+export function noiseFloor(features: FrameFeatures, onFloor: (frame: number, floorDb: number) => void): void {
   const framesPerSecond = 1 / features.hopSeconds;
-  const skip = features.digitalSilence;
-  const smoothed = movingAverage(features.energyDb, Math.round(0.03 * framesPerSecond), skip);
-  for (let index = 0; index < smoothed.length; index++) if (Number.isNaN(smoothed[index]!)) smoothed[index] = Number.POSITIVE_INFINITY;
-  const minimum = slidingMinimum(smoothed, Math.round(2.5 * framesPerSecond));
-  // A stretch of only digital silence has no floor of its own: it takes the nearest one.
-  const fallback = percentile(features.energyDb, 0.05, skip);
-  const unknown = new Uint8Array(minimum.length);
-  for (let index = 0; index < minimum.length; index++) if (minimum[index] === Number.POSITIVE_INFINITY) unknown[index] = 1;
-  const floor = movingAverage(minimum, Math.round(0.5 * framesPerSecond), unknown);
+  // A stretch of only digital silence has no floor of its own: it takes the 5th percentile.
   // A recording with no pause at all (a continuous tone, wall-to-wall speech) has no quiet
   // stretch to learn from: never let the floor sit closer than 25 dB under its loud part.
-  const ceiling = percentile(features.energyDb, 0.95, skip) - 25;
-  for (let index = 0; index < floor.length; index++) {
-    const value = Number.isNaN(floor[index]!) ? (Number.isNaN(fallback) ? -100 : fallback) : floor[index]!;
-    floor[index] = Math.max(-100, Number.isNaN(ceiling) ? value : Math.min(value, ceiling));
-  }
-  return floor;
+  const [fallback, loud] = energyPercentiles(features, [0.05, 0.95]) as [number, number];
+  const ceiling = loud - 25;
+  let frame = 0;
+  const floor = new StreamingMovingAverage(Math.round(0.5 * framesPerSecond), (average) => {
+    const value = Number.isNaN(average) ? (Number.isNaN(fallback) ? -100 : fallback) : Math.fround(average);
+    onFloor(frame++, Math.fround(Math.max(-100, Number.isNaN(ceiling) ? value : Math.min(value, ceiling))));
+  });
+  const minimum = new StreamingMinimum(Math.round(2.5 * framesPerSecond), (lowest) => floor.push(lowest, lowest === Number.POSITIVE_INFINITY));
+  const smoothed = new StreamingMovingAverage(Math.round(0.03 * framesPerSecond), (average) =>
+    minimum.push(Number.isNaN(average) ? Number.POSITIVE_INFINITY : Math.fround(average)),
+  );
+  for (let index = 0; index < features.count; index++) smoothed.push(features.energyDb.get(index), (features.flags.get(index) & DIGITAL_SILENCE) !== 0);
+  smoothed.finish();
+  minimum.finish();
+  floor.finish();
 }
 
 export function detectSpeech(features: FrameFeatures, options: VadOptions): SpeechSegment[] {
   const count = features.count;
   if (count === 0) return [];
-  const floor = noiseFloor(features);
+  if (features.sensitivity !== options.sensitivity) throw new Error("frame features were measured for another VAD sensitivity");
   const shift = options.sensitivity - 0.5;
   const highMargin = 12 - 10 * shift;
   const lowMargin = highMargin - 6;
-  const flatnessLimit = 0.3 + 0.2 * shift;
-  // White noise puts 49% of its energy in 80–4000 Hz at 16 kHz; voiced speech, far more.
-  const bandRatioLimit = 0.6 - 0.2 * shift;
   const framesPerSecond = 1 / features.hopSeconds;
   const hangover = Math.round(0.3 * framesPerSecond);
   const minimumCandidates = 3;
   // Signals quieter than this are never speech, however quiet the floor (digital silence).
   const absoluteMinimumDb = -65 + 10 * shift;
 
-  const active = new Uint8Array(count);
-  const candidate = new Uint8Array(count);
-  for (let frame = 0; frame < count; frame++) {
-    const energy = features.energyDb[frame]!;
-    if (energy > floor[frame]! + lowMargin && energy > absoluteMinimumDb) active[frame] = 1;
-    if (
-      active[frame] &&
-      energy > floor[frame]! + highMargin &&
-      features.flatness[frame]! < flatnessLimit &&
-      features.bandRatio[frame]! > bandRatioLimit
-    ) {
-      candidate[frame] = 1;
-    }
-  }
-
-  const frameSegments: Array<[number, number]> = [];
-  let frame = 0;
-  while (frame < count) {
-    if (!active[frame]) {
-      frame++;
-      continue;
-    }
-    const runStart = frame;
-    while (frame < count && active[frame]) frame++;
-    const runEnd = frame - 1;
-    // Within one active run, voice-like frames within the hangover of each other form a
-    // segment; onsets and tails (unvoiced consonants, decays) extend it by the hangover.
-    let groupStart = -1;
-    let groupEnd = -1;
-    let groupCount = 0;
-    const closeGroup = () => {
-      if (groupCount >= minimumCandidates) {
-        frameSegments.push([Math.max(runStart, groupStart - hangover), Math.min(runEnd, groupEnd + hangover)]);
-      }
-      groupStart = -1;
-      groupCount = 0;
-    };
-    for (let index = runStart; index <= runEnd; index++) {
-      if (!candidate[index]) continue;
-      if (groupStart >= 0 && index - groupEnd > hangover) closeGroup();
-      if (groupStart < 0) groupStart = index;
-      groupEnd = index;
-      groupCount++;
-    }
-    closeGroup();
-  }
-
+  // Runs of active frames (above the floor); within one run, voice-like frames within the
+  // hangover of each other form a segment, and onsets and tails (unvoiced consonants,
+  // decays) extend it by the hangover. Frames arrive in order, so runs close as they end.
   const segments: SpeechSegment[] = [];
   const halfHop = features.hopSeconds / 2;
-  for (const [first, last] of frameSegments) {
+  const addSegment = (first: number, last: number) => {
     const start = Math.max(0, frameTime(first, features.sampleRate) - halfHop);
     const end = frameTime(last, features.sampleRate) + halfHop;
     const previous = segments[segments.length - 1];
     if (previous && start - previous.end < options.minPauseSeconds) previous.end = Math.max(previous.end, end);
     else segments.push({ start, end });
-  }
+  };
+  let runStart = -1;
+  let groupStart = -1;
+  let groupEnd = -1;
+  let groupCount = 0;
+  const closeGroup = (runEnd: number) => {
+    if (groupCount >= minimumCandidates) addSegment(Math.max(runStart, groupStart - hangover), Math.min(runEnd, groupEnd + hangover));
+    groupStart = -1;
+    groupCount = 0;
+  };
+  noiseFloor(features, (frame, floor) => {
+    const energy = features.energyDb.get(frame);
+    if (!(energy > floor + lowMargin && energy > absoluteMinimumDb)) {
+      if (runStart >= 0) closeGroup(frame - 1);
+      runStart = -1;
+      return;
+    }
+    if (runStart < 0) runStart = frame;
+    if (energy > floor + highMargin && features.flags.get(frame) & VOICE_LIKE_SPECTRUM) {
+      // A group closed inside its run ends at most at the hangover, before the run's end.
+      if (groupStart >= 0 && frame - groupEnd > hangover) closeGroup(Number.POSITIVE_INFINITY);
+      if (groupStart < 0) groupStart = frame;
+      groupEnd = frame;
+      groupCount++;
+    }
+  });
+  if (runStart >= 0) closeGroup(count - 1);
   return segments.filter((segment) => segment.end - segment.start >= options.minSpeechSeconds);
 }
