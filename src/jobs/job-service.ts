@@ -198,13 +198,19 @@ export class JobService {
       if (existing.fingerprint !== fingerprint) {
         throw new ConflictError(`idempotency_key "${key}" was already used with different arguments; use a new key for a new job`);
       }
+      // A key's job is its owner's. A recovery whose vendor job another user stored meanwhile
+      // leaves the key bound to that job: it is never handed over, nor its id named.
+      const own = (job: Job) => {
+        if (visibleTo(job, args.owner)) return { job, deduplicated: true };
+        throw new ConflictError(`the job of idempotency_key "${key}" cannot be told apart from another at ${adapter.describe().name}; check there before submitting again, then use a new key`);
+      };
       if (existing.jobId) {
         const job = this.store.getJob(existing.jobId);
-        if (job) return { job, deduplicated: true };
+        if (job) return own(job);
         throw new ConflictError(`idempotency_key "${key}" belongs to job ${existing.jobId}, which is no longer in the store; use a new key`);
       }
       const settled = await this.settleSubmissionFor(key, owner);
-      if ("job" in settled) return { job: settled.job, deduplicated: true };
+      if ("job" in settled) return own(settled.job);
       if ("released" in settled && round === 0) continue;
       throw new ConflictError(
         "pending" in settled ? settled.pending : `a job with idempotency_key "${key}" is being submitted right now; call start_job again in a moment`,

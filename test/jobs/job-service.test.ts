@@ -201,6 +201,46 @@ describe("interrupted submissions", () => {
     expect(first.store.listSubmissions()).toEqual([]);
   });
 
+  it("never hands a user another user's job through a key whose recovery found that job", async () => {
+    // Alice's create call hangs; while her retry looks it up at the vendor, bob's job (the one
+    // the lookup matches) is stored under bob.
+    const hung = new ScriptedAdapter();
+    hung.start = (request) => {
+      hung.starts.push(request);
+      return new Promise(() => undefined);
+    };
+    let now = 1_000_000;
+    const first = setup(hung, undefined, () => now);
+    void first.service.start({ provider: "pyannote", media, options: {}, idempotencyKey: "k", owner: "alice" });
+    const bobsJob: Job = {
+      id: "pyannote:vendor-7",
+      provider: "pyannote",
+      nativeId: "vendor-7",
+      task: "diarize",
+      status: "queued",
+      inputs: [],
+      options: {},
+      createdAt: new Date(now).toISOString(),
+      updatedAt: new Date(now).toISOString(),
+      owner: "bob",
+      resultState: "none",
+      pollCount: 0,
+    };
+    const other = new ScriptedAdapter();
+    const second = setup(other, first.dir, () => now);
+    other.findSubmission = async () => {
+      second.store.insertJob(bobsJob);
+      return { kind: "found", snapshot: { nativeId: "vendor-7", status: "running" } };
+    };
+    now += 31_000;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const retry = second.service.start({ provider: "pyannote", media, options: {}, idempotencyKey: "k", owner: "alice" });
+      await expect(retry).rejects.toThrow(/cannot be told apart from another at Scripted/);
+      await expect(retry).rejects.not.toThrow(/vendor-7/);
+    }
+    expect(second.store.getJob("pyannote:vendor-7")?.owner).toBe("bob");
+  });
+
   it("releases the key of a create call that failed in transit once the vendor lists no job from it, and the retry submits", async () => {
     const adapter = new ScriptedAdapter();
     const realStart = adapter.start.bind(adapter);
