@@ -25,6 +25,12 @@ Configuration is by environment variables; see the README's configuration table.
 
 /** How long shutdown waits for jobs and stores to close before the process exits anyway. */
 const SHUTDOWN_WAIT_MS = 5_000;
+/**
+ * How long an HTTP server stopping gracefully lets in-flight requests finish. Long-polls answer
+ * at once when the stop begins, so this bounds tool calls still working (a start_job uploading
+ * to a vendor); well inside the 30 s a container orchestrator gives before SIGKILL.
+ */
+const HTTP_DRAIN_MS = 15_000;
 
 async function main(): Promise<void> {
   const flags = parseArgs(process.argv.slice(2));
@@ -57,7 +63,14 @@ async function main(): Promise<void> {
     const running = await startHttpServer(app).catch((error: unknown) => {
       throw explainListenFailure(error, config.http.host, config.http.port);
     });
-    shutdownTasks.push(() => running.close());
+    // Graceful: stop taking requests, let in-flight answers go out, then close sessions; the
+    // app's close then releases this server's job leases (another replica takes them at once).
+    shutdownTasks.push(async () => {
+      app.logger.info("shutting down: no new requests; finishing the ones in flight");
+      const unfinished = await running.drain(HTTP_DRAIN_MS);
+      if (unfinished > 0) app.logger.warning(`shutting down with ${unfinished} request(s) unfinished after ${HTTP_DRAIN_MS / 1000} s`);
+      await running.close();
+    });
     app.logger.info(`media-jobs-mcp ${app.version} listening on ${running.url}`);
     // One parseable line for scripts and tests that start the server on port 0.
     process.stderr.write(JSON.stringify({ listening: running.url }) + "\n");

@@ -22,4 +22,6 @@ export interface SessionContext {
   /** Directories local paths may come from: configured dirs plus the client's roots. */
   allowedDirs(): Promise<string[]>;
   transport: "stdio" | "http";
+  /** Aborted when the server begins a graceful stop: waits end with the job as it stands. */
+  shutdown?: AbortSignal;
 }

@@ -42,8 +42,18 @@ interface Session {
 /** Sessions a client abandoned without DELETE are closed after this long without a request. */
 const SESSION_IDLE_MS = 30 * 60_000;
 
+/** How long a readiness check waits for the store before answering 503. */
+const READY_STORE_TIMEOUT_MS = 2_000;
+
 export interface RunningHttpServer {
   url: string;
+  /**
+   * Graceful stop, first half: /ready answers 503, the listener closes (new connections are
+   * refused; a request on a kept-alive one gets 503), long-polls end early with the job as it
+   * stands, and in-flight requests get up to `graceMs` to finish. Resolves with how many were
+   * still running when the time ran out. `close()` does the rest.
+   */
+  drain(graceMs: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -62,7 +72,20 @@ export async function startHttpServer(
   }
   const sessions = new Map<string, Session>();
   let webhookBodiesReading = 0;
+  // Shutdown: set once, seen by every request that arrives afterwards and by every long-poll.
+  const shutdown = new AbortController();
+  // Requests whose answers a graceful stop waits for. A session's GET stream is not one: it
+  // lasts as long as the session and is closed with it.
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
   const server = http.createServer((request, response) => {
+    if (!(request.method === "GET" && request.url?.startsWith("/mcp"))) {
+      inFlight++;
+      response.once("close", () => {
+        inFlight--;
+        if (inFlight === 0) drained?.();
+      });
+    }
     handle(request, response).catch((error: unknown) => {
       app.logger.error("HTTP request failed", { error: error instanceof Error ? error.message : String(error) });
       if (!response.headersSent) sendJson(response, 500, { error: "internal error" });
@@ -70,7 +93,11 @@ export async function startHttpServer(
     });
   });
 
-  const allowedHostHeaders = (): Set<string> => {
+  // Computed once listening: after a graceful stop begins the listener is closed (no address),
+  // and requests still arriving on open connections are checked all the same.
+  let hostHeaders: Set<string> | undefined;
+  const allowedHostHeaders = (): Set<string> => (hostHeaders ??= computeHostHeaders());
+  const computeHostHeaders = (): Set<string> => {
     const address = server.address() as AddressInfo;
     const names = new Set<string>();
     for (const name of ["127.0.0.1", "localhost", "[::1]", host.includes(":") ? `[${host}]` : host]) {
@@ -106,8 +133,17 @@ export async function startHttpServer(
     const origin = request.headers.origin;
     if (origin !== undefined && !originAllowed(origin)) return sendJson(response, 403, jsonRpcError("Forbidden: invalid Origin header"));
 
-    if (url.pathname.startsWith("/webhooks/")) return handleWebhook(url.pathname.slice("/webhooks/".length), request, response);
+    // Liveness: the process answers. No auth, no store: a slow database must not get it killed.
     if (url.pathname === "/health") return sendJson(response, 200, { ok: true, version: app.version });
+    if (shutdown.signal.aborted) {
+      // Arrived after the stop began (on a kept-alive connection): the load balancer sends it elsewhere.
+      response.setHeader("Connection", "close");
+      response.setHeader("Retry-After", "1");
+      if (url.pathname === "/ready") return sendJson(response, 503, { ready: false, reason: "shutting down" });
+      return sendJson(response, 503, jsonRpcError("Service Unavailable: this server is shutting down; retry (another replica answers)"));
+    }
+    if (url.pathname === "/ready") return answerReadiness(response);
+    if (url.pathname.startsWith("/webhooks/")) return handleWebhook(url.pathname.slice("/webhooks/".length), request, response);
     if (url.pathname === "/.well-known/oauth-protected-resource" || url.pathname === "/.well-known/oauth-protected-resource/mcp") {
       if (!resourceServer) return sendJson(response, 404, { error: "not found; this server does not use OAuth (MEDIA_JOBS_OAUTH_ISSUER is not set)" });
       return sendJson(response, 200, resourceServer.metadata());
@@ -189,7 +225,7 @@ export async function startHttpServer(
         response.setHeader("Retry-After", "60");
         return sendJson(response, 503, jsonRpcError(`Too many open sessions (at most ${maxSessions}, ${maxSessionsPerPrincipal} per client, none idle to close); close one (DELETE /mcp) or try later`));
       }
-      const built = buildServer(app, { transport: "http", owner });
+      const built = buildServer(app, { transport: "http", owner, shutdown: shutdown.signal });
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => {
@@ -226,6 +262,26 @@ export async function startHttpServer(
     }
     response.setHeader("Allow", "GET, POST, DELETE");
     return sendJson(response, 405, jsonRpcError("Method not allowed"));
+  }
+
+  /** Readiness: the store answers a cheap indexed query within its time, and no stop has begun. */
+  async function answerReadiness(response: http.ServerResponse): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        Promise.resolve().then(() => app.store.completeJobIds("\u0000ready", 1)),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${READY_STORE_TIMEOUT_MS} ms`)), READY_STORE_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (error) {
+      app.logger.warning("readiness check: the job store does not answer", { error: error instanceof Error ? error.message : String(error) });
+      return sendJson(response, 503, { ready: false, reason: "job store unreachable" });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (shutdown.signal.aborted) return sendJson(response, 503, { ready: false, reason: "shutting down" });
+    return sendJson(response, 200, { ready: true });
   }
 
   async function handleWebhook(providerId: string, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
@@ -330,10 +386,28 @@ export async function startHttpServer(
     });
   });
   const address = server.address() as AddressInfo;
+  hostHeaders = computeHostHeaders();
   const printableHost = host.includes(":") ? `[${host}]` : host;
   return {
     url: `http://${printableHost}:${address.port}/mcp`,
+    async drain(graceMs: number) {
+      if (!shutdown.signal.aborted) {
+        shutdown.abort();
+        // Stops accepting; Node also closes kept-alive connections that have no request running.
+        server.close();
+      }
+      if (inFlight > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          timer = setTimeout(resolve, graceMs);
+        });
+        clearTimeout(timer);
+      }
+      return inFlight;
+    },
     async close() {
+      shutdown.abort();
       clearInterval(sweeper);
       for (const session of sessions.values()) {
         session.close();
@@ -341,7 +415,7 @@ export async function startHttpServer(
       }
       sessions.clear();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
     },
   };
 }

@@ -37,6 +37,8 @@ const LOG_SEVERITY: readonly LoggingLevel[] = LoggingLevelSchema.options;
 export interface SessionOptions {
   transport: "stdio" | "http";
   owner?: string;
+  /** Aborted when the HTTP server begins a graceful stop: long-polls answer at once. */
+  shutdown?: AbortSignal;
   /** Milliseconds since this process started (tests pass their own clock). */
   uptimeMs?: () => number;
 }
@@ -70,6 +72,7 @@ export function buildServer(app: AppContext, options: SessionOptions): { server:
   const session: SessionContext = {
     owner: options.owner,
     transport: options.transport,
+    shutdown: options.shutdown,
     async allowedDirs() {
       const dirs = [...app.config.allowedDirs];
       // The client's roots widen what the user allowed, over stdio only: in HTTP mode several

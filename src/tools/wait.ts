@@ -43,7 +43,9 @@ export async function waitWithProgress(call: ToolCall, jobId: string, seconds: n
       .sendNotification({ method: "notifications/progress", params: { progressToken, ...notice } })
       .catch(() => undefined);
   };
-  const job = await app.jobs.wait(jobId, seconds, { owner: session.owner, signal: extra.signal, onProgress: report });
+  // A server shutting down answers its long-polls now rather than holding its stop for them.
+  const signal = session.shutdown ? AbortSignal.any([extra.signal, session.shutdown]) : extra.signal;
+  const job = await app.jobs.wait(jobId, seconds, { owner: session.owner, signal, onProgress: report });
   report(job);
   return job;
 }
