@@ -12,6 +12,7 @@ import { isTerminal, JOB_STATUSES, PROVIDER_IDS, TASK_IDS, type Job, type JobSta
 import type { ProviderId } from "../jobs/job.js";
 import type { IdempotencyRecord, JobListFilter, JobListPage, JobStore, StoredPart, SubmissionRecord } from "./store.js";
 import { explainStoreOpenFailure, isFullDiskIoError, StoreOpenError } from "./store-open-error.js";
+import { createSqliteUploadStore, UPLOADS_MIGRATION } from "./sqlite-uploads.js";
 
 export const MIGRATIONS: string[] = [
   `CREATE TABLE jobs (
@@ -101,6 +102,8 @@ export const MIGRATIONS: string[] = [
   // at a time polls or analyses a job, the holder of its lease.
   `ALTER TABLE jobs ADD COLUMN lease_holder TEXT;
    ALTER TABLE jobs ADD COLUMN lease_expires_at INTEGER;`,
+  // Files remote users upload for their jobs (create_upload), in chunks: every replica reads them.
+  UPLOADS_MIGRATION,
 ];
 
 function compress(data: Uint8Array): Buffer {
@@ -653,6 +656,8 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
         return Number(deleted.changes) > 0;
       },
     },
+
+    uploads: createSqliteUploadStore(db),
 
     replayGuard: {
       firstSeen(key, ttlMs) {

@@ -5,6 +5,7 @@
 import type { Job, JobStatus, ProviderId, TaskId } from "../jobs/job.js";
 import type { MediaInput, ReplayGuard, VoiceprintStore } from "../providers/provider.js";
 import type { RateWindow } from "./rate-window.js";
+import type { UploadStore } from "./upload-store.js";
 
 export interface JobListFilter {
   provider?: ProviderId;
@@ -126,5 +127,7 @@ export interface JobStore {
    * store one process uses alone (SQLite) has none: each vendor budget is the process's own.
    */
   rateWindow?: RateWindow;
+  /** Files sent with create_upload's URL, until the job that used them has settled. */
+  uploads: UploadStore;
   close(): void;
 }
