@@ -10,6 +10,7 @@ import type { ProviderAdapter } from "./providers/provider.js";
 import { ProviderRegistry } from "./providers/registry.js";
 import type { JobStore } from "./store/store.js";
 import { openSqliteJobStore } from "./store/sqlite-store.js";
+import { UploadService } from "./uploads/upload-service.js";
 
 export interface App extends AppContext {
   poller: Poller;
@@ -54,6 +55,8 @@ export function assembleApp(
     tickMs: Math.max(20, Math.min(1_000, Math.floor(config.poll.initialDelayMs / 2))),
     concurrencyPerProvider: 4,
   });
+  const uploads = new UploadService(store, { ...config.uploads, logger });
+  uploads.start();
   let closed = false;
   return {
     config,
@@ -63,9 +66,11 @@ export function assembleApp(
     logger,
     version: readVersion(),
     poller,
+    uploads,
     async close() {
       if (closed) return;
       closed = true;
+      uploads.stop();
       await poller.stop();
       await providers.close();
       // After the adapters stopped their work: another server may take these jobs over now.

@@ -6,6 +6,7 @@ import type { JobService } from "./jobs/job-service.js";
 import type { Logger } from "./logger.js";
 import type { ProviderRegistry } from "./providers/registry.js";
 import type { JobStore } from "./store/store.js";
+import type { UploadService } from "./uploads/upload-service.js";
 
 export interface AppContext {
   config: Config;
@@ -14,6 +15,8 @@ export interface AppContext {
   providers: ProviderRegistry;
   logger: Logger;
   version: string;
+  /** Files remote users send with create_upload (HTTP mode). */
+  uploads: UploadService;
 }
 
 export interface SessionContext {

@@ -14,6 +14,7 @@ import { ForbiddenError, MediaJobsError, UserInputError } from "./errors.js";
 import { parseJobId } from "./jobs/job.js";
 import { OAuthResourceServer, READ_SCOPE, WRITE_SCOPE, type OAuthOptions } from "./auth/oauth-resource-server.js";
 import { buildServer } from "./server.js";
+import { formatMegabytes } from "./uploads/upload-service.js";
 import { TOOLS } from "./tools/index.js";
 import { checkIncomingText, errorReply, LARGE_INPUT_ADVICE, MAX_MESSAGE_BYTES } from "./transport/incoming-message.js";
 
@@ -42,6 +43,8 @@ interface Session {
 /** Sessions a client abandoned without DELETE are closed after this long without a request. */
 const SESSION_IDLE_MS = 30 * 60_000;
 
+/** How much of a refused upload's body is read (and dropped) so the client sees the answer, not a reset. */
+const UPLOAD_REFUSAL_DRAIN_BYTES = 8 * 1024 * 1024;
 /** How long a readiness check waits for the store before answering 503. */
 const READY_STORE_TIMEOUT_MS = 2_000;
 
@@ -144,6 +147,8 @@ export async function startHttpServer(
     }
     if (url.pathname === "/ready") return answerReadiness(response);
     if (url.pathname.startsWith("/webhooks/")) return handleWebhook(url.pathname.slice("/webhooks/".length), request, response);
+    // The upload URL is its own credential (its secret, from create_upload): no bearer token.
+    if (url.pathname.startsWith("/uploads/")) return handleUpload(url.pathname.slice("/uploads/".length), request, response);
     if (url.pathname === "/.well-known/oauth-protected-resource" || url.pathname === "/.well-known/oauth-protected-resource/mcp") {
       if (!resourceServer) return sendJson(response, 404, { error: "not found; this server does not use OAuth (MEDIA_JOBS_OAUTH_ISSUER is not set)" });
       return sendJson(response, 200, resourceServer.metadata());
@@ -282,6 +287,70 @@ export async function startHttpServer(
     }
     if (shutdown.signal.aborted) return sendJson(response, 503, { ready: false, reason: "shutting down" });
     return sendJson(response, 200, { ready: true });
+  }
+
+  /** The one PUT of a create_upload URL, streamed into the job store chunk by chunk. */
+  async function handleUpload(rest: string, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const [id = "", secret = "", ...extra] = rest.split("/");
+    if (extra.length > 0 || !id || !secret) return sendJson(response, 404, { error: "no such upload URL; create_upload gives a new one" });
+    if (request.method !== "PUT") {
+      response.setHeader("Allow", "PUT");
+      return sendJson(response, 405, { error: "an upload URL takes one PUT of the file's bytes" });
+    }
+    const declared = request.headers["content-length"] === undefined ? undefined : Number(request.headers["content-length"]);
+    const opened = await app.uploads.beginReceive(id, secret, Number.isFinite(declared) ? declared : undefined, headerValue(request.headers["content-type"]));
+    if ("status" in opened) return refuseUpload(request, response, opened.status, opened.message);
+    // Read by events, one chunk at a time (paused while it is stored): an async iterator would
+    // destroy the socket when left early, and the client must still read a 413.
+    const outcome = await new Promise<"end" | "too-large" | "gone" | "cut" | Error>((resolve) => {
+      let stopped = false;
+      const stop = (result: "end" | "too-large" | "gone" | "cut" | Error) => {
+        if (stopped) return;
+        stopped = true;
+        resolve(result);
+      };
+      request.on("data", (chunk: Buffer) => {
+        if (stopped) return;
+        request.pause();
+        opened.write(chunk).then(
+          (written) => (written === "ok" ? request.resume() : stop(written)),
+          (error: unknown) => stop(error instanceof Error ? error : new Error(String(error))),
+        );
+      });
+      request.once("end", () => stop("end"));
+      request.once("close", () => stop(request.complete ? "end" : "cut"));
+      request.once("error", () => stop("cut"));
+    });
+    if (outcome === "end") {
+      try {
+        const finished = await opened.finish();
+        return sendJson(response, 200, { ok: true, bytes: finished.bytes, expires_at: new Date(finished.expiresAt).toISOString() });
+      } catch (error) {
+        await opened.abort().catch(() => undefined);
+        throw error;
+      }
+    }
+    if (outcome === "too-large") {
+      return refuseUpload(request, response, 413, `the file is larger than this upload's limit of ${formatMegabytes(opened.maxBytes)} (MEDIA_JOBS_MAX_UPLOAD_MB); nothing was kept`);
+    }
+    if (outcome === "gone") return refuseUpload(request, response, 410, "this upload expired while its file was arriving; create_upload gives a new one");
+    // Cut off mid-way, or the store failed: nothing half-stored stays, and the URL may be used again.
+    await opened.abort().catch(() => undefined);
+    if (outcome instanceof Error) throw outcome;
+  }
+
+  /**
+   * Refuses an upload at once, then reads and drops a bounded amount of the rest so that a
+   * client still sending can read the answer; past that the connection is cut.
+   */
+  function refuseUpload(request: http.IncomingMessage, response: http.ServerResponse, status: number, message: string): void {
+    sendJson(response, status, { error: message });
+    let drained = 0;
+    request.on("data", (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > UPLOAD_REFUSAL_DRAIN_BYTES) request.destroy();
+    });
+    request.resume();
   }
 
   async function handleWebhook(providerId: string, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {

@@ -27,7 +27,7 @@ import { APP_ONLY_TOOL_META, APP_TOOLS, clientRendersApps, registerResultsView, 
 import { registerResources } from "./resources/index.js";
 import { jobUri, resultUri } from "./resources/uris.js";
 import { describeInputIssues, type ToolDefinition } from "./tools/define-tool.js";
-import { TOOLS } from "./tools/index.js";
+import { toolsFor } from "./tools/index.js";
 
 export const SERVER_NAME = "media-jobs-mcp";
 
@@ -183,24 +183,26 @@ function registerTools(server: McpServer, app: AppContext, session: SessionConte
     // No title: each only restated the name ("Get job" for get_job), and tools/list has a
     // budget (≤ 1,500 tokens with every schema).
     description: tool.description,
-    inputSchema: toJsonSchema(tool.inputSchema, "input"),
-    ...(tool.outputSchema ? { outputSchema: toJsonSchema(tool.outputSchema, "output") } : {}),
+    inputSchema: toJsonSchema(tool.inputSchema, "input", session.transport),
+    ...(tool.outputSchema ? { outputSchema: toJsonSchema(tool.outputSchema, "output", session.transport) } : {}),
     // The tool's title is listed once (annotations.title would repeat it).
     annotations: { ...tool.annotations, title: undefined },
     ...(tool.maxResultSizeChars || ui ? { _meta: { ...(tool.maxResultSizeChars ? { "anthropic/maxResultSizeChars": tool.maxResultSizeChars } : {}), ...ui } } : {}),
   });
-  const listed = Object.values(TOOLS).map((tool) => describe(tool));
+  const tools = toolsFor(session.transport);
+  const listed = Object.values(tools).map((tool) => describe(tool));
   // Clients that render MCP Apps also learn which result opens the view, and get the app-only tool.
   const listedWithApps = [
-    ...Object.values(TOOLS).map((tool) => describe(tool, tool.name === "get_predictions" ? RESULTS_VIEW_TOOL_META : undefined)),
+    ...Object.values(tools).map((tool) => describe(tool, tool.name === "get_predictions" ? RESULTS_VIEW_TOOL_META : undefined)),
     ...Object.values(APP_TOOLS).map((tool) => describe(tool, APP_ONLY_TOOL_META)),
   ];
   const rendersApps = () => clientRendersApps(server.server.getClientCapabilities());
   server.server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: rendersApps() ? listedWithApps : listed }));
   server.server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
-    const tool: ToolDefinition | undefined = TOOLS[request.params.name] ?? (rendersApps() ? APP_TOOLS[request.params.name] : undefined);
+    const name = request.params.name;
+    const tool: ToolDefinition | undefined = (Object.hasOwn(tools, name) ? tools[name] : undefined) ?? (rendersApps() && Object.hasOwn(APP_TOOLS, name) ? APP_TOOLS[name] : undefined);
     if (!tool) {
-      return errorResult(`Unknown tool "${request.params.name}". Tools: ${Object.keys(TOOLS).join(", ")}.`);
+      return errorResult(`Unknown tool "${name}". Tools: ${Object.keys(tools).join(", ")}.`);
     }
     const parsed = tool.inputSchema.safeParse(request.params.arguments ?? {});
     if (!parsed.success) return errorResult(describeInputIssues(tool.name, parsed.error));
@@ -232,8 +234,8 @@ function displaySafe(result: CallToolResult): CallToolResult {
   };
 }
 
-function toJsonSchema(schema: z.ZodObject, io: "input" | "output"): { type: "object"; [key: string]: unknown } {
-  const json = portable(z.toJSONSchema(schema, { io, unrepresentable: "any" }), io) as Record<string, unknown>;
+function toJsonSchema(schema: z.ZodObject, io: "input" | "output", transport: "stdio" | "http"): { type: "object"; [key: string]: unknown } {
+  const json = portable(z.toJSONSchema(schema, { io, unrepresentable: "any" }), io, transport) as Record<string, unknown>;
   return { ...json, type: "object" };
 }
 
@@ -241,11 +243,18 @@ function toJsonSchema(schema: z.ZodObject, io: "input" | "output"): { type: "obj
  * additionalProperties and $schema, OpenAI's subset has no minLength/maxLength, and zod's
  * ±2^53 bounds on integers say nothing; the server still enforces all of them at the edge
  * (unknown fields and over-long strings are refused with a message that says how to fix
- * the call). Everything else must already be in every vendor's subset — a test walks them. */
-const UNLISTED_KEYWORDS = new Set(["$schema", "additionalProperties", "minLength", "maxLength"]);
+ * the call). Everything else must already be in every vendor's subset — a test walks them.
+ * `transports` is our own mark (zod `.meta`) on a field offered on some transports only. */
+const UNLISTED_KEYWORDS = new Set(["$schema", "additionalProperties", "minLength", "maxLength", "transports"]);
 
-function portable(node: unknown, io: "input" | "output"): unknown {
-  if (Array.isArray(node)) return node.map((item) => portable(item, io));
+/** Whether a schema node is listed on this transport (a field marked `.meta({ transports })`). */
+function listedOn(node: unknown, transport: "stdio" | "http"): boolean {
+  const transports = (node as { transports?: unknown } | null)?.transports;
+  return !Array.isArray(transports) || transports.includes(transport);
+}
+
+function portable(node: unknown, io: "input" | "output", transport: "stdio" | "http"): unknown {
+  if (Array.isArray(node)) return node.map((item) => portable(item, io, transport));
   if (!node || typeof node !== "object") return node;
   const result: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) {
@@ -253,7 +262,10 @@ function portable(node: unknown, io: "input" | "output"): unknown {
     // Output schemas describe what we send; "required" there only costs listing tokens.
     if (io === "output" && key === "required") continue;
     if ((key === "minimum" || key === "maximum") && Math.abs(value as number) >= Number.MAX_SAFE_INTEGER) continue;
-    result[key] = key === "properties" ? Object.fromEntries(Object.entries(value as object).map(([name, child]) => [name, portable(child, io)])) : portable(value, io);
+    if (key === "properties") {
+      const listed = Object.entries(value as object).filter(([, child]) => listedOn(child, transport));
+      result[key] = Object.fromEntries(listed.map(([name, child]) => [name, portable(child, io, transport)]));
+    } else result[key] = portable(value, io, transport);
   }
   return result;
 }

@@ -28,6 +28,8 @@ export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject> {
   inputSchema: Input;
   outputSchema?: z.ZodObject;
   annotations: ToolAnnotations;
+  /** Transports it is offered on; every one when absent (create_upload is for HTTP only). */
+  transports?: ReadonlyArray<"stdio" | "http">;
   /** Largest result the tool can return, in characters (for `_meta["anthropic/maxResultSizeChars"]`). */
   maxResultSizeChars?: number;
   handler(input: z.output<Input>, call: ToolCall): Promise<CallToolResult>;

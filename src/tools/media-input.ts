@@ -2,7 +2,7 @@
 // allowed directories before any adapter sees them.
 
 import { z } from "zod";
-import { UserInputError } from "../errors.js";
+import { MediaJobsError, UserInputError } from "../errors.js";
 import { escapeForDisplay } from "../condense/format.js";
 import type { MediaInput, ProviderInfo } from "../providers/provider.js";
 import { resolveAllowedFile } from "../security/allowed-paths.js";
@@ -16,12 +16,14 @@ export const mediaItemSchema = z
     path: z.string().min(1).max(4_096).optional().describe("File in an allowed dir"),
     text: z.string().min(1).max(1_000_000).optional().describe("Raw text"),
     id: z.string().min(1).max(200).optional().describe("Item id, with url"),
+    // Listed over HTTP only: over stdio a file is a {path}, and tools/list has a token budget.
+    upload: z.string().min(1).max(100).optional().describe("create_upload id").meta({ transports: ["http"] }),
   })
   .strict()
   .superRefine((item, context) => {
-    const given = [item.url, item.path, item.text].filter((value) => value !== undefined).length;
+    const given = [item.url, item.path, item.text, item.upload].filter((value) => value !== undefined).length;
     if (given !== 1) {
-      context.addIssue({ code: "custom", message: "give exactly one of url, path or text in each media item" });
+      context.addIssue({ code: "custom", message: "give exactly one of url, path or text in each media item (or upload, over HTTP)" });
     }
     if (item.id !== undefined && item.url === undefined) {
       context.addIssue({ code: "custom", message: "id goes with url (an item id for a URL)" });
@@ -33,9 +35,9 @@ export const mediaItemSchema = z
 
 export type MediaItem = z.infer<typeof mediaItemSchema>;
 
-/** Which kind of input a validated item is. */
+/** Which kind of input a validated item is (an upload reaches the adapter as a local file). */
 export function mediaKindOf(item: MediaItem): MediaInput["kind"] {
-  if (item.path !== undefined) return "path";
+  if (item.path !== undefined || item.upload !== undefined) return "path";
   if (item.text !== undefined) return "text";
   if (item.id !== undefined) return "id";
   return "url";
@@ -78,23 +80,47 @@ function urlProblem(provider: ProviderInfo, raw: string, options: { allowPrivate
   return undefined;
 }
 
-export async function resolveMedia(items: MediaItem[], allowedDirs: () => Promise<string[]>): Promise<MediaInput[]> {
+/**
+ * The items as adapters take them: paths resolved under the allowed dirs, uploads taken (once)
+ * through `takeUpload`. When an item fails, the uploads already taken are given back.
+ */
+export async function resolveMedia(
+  items: MediaItem[],
+  allowedDirs: () => Promise<string[]>,
+  uploads?: { take(id: string): Promise<MediaInput>; giveBack(id: string): Promise<void> },
+): Promise<MediaInput[]> {
   const resolved: MediaInput[] = [];
+  const taken: string[] = [];
   let dirs: string[] | undefined;
-  for (const [position, item] of items.entries()) {
-    const kind = mediaKindOf(item);
-    if (kind === "path") {
-      dirs ??= await allowedDirs();
-      try {
-        const file = await resolveAllowedFile(item.path!, dirs);
-        resolved.push({ kind: "path", path: file.path, name: file.name, bytes: file.bytes });
-      } catch (error) {
-        if (error instanceof UserInputError) throw new UserInputError(`media[${position}]: ${error.message}`);
-        throw error;
-      }
-    } else if (kind === "text") resolved.push({ kind: "text", text: item.text! });
-    else if (kind === "id") resolved.push({ kind: "id", id: item.id!, url: item.url });
-    else resolved.push({ kind: "url", url: item.url! });
+  try {
+    for (const [position, item] of items.entries()) {
+      const kind = mediaKindOf(item);
+      if (item.upload !== undefined) {
+        if (!uploads) throw new UserInputError(`media[${position}]: {upload} is for HTTP mode (create_upload); here give the file as {path}`);
+        if (taken.includes(item.upload)) throw new UserInputError(`media[${position}]: upload ${item.upload.slice(0, 40)} is given twice; an upload is used once`);
+        try {
+          resolved.push(await uploads.take(item.upload));
+        } catch (error) {
+          if (error instanceof MediaJobsError) throw Object.assign(error, { message: `media[${position}]: ${error.message}` });
+          throw error;
+        }
+        taken.push(item.upload);
+      } else if (kind === "path") {
+        dirs ??= await allowedDirs();
+        try {
+          const file = await resolveAllowedFile(item.path!, dirs);
+          resolved.push({ kind: "path", path: file.path, name: file.name, bytes: file.bytes });
+        } catch (error) {
+          if (error instanceof UserInputError) throw new UserInputError(`media[${position}]: ${error.message}`);
+          throw error;
+        }
+      } else if (kind === "text") resolved.push({ kind: "text", text: item.text! });
+      else if (kind === "id") resolved.push({ kind: "id", id: item.id!, url: item.url });
+      else resolved.push({ kind: "url", url: item.url! });
+    }
+  } catch (error) {
+    await Promise.allSettled(taken.map((id) => uploads!.giveBack(id)));
+    throw error;
   }
   return resolved;
 }

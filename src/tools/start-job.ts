@@ -57,19 +57,31 @@ export const startJobTool = defineTool({
     // URL-only provider says "needs a URL" rather than "path not allowed".
     app.jobs.resolveTask(input.provider, input.task, input.media.map(mediaKindOf));
     checkMediaUrls(app.providers.require(input.provider).describe(), input.media, { allowPrivateAddresses: app.config.allowPrivateUrls });
-    const media = await resolveMedia(input.media, () => session.allowedDirs());
-    const started = await app.jobs.start(
-      {
-        provider: input.provider,
-        task: input.task,
-        media,
-        options: input.options ?? {},
-        label: input.label,
-        idempotencyKey: input.idempotency_key,
-        owner: session.owner,
-      },
-      { signal: extra.signal },
-    );
+    // Uploads (HTTP mode) are taken once here, and given back when no job came of them.
+    const owner = session.owner ?? "";
+    const uploads = session.transport === "http" ? { take: (id: string) => app.uploads.take(id, owner), giveBack: (id: string) => app.uploads.giveBack(id) } : undefined;
+    const uploadIds = input.media.flatMap((item) => (item.upload !== undefined ? [item.upload] : []));
+    const media = await resolveMedia(input.media, () => session.allowedDirs(), uploads);
+    let started;
+    try {
+      started = await app.jobs.start(
+        {
+          provider: input.provider,
+          task: input.task,
+          media,
+          options: input.options ?? {},
+          label: input.label,
+          idempotencyKey: input.idempotency_key,
+          owner: session.owner,
+        },
+        { signal: extra.signal },
+      );
+    } catch (error) {
+      await Promise.allSettled(uploadIds.map((id) => app.uploads.giveBack(id)));
+      throw error;
+    }
+    // A deduplicated start made no new job: its uploads stay unused.
+    await Promise.allSettled(uploadIds.map((id) => (started.deduplicated ? app.uploads.giveBack(id) : app.uploads.attach(id, started.job.id))));
     let job = started.job;
     if (input.wait_seconds && !isSettled(job)) job = await waitWithProgress(call, job.id, input.wait_seconds);
     const view = toJobView(job);

@@ -33,10 +33,10 @@ afterEach(async () => {
   open = undefined;
 });
 
-async function connect(env: Record<string, string>): Promise<Client> {
+async function connect(env: Record<string, string>, transport: "stdio" | "http" = "stdio"): Promise<Client> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mjm-budget-"));
   const app = createDefaultApp(loadConfig({ MEDIA_JOBS_DATA_DIR: dataDir, ...env }), { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
-  const built = buildServer(app, { transport: "stdio" });
+  const built = buildServer(app, { transport });
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   await built.server.connect(serverTransport);
   const client = new Client({ name: "budget", version: "1" });
@@ -85,6 +85,19 @@ describe.each([
     const client = await connect(env);
     const result = (await client.callTool({ name: "list_providers", arguments: { provider: "local" } })) as CallToolResult;
     expect(textOf(result)).toMatch(/vad_sensitivity: 0 \(only clear speech\)/);
+  });
+});
+
+describe("over HTTP", () => {
+  it("tools/list adds create_upload and start_job's {upload} for at most 200 tokens more (≤ 1,700), and says how an upload is used", async () => {
+    const client = await connect(ALL_KEYS, "http");
+    const listed = await client.listTools();
+    expect(tokens(listed)).toBeLessThanOrEqual(1_700);
+    const tools = new Map<string, Tool>(listed.tools.map((tool) => [tool.name, tool]));
+    const media = (tools.get("start_job")!.inputSchema.properties!.media as { items: { properties: Record<string, unknown> } }).items.properties;
+    expect(Object.keys(media).sort()).toEqual(["id", "path", "text", "upload", "url"]);
+    expect(JSON.stringify(media.upload)).toContain("create_upload");
+    expect(tools.get("create_upload")!.description).toMatch(/PUT[\s\S]*start_job[\s\S]*upload/);
   });
 });
 

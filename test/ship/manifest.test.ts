@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
-import { TOOLS } from "../../src/tools/index.js";
+import { toolsFor } from "../../src/tools/index.js";
 import { ROOT } from "../e2e/harness.js";
 import { startInMemoryApp, type InMemoryApp } from "../support/in-memory-app.js";
 import { configEnvNames, PACKAGE } from "./ship-docs.js";
@@ -64,8 +64,8 @@ describe("manifest.json", () => {
     expect(minimum(manifest.compatibility.runtimes.node)).toEqual(minimum(PACKAGE.engines.node));
   });
 
-  it("lists exactly the server's tools", () => {
-    expect(manifest.tools.map((tool) => tool.name).sort()).toEqual(Object.keys(TOOLS).sort());
+  it("lists exactly the server's tools over stdio (the bundle's transport)", () => {
+    expect(manifest.tools.map((tool) => tool.name).sort()).toEqual(Object.keys(toolsFor("stdio")).sort());
     for (const tool of manifest.tools) expect(tool.description.length, tool.name).toBeGreaterThan(20);
   });
 

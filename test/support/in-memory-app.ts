@@ -26,6 +26,8 @@ export async function startInMemoryApp(
     env?: Record<string, string>;
     clientCapabilities?: Record<string, unknown>;
     startPoller?: boolean;
+    /** The transport the session is built for (the tools offered differ); stdio by default. */
+    transport?: "stdio" | "http";
     /** Sees every message the server sends, as it goes onto the transport. */
     onServerMessage?: (message: JSONRPCMessage) => void;
   } = {},
@@ -41,7 +43,7 @@ export async function startInMemoryApp(
   const logger = createLogger({ level: "debug", secrets: [], write: (line) => logs.push(line) });
   const app = assembleApp(config, () => adapters, { logger });
   if (options.startPoller !== false) app.poller.start();
-  const built = buildServer(app, { transport: "stdio" });
+  const built = buildServer(app, { transport: options.transport ?? "stdio" });
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   if (options.onServerMessage) {
     const send = serverTransport.send.bind(serverTransport);

@@ -5,7 +5,7 @@ import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { ListRootsRequestSchema, LoggingMessageNotificationSchema, ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { tokensOf } from "../../src/condense/render.js";
-import { TOOLS } from "../../src/tools/index.js";
+import { TOOLS, toolsFor } from "../../src/tools/index.js";
 import { ScriptedAdapter, withoutCancel } from "../support/scripted-adapter.js";
 import { startInMemoryApp, textOf, type InMemoryApp } from "../support/in-memory-app.js";
 
@@ -23,7 +23,9 @@ describe("tool registry (meta)", () => {
   it("lists every tool with annotations, a useful description and a flat object input schema", async () => {
     running = await startInMemoryApp([new ScriptedAdapter()]);
     const { tools } = await running.client.listTools();
-    expect(tools.map((tool) => tool.name).sort()).toEqual(Object.keys(TOOLS).sort());
+    // Over stdio (this session): every tool but the HTTP-only ones (create_upload).
+    expect(tools.map((tool) => tool.name).sort()).toEqual(Object.keys(toolsFor("stdio")).sort());
+    expect(Object.keys(TOOLS).filter((name) => !(name in toolsFor("stdio")))).toEqual(["create_upload"]);
     for (const tool of tools) {
       expect(TOOLS[tool.name]!.name).toBe(tool.name);
       expect(tool.description!.length).toBeGreaterThan(80);

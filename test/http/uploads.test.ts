@@ -1,0 +1,235 @@
+// Files from remote users over real HTTP: create_upload → one PUT → start_job {upload} with the
+// local analyzer, on three servers sharing one store (two with token A, like replicas, and one
+// with token B, another user). Second PUTs, oversized bodies, expired uploads and another
+// user's upload ids are refused; nothing half-stored stays.
+
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import type { App } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { createDefaultApp } from "../../src/default-app.js";
+import { startHttpServer, type RunningHttpServer } from "../../src/http-server.js";
+import { createLogger } from "../../src/logger.js";
+import { UPLOAD_FILES_ROOT } from "../../src/uploads/upload-service.js";
+import { startInMemoryApp } from "../support/in-memory-app.js";
+import { ScriptedAdapter } from "../support/scripted-adapter.js";
+
+const TOKEN_A = "upload-token-a-0123456789";
+const TOKEN_B = "upload-token-b-9876543210";
+const SAMPLE = path.resolve(import.meta.dirname, "../../assets/sample/sample.ogg");
+const dataDirs: string[] = [];
+const running: Array<{ app: App; server: RunningHttpServer; client: Client }> = [];
+
+afterEach(async () => {
+  for (const { app, server, client } of running.splice(0)) {
+    await client.close().catch(() => undefined);
+    await server.close();
+    await app.close();
+  }
+});
+afterAll(() => {
+  for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface Served {
+  app: App;
+  client: Client;
+  origin: string;
+}
+
+function newDataDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mjm-uploads-"));
+  dataDirs.push(dir);
+  return dir;
+}
+
+async function serve(dataDir: string, token: string, env: Record<string, string> = {}): Promise<Served> {
+  const config = loadConfig({ MEDIA_JOBS_DATA_DIR: dataDir, MEDIA_JOBS_HTTP_TOKEN: token, MEDIA_JOBS_POLL_INITIAL_MS: "50", ...env }, { http: true, port: 0 });
+  const app = await createDefaultApp(config, { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
+  const server = await startHttpServer(app);
+  const client = new Client({ name: "uploads", version: "1" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  running.push({ app, server, client });
+  return { app, client, origin: new URL(server.url).origin };
+}
+
+const textOf = (result: unknown) => (result as CallToolResult).content.map((item) => (item.type === "text" ? item.text : "")).join("\n");
+
+interface Created {
+  upload_id: string;
+  url: string;
+  method: string;
+  expires_at: string;
+  max_bytes: number;
+}
+
+async function createUpload(client: Client, filename = "sample.ogg"): Promise<Created> {
+  const result = (await client.callTool({ name: "create_upload", arguments: { filename } })) as CallToolResult;
+  expect(result.isError, textOf(result)).toBeFalsy();
+  return result.structuredContent as unknown as Created;
+}
+
+async function put(url: string, body: Buffer): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, { method: "PUT", body, headers: { "content-type": "audio/ogg" } });
+  return { status: response.status, body: await response.json() };
+}
+
+/** A PUT whose body streams in pieces without a Content-Length (chunked), as a client that does not know the size. */
+function putChunked(url: string, pieces: Buffer[]): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    let status: number | undefined;
+    const request = http.request({ host: target.hostname, port: target.port, path: target.pathname, method: "PUT", headers: { "transfer-encoding": "chunked" } }, (response) => {
+      status = response.statusCode ?? 0;
+      let text = "";
+      response.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
+      response.on("end", () => resolve({ status: status!, body: text }));
+    });
+    // The server may close once it has answered: what it said is what counts.
+    request.on("error", (error) => (status !== undefined ? resolve({ status, body: "" }) : reject(error)));
+    const writeNext = (index: number) => {
+      if (index === pieces.length) return void request.end();
+      if (request.destroyed) return;
+      request.write(pieces[index]!, () => setImmediate(() => writeNext(index + 1)));
+    };
+    writeNext(0);
+  });
+}
+
+async function startJob(client: Client, media: unknown[], extra: Record<string, unknown> = {}): Promise<CallToolResult> {
+  return (await client.callTool({ name: "start_job", arguments: { provider: "local", media, ...extra } }, undefined, { timeout: 60_000 })) as CallToolResult;
+}
+
+function storedUploadRows(dataDir: string): { uploads: number; chunks: number } {
+  const db = new DatabaseSync(path.join(dataDir, "jobs.sqlite"), { readOnly: true });
+  try {
+    const count = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return { uploads: count("uploads"), chunks: count("upload_chunks") };
+  } finally {
+    db.close();
+  }
+}
+
+describe("create_upload and {upload} over HTTP", () => {
+  it("takes a file in one PUT on one server, and analyses it from a start_job on another; the upload is used once, then cleaned up", async () => {
+    const dataDir = newDataDir();
+    const first = await serve(dataDir, TOKEN_A);
+    const second = await serve(dataDir, TOKEN_A);
+    const listed = await first.client.listTools();
+    const startJobTool = listed.tools.find((tool) => tool.name === "start_job")!;
+    expect(listed.tools.map((tool) => tool.name)).toContain("create_upload");
+    expect(JSON.stringify(startJobTool.inputSchema)).toContain('"upload"');
+
+    const created = await createUpload(first.client);
+    expect(created.method).toBe("PUT");
+    expect(created.url.startsWith(`${first.origin}/uploads/${created.upload_id}/`)).toBe(true);
+    expect(created.max_bytes).toBe(512 * 1024 * 1024);
+    expect(Date.parse(created.expires_at)).toBeGreaterThan(Date.now());
+    const secret = created.url.split("/").pop()!;
+    expect(secret.length).toBeGreaterThanOrEqual(40);
+
+    const bytes = fs.readFileSync(SAMPLE);
+    expect(await put(`${first.origin}/uploads/${created.upload_id}/wrong-secret-${secret.slice(13)}`, bytes)).toMatchObject({ status: 404 });
+    expect(await put(created.url, bytes)).toMatchObject({ status: 200, body: { ok: true, bytes: bytes.length } });
+    expect(await put(created.url, bytes)).toMatchObject({ status: 409, body: { error: expect.stringContaining("already used") } });
+    // The secret itself is not in the store, only its hash.
+    expect(fs.readFileSync(path.join(dataDir, "jobs.sqlite")).includes(Buffer.from(secret))).toBe(false);
+
+    // The other server (same user) takes it: the bytes are in the shared store, not on a disk.
+    const started = await startJob(second.client, [{ upload: created.upload_id }], { wait_seconds: 40 });
+    expect(started.isError, textOf(started)).toBeFalsy();
+    const job = (started.structuredContent as { job: { job_id: string; status: string } }).job;
+    expect(job.status).toBe("succeeded");
+    const predictions = (await second.client.callTool({ name: "get_predictions", arguments: { job_id: job.job_id } })) as CallToolResult;
+    expect(predictions.isError).toBeFalsy();
+    expect(textOf(predictions)).toContain("sample.ogg");
+
+    const again = await startJob(first.client, [{ upload: created.upload_id }]);
+    expect(again.isError).toBe(true);
+    expect(textOf(again)).toContain(`upload ${created.upload_id} was already used by a job ${job.job_id};`);
+
+    // Once its job has settled, the sweep drops the upload, its chunks and its temporary file.
+    await first.app.uploads.sweep();
+    expect(storedUploadRows(dataDir)).toEqual({ uploads: 0, chunks: 0 });
+    expect(fs.existsSync(path.join(UPLOAD_FILES_ROOT, created.upload_id))).toBe(false);
+  });
+
+  it("answers another user's upload id exactly as one that does not exist", async () => {
+    const dataDir = newDataDir();
+    const alice = await serve(dataDir, TOKEN_A);
+    const bob = await serve(dataDir, TOKEN_B);
+    const created = await createUpload(alice.client);
+    expect((await put(created.url, fs.readFileSync(SAMPLE))).status).toBe(200);
+
+    const stolen = await startJob(bob.client, [{ upload: created.upload_id }]);
+    const missingId = `up_${"x".repeat(22)}`;
+    const missing = await startJob(bob.client, [{ upload: missingId }]);
+    expect(stolen.isError).toBe(true);
+    expect(textOf(stolen)).toBe(textOf(missing).replace(missingId, created.upload_id));
+    expect(textOf(stolen)).toContain("not found");
+
+    // Bob's attempt did not use it up: Alice still can.
+    const mine = await startJob(alice.client, [{ upload: created.upload_id }]);
+    expect(mine.isError, textOf(mine)).toBeFalsy();
+  });
+
+  it("refuses a body over the limit with 413 — from its Content-Length, or while it streams — and keeps nothing of it", async () => {
+    const dataDir = newDataDir();
+    const served = await serve(dataDir, TOKEN_A, { MEDIA_JOBS_MAX_UPLOAD_MB: "1" });
+    const created = await createUpload(served.client);
+    expect(created.max_bytes).toBe(1024 * 1024);
+
+    const declared = await put(created.url, Buffer.alloc(2 * 1024 * 1024 + 1));
+    expect(declared).toMatchObject({ status: 413, body: { error: expect.stringContaining("1 MiB") } });
+
+    const streamed = await putChunked(created.url, Array.from({ length: 12 }, () => Buffer.alloc(256 * 1024, 7)));
+    expect(streamed.status).toBe(413);
+    expect(storedUploadRows(dataDir)).toEqual({ uploads: 1, chunks: 0 });
+    const unfinished = await startJob(served.client, [{ upload: created.upload_id }]);
+    expect(textOf(unfinished)).toContain("is not finished: PUT the file to its URL first");
+
+    // Nothing was taken, so the URL still takes a file that fits.
+    expect(await put(created.url, fs.readFileSync(SAMPLE))).toMatchObject({ status: 200 });
+  });
+
+  it("refuses a PUT after the URL expired, and an upload start_job comes to too late", async () => {
+    const dataDir = newDataDir();
+    const served = await serve(dataDir, TOKEN_A, { MEDIA_JOBS_UPLOAD_EXPIRY_S: "1" });
+    const late = await createUpload(served.client);
+    const used = await createUpload(served.client);
+    expect((await put(used.url, fs.readFileSync(SAMPLE))).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+
+    expect(await put(late.url, fs.readFileSync(SAMPLE))).toMatchObject({ status: 410, body: { error: expect.stringContaining("expired") } });
+    const expired = await startJob(served.client, [{ upload: used.upload_id }]);
+    expect(expired.isError).toBe(true);
+    expect(textOf(expired)).toContain(`upload ${used.upload_id} expired at`);
+
+    // Expired and unused: the sweep drops both.
+    await served.app.uploads.sweep();
+    expect(storedUploadRows(dataDir)).toEqual({ uploads: 0, chunks: 0 });
+  });
+});
+
+describe("over stdio", () => {
+  it("offers no create_upload and refuses {upload}, pointing to {path}", async () => {
+    const running = await startInMemoryApp([new ScriptedAdapter({ id: "local" })]);
+    try {
+      const { tools } = await running.client.listTools();
+      expect(tools.map((tool) => tool.name)).not.toContain("create_upload");
+      expect(JSON.stringify(tools.find((tool) => tool.name === "start_job")!.inputSchema)).not.toContain('"upload"');
+      const result = (await running.client.callTool({ name: "start_job", arguments: { provider: "local", task: "diarize", media: [{ upload: `up_${"a".repeat(22)}` }] } })) as CallToolResult;
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toContain("{upload} is for HTTP mode (create_upload); here give the file as {path}");
+    } finally {
+      await running.close();
+    }
+  });
+});
