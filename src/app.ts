@@ -9,7 +9,7 @@ import { createLogger, type Logger } from "./logger.js";
 import type { ProviderAdapter } from "./providers/provider.js";
 import { ProviderRegistry } from "./providers/registry.js";
 import type { JobStore } from "./store/store.js";
-import { openSqliteJobStore } from "./store/sqlite-store.js";
+import { openJobStore } from "./store/open-store.js";
 import { UploadService } from "./uploads/upload-service.js";
 
 export interface App extends AppContext {
@@ -39,13 +39,14 @@ export function secretsOf(config: Config): string[] {
 }
 
 /** Wires an app from adapters built by the caller (createDefaultApp builds the real ones). */
-export function assembleApp(
+export async function assembleApp(
   config: Config,
   build: (parts: { logger: Logger; store: JobStore }) => ProviderAdapter[],
   options: { logger?: Logger } = {},
-): App {
+): Promise<App> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: secretsOf(config) });
-  const store = openSqliteJobStore(config.dataDir, {
+  const store = await openJobStore(config, {
+    logger,
     onDamagedJob: (id, damage) =>
       logger.error(`job ${id} is damaged in the store (${damage}); it is set aside and every other job goes on`, { data_dir: config.dataDir }),
   });
@@ -74,8 +75,16 @@ export function assembleApp(
       await poller.stop();
       await providers.close();
       // After the adapters stopped their work: another server may take these jobs over now.
-      jobs.releaseLeases();
-      store.close();
+      // Released before the store closes, and whatever that answers the store is closed.
+      try {
+        await jobs.releaseLeases();
+      } catch (error) {
+        logger.warning("job leases could not be released; another server takes them over when they expire", {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+      jobs.close();
+      await store.close();
     },
   };
 }

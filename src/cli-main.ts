@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     return;
   }
   const config = loadConfig(process.env, flags);
-  const app = createDefaultApp(config);
+  const app = await createDefaultApp(config);
   const shutdownTasks: Array<() => Promise<void>> = [];
   let shuttingDown = false;
   const shutdown = async (code: number) => {

@@ -7,7 +7,7 @@ import { createAdapters } from "./providers/all-providers.js";
 import { createMediaDownloader } from "./providers/http/media-downloader.js";
 import { createVendorHttpClient } from "./providers/http/vendor-http-client.js";
 
-export function createDefaultApp(config: Config, options: { logger?: Logger } = {}): App {
+export function createDefaultApp(config: Config, options: { logger?: Logger } = {}): Promise<App> {
   return assembleApp(
     config,
     ({ logger, store }) =>
@@ -19,8 +19,8 @@ export function createDefaultApp(config: Config, options: { logger?: Logger } = 
         rateWindow: store.rateWindow,
         jobParts: {
           put: (jobId, name, data, contentType) => store.putResultPart(jobId, name, typeof data === "string" ? Buffer.from(data, "utf8") : data, contentType),
-          get: (jobId, name) => store.getResultPart(jobId, name)?.data,
-          list: (jobId) => store.listResultParts(jobId).map((part) => part.name),
+          get: async (jobId, name) => (await store.getResultPart(jobId, name))?.data,
+          list: async (jobId) => (await store.listResultParts(jobId)).map((part) => part.name),
         },
         downloader: createMediaDownloader({ allowPrivate: config.allowPrivateUrls, timeoutMs: config.httpTimeoutMs }),
         createHttpClient: createVendorHttpClient,

@@ -387,7 +387,7 @@ export async function startHttpServer(
     if (!rawBody) return;
     let event;
     try {
-      event = adapter.handleWebhook({ headers, rawBody });
+      event = await adapter.handleWebhook({ headers, rawBody });
     } catch (error) {
       if (error instanceof ForbiddenError) return refuse(error);
       if (error instanceof UserInputError || error instanceof MediaJobsError) return sendJson(response, 400, { error: error.message });

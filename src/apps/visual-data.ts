@@ -51,11 +51,11 @@ export interface VisualQuery {
   pageBytes?: number;
 }
 
-export function readVisualPage(app: AppContext, job: Job, query: VisualQuery): VisualPage {
+export async function readVisualPage(app: AppContext, job: Job, query: VisualQuery): Promise<VisualPage> {
   assertResultsReady(job);
-  const stored = app.store.getResultIndex(job.id);
+  const stored = await app.store.getResultIndex(job.id);
   if (!stored) throw new UserInputError(`job ${job.id} has no stored results; start the job again`);
-  const source = buildSource(app, job, stored.index);
+  const source = await buildSource(app, job, stored.index);
   const inWindow = source.rows.filter((row) => {
     if (row.timed === false) return true;
     const end = row.end ?? row.time;
@@ -100,7 +100,7 @@ function parseCursor(cursor: string | undefined, total: number): number {
   return offset;
 }
 
-function buildSource(app: AppContext, job: Job, index: unknown): VisualSource {
+async function buildSource(app: AppContext, job: Job, index: unknown): Promise<VisualSource> {
   if (job.provider === "local") return localSource(app, job, index as LocalIndex);
   if (job.provider === "pyannote" && job.task !== "voiceprint") return speakerSource(index as PyannoteIndex);
   if (job.provider === "hume") return { kind: "emotions", ...humeSource(index) };
@@ -112,9 +112,9 @@ function buildSource(app: AppContext, job: Job, index: unknown): VisualSource {
 const round = (value: number | null | undefined, digits: number): number | null =>
   value === null || value === undefined || !Number.isFinite(value) ? null : Number(value.toFixed(digits));
 
-function localSource(app: AppContext, job: Job, index: LocalIndex): VisualSource {
+async function localSource(app: AppContext, job: Job, index: LocalIndex): Promise<VisualSource> {
   // The per-second loudness and 50 ms F0 contours live only in the stored report.
-  const part = app.store.getResultPart(job.id, "report.json");
+  const part = await app.store.getResultPart(job.id, "report.json");
   const report = part ? (JSON.parse(part.data.toString("utf8")) as LocalReport) : undefined;
   const rows: TimedRow[] = [];
   index.files.forEach((file, position) => {

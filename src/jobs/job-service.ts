@@ -100,6 +100,8 @@ const MAX_NOT_FOUND_POLLS = 5;
  * the answer (with the vendor's minute spent, a plain get_job once took 40 s).
  */
 const DIRECT_LOOK_MS = 10_000;
+/** How many jobs' last known state is kept to tell another replica's changes from our own. */
+const KNOWN_JOBS_KEPT = 10_000;
 
 export class JobService {
   readonly events = new EventEmitter<{ updated: [JobUpdate] }>();
@@ -125,6 +127,13 @@ export class JobService {
   private nextSubmissionSweep = 0;
   /** When each job last asked its vendor, for spacing what unsigned callbacks may trigger. */
   private readonly lastPolledAt = new Map<string, number>();
+  /**
+   * What this process last knew of each job's status, results and progress (what `updated`
+   * events are about), so a change heard from the store is told to waiters only when it is news:
+   * another replica's, not this process's own save heard back.
+   */
+  private readonly known = new Map<string, string>();
+  private readonly unwatch: () => void;
 
   constructor(options: JobServiceOptions) {
     this.options = options;
@@ -136,23 +145,46 @@ export class JobService {
     this.leaseHolder = options.lease?.holder ?? this.holder;
     this.leaseMs = options.lease?.durationMs ?? DEFAULT_LEASE_MS;
     this.events.setMaxListeners(0);
+    this.unwatch = this.store.watchJobs((id) => this.heard(id));
+  }
+
+  /** Stops hearing the store's changes (the app closes the store next). */
+  close(): void {
+    this.unwatch();
+  }
+
+  /**
+   * A job's row changed in the store, here or in another process on it (PostgreSQL replicas):
+   * waiters and subscriptions hear of it when its status, results or progress are news here.
+   */
+  private heard(id: string): void {
+    if (this.events.listenerCount("updated") === 0) return;
+    this.store.getJob(id).then(
+      (job) => {
+        if (!job || job.damaged) return;
+        const before = this.known.get(id);
+        if (before === signatureOf(job)) return;
+        this.emit(job, before === undefined ? undefined : (before.split("|")[0] as JobStatus));
+      },
+      (error: unknown) => this.logger.debug(`job ${id} changed in the store but could not be read`, { error: messageOf(error) }),
+    );
   }
 
   /** Keeps this process's leases alive; the poller calls it every tick, it writes every third of a lease. */
-  renewLeases(): void {
+  async renewLeases(): Promise<void> {
     const at = Date.now();
     if (at - this.leasesRenewedAt < this.leaseMs / 3) return;
     this.leasesRenewedAt = at;
-    this.store.renewLeases(this.leaseHolder, this.leaseMs);
+    await this.store.renewLeases(this.leaseHolder, this.leaseMs);
   }
 
   /** Clean shutdown: another server on this data dir may take over our jobs at once. */
-  releaseLeases(): void {
-    this.store.releaseLeases(this.leaseHolder);
+  releaseLeases(): Promise<void> {
+    return this.store.releaseLeases(this.leaseHolder);
   }
 
   /** Whether this process may poll (or analyse) the job now; takes a free or expired lease. */
-  private holdsLease(id: string): boolean {
+  private holdsLease(id: string): Promise<boolean> {
     return this.store.claimJob(id, this.leaseHolder, this.leaseMs);
   }
 
@@ -192,8 +224,18 @@ export class JobService {
     // have created nothing at the vendor: the key is free again and this call submits.
     for (let round = 0; ; round++) {
       const submission = this.newSubmission(args, task, owner, fingerprint);
-      const existing = this.recordSubmission(submission, adapter);
+      // Ours before it is committed: a sweep in this process that lists it while the commit is
+      // answered must not take it for an abandoned one.
+      this.submitting.add(submission.id);
+      let existing;
+      try {
+        existing = await this.recordSubmission(submission, adapter);
+      } catch (error) {
+        this.submitting.delete(submission.id);
+        throw error;
+      }
       if (!existing) return this.submit(submission, adapter, context);
+      this.submitting.delete(submission.id);
       const key = args.idempotencyKey!;
       if (existing.fingerprint !== fingerprint) {
         throw new ConflictError(`idempotency_key "${key}" was already used with different arguments; use a new key for a new job`);
@@ -205,7 +247,7 @@ export class JobService {
         throw new ConflictError(`the job of idempotency_key "${key}" cannot be told apart from another at ${adapter.describe().name}; check there before submitting again, then use a new key`);
       };
       if (existing.jobId) {
-        const job = this.store.getJob(existing.jobId);
+        const job = await this.store.getJob(existing.jobId);
         if (job) return own(job);
         throw new ConflictError(`idempotency_key "${key}" belongs to job ${existing.jobId}, which is no longer in the store; use a new key`);
       }
@@ -223,12 +265,12 @@ export class JobService {
    * adopts what the vendor created, records a failed job where it cannot tell, releases the
    * rest. Called by the poller; runs at most every SUBMISSION_SWEEP_MS.
    */
-  resolveInterruptedSubmissions(): void {
+  async resolveInterruptedSubmissions(): Promise<void> {
     if (this.now() < this.nextSubmissionSweep) return;
     this.nextSubmissionSweep = this.now() + SUBMISSION_SWEEP_MS;
     let records: SubmissionRecord[];
     try {
-      records = this.store.listSubmissions();
+      records = await this.store.listSubmissions();
     } catch (error) {
       this.logger.warning("interrupted submissions could not be listed", { error: messageOf(error) });
       return;
@@ -264,9 +306,9 @@ export class JobService {
   }
 
   /** Commits the submission before anything is sent; a store that cannot take it stops here. */
-  private recordSubmission(submission: SubmissionRecord, adapter: ProviderAdapter) {
+  private async recordSubmission(submission: SubmissionRecord, adapter: ProviderAdapter) {
     try {
-      return this.store.beginSubmission(submission);
+      return await this.store.beginSubmission(submission);
     } catch (error) {
       if (error instanceof StorageFullError) {
         throw new StorageFullError(error.dataDir, `nothing was sent to ${adapter.describe().name}`, { cause: error, next: "call start_job again" });
@@ -282,12 +324,11 @@ export class JobService {
     // elsewhere instead of holding its key forever.
     const deadline = AbortSignal.timeout(SUBMISSION_MAX_MS);
     const renewal = setInterval(() => {
-      try {
-        const now = this.now();
-        if (!deadline.aborted) this.store.renewSubmission(submission.id, this.holder, now + SUBMISSION_HOLD_MS, now);
-      } catch (error) {
+      const now = this.now();
+      if (deadline.aborted) return;
+      this.store.renewSubmission(submission.id, this.holder, now + SUBMISSION_HOLD_MS, now).catch((error: unknown) => {
         this.logger.debug(`submission ${submission.id} could not be renewed`, { error: messageOf(error) });
-      }
+      });
     }, SUBMISSION_RENEW_MS);
     renewal.unref();
     let snapshot: JobSnapshot;
@@ -308,14 +349,14 @@ export class JobService {
     } catch (error) {
       clearInterval(renewal);
       this.submitting.delete(submission.id);
-      this.afterFailedSubmit(submission, error);
+      await this.afterFailedSubmit(submission, error);
       throw error;
     }
     clearInterval(renewal);
     const job = this.jobFor(adapter, submission, snapshot);
     try {
       // Committed before start_job returns (DESIGN §3): a crash from here on cannot lose the job.
-      this.store.finishSubmission(submission.id, { job });
+      await this.storeJob(job, () => this.store.finishSubmission(submission.id, { job }));
     } catch (error) {
       // The vendor has the job; the store could not take it. Kept in memory so a retry with the
       // same key (or the next sweep) records it without asking the vendor.
@@ -334,7 +375,7 @@ export class JobService {
       this.submitting.delete(submission.id);
     }
     // This process started it, so this process polls it (a local job is analysing here already).
-    this.holdsLease(job.id);
+    await this.holdsLease(job.id);
     this.logger.info(`job ${job.id} started`, { provider: job.provider, task: job.task });
     this.emit(job, undefined);
     if (job.status === "succeeded") return { job: await this.refresh(job.id), deduplicated: false };
@@ -345,11 +386,11 @@ export class JobService {
    * A submission that failed: released when the vendor certainly did not take it; otherwise
    * left for a lookup (a retry with the same key must not submit, and pay for, a second job).
    */
-  private afterFailedSubmit(submission: SubmissionRecord, error: unknown): void {
+  private async afterFailedSubmit(submission: SubmissionRecord, error: unknown): Promise<void> {
     const mayHaveReached = error instanceof ProviderError && error.mayHaveReachedVendor;
     try {
-      if (!mayHaveReached) this.store.finishSubmission(submission.id, { released: true });
-      else this.store.renewSubmission(submission.id, this.holder, 0, this.now());
+      if (!mayHaveReached) await this.store.finishSubmission(submission.id, { released: true });
+      else await this.store.renewSubmission(submission.id, this.holder, 0, this.now());
     } catch (storeError) {
       this.logger.warning(`submission ${submission.id} could not be updated after a failed start`, { error: messageOf(storeError) });
     }
@@ -393,11 +434,11 @@ export class JobService {
 
   /** For a retry with a key whose submission has no job yet. */
   private async settleSubmissionFor(key: string, owner: string): Promise<SettledSubmission> {
-    const record = this.store.findSubmission(key, owner);
+    const record = await this.store.findSubmission(key, owner);
     if (!record) {
       // Finished between our two reads (the next round sees its job), or reserved with no
       // record of what for: a key without a job is released, never held forever.
-      this.store.releaseIdempotencyKey(key, owner);
+      await this.store.releaseIdempotencyKey(key, owner);
       return { released: true };
     }
     // Already being looked up here (the poller's sweep after a restart): share that lookup.
@@ -422,7 +463,7 @@ export class JobService {
     const adapter = this.registry.require(candidate.provider);
     const name = adapter.describe().name;
     const keyNote = candidate.idempotencyKey !== undefined ? ` with idempotency_key "${candidate.idempotencyKey}"` : "";
-    const record = this.store.claimSubmission(candidate.id, this.holder, this.now() + SUBMISSION_HOLD_MS, (current) =>
+    const record = await this.store.claimSubmission(candidate.id, this.holder, this.now() + SUBMISSION_HOLD_MS, (current) =>
       current.holder === this.holder ? !this.submitting.has(current.id) : this.isAbandoned(current),
     );
     if (!record) return { pending: `the job${keyNote} is being submitted (or looked up) by another process right now; call start_job again in a moment` };
@@ -434,7 +475,7 @@ export class JobService {
       else if (adapter.findSubmission) lookup = await adapter.findSubmission(this.interrupted(record, adapter), {});
       else lookup = { kind: "unknowable", reason: `${name} offers no way to look jobs up` };
     } catch (error) {
-      this.store.renewSubmission(record.id, this.holder, 0);
+      await this.store.renewSubmission(record.id, this.holder, 0);
       if (this.now() - record.createdAt < SUBMISSION_GIVE_UP_MS) {
         return {
           pending: `the previous start_job${keyNote} was interrupted, and ${name} could not be asked whether it created the job (${messageOf(error)}); call start_job again with the same key in a minute`,
@@ -445,9 +486,9 @@ export class JobService {
     switch (lookup.kind) {
       case "found": {
         const job = this.jobFor(adapter, record, lookup.snapshot, unsaved ? [] : [`recovered after start_job was interrupted at ${at}: found at ${name}`]);
-        this.store.finishSubmission(record.id, { job });
+        await this.storeJob(job, () => this.store.finishSubmission(record.id, { job }));
         this.unsaved.delete(record.id);
-        const stored = this.store.getJob(job.id) ?? job;
+        const stored = (await this.store.getJob(job.id)) ?? job;
         this.logger.info(`job ${stored.id} recovered from an interrupted submission`, { provider: record.provider, task: record.task });
         this.emit(stored, undefined);
         return { job: stored };
@@ -455,21 +496,21 @@ export class JobService {
       case "absent":
         if (!lookup.certain && this.now() < record.aliveAt + SUBMISSION_SETTLE_MS) {
           // The vendor may still be creating it: too early to call it absent.
-          this.store.renewSubmission(record.id, this.holder, 0);
+          await this.store.renewSubmission(record.id, this.holder, 0);
           const seconds = Math.ceil((record.aliveAt + SUBMISSION_SETTLE_MS - this.now()) / 1000);
           return {
             pending: `the previous start_job${keyNote} was interrupted; ${name} lists no job from it yet, but may still be creating it: call start_job again with the same key in ${seconds} s`,
           };
         }
-        this.store.finishSubmission(record.id, { released: true });
+        await this.store.finishSubmission(record.id, { released: true });
         this.logger.info(`interrupted submission ${record.id} created nothing at ${name}; released`, { provider: record.provider });
         return { released: true };
       case "unknowable": {
         const job = this.interruptedJob(adapter, record, lookup.reason);
-        this.store.finishSubmission(record.id, { job });
+        await this.storeJob(job, () => this.store.finishSubmission(record.id, { job }));
         this.logger.warning(`submission ${record.id} to ${name} was interrupted and cannot be confirmed; recorded as ${job.id}`, { reason: lookup.reason });
         this.emit(job, undefined);
-        return { job: this.store.getJob(job.id) ?? job };
+        return { job: (await this.store.getJob(job.id)) ?? job };
       }
     }
   }
@@ -487,7 +528,7 @@ export class JobService {
         from: new Date(record.createdAt - VENDOR_CLOCK_SKEW_MS),
         to: new Date(Math.max(record.aliveAt, record.createdAt) + SUBMISSION_SETTLE_MS + VENDOR_CLOCK_SKEW_MS),
       },
-      isKnown: (nativeId) => this.store.getJob(jobId(adapter.id, nativeId)) !== undefined,
+      isKnown: async (nativeId) => (await this.store.getJob(jobId(adapter.id, nativeId))) !== undefined,
     };
   }
 
@@ -523,8 +564,10 @@ export class JobService {
    * users share this server (then it is missing, as another user's job is).
    */
   async get(id: string, owner?: string): Promise<Job> {
-    const stored = this.store.getJob(id);
+    const stored = await this.store.getJob(id);
     if (stored) {
+      // What this process knows of it from now on: a change heard later says what it was before.
+      if (!this.known.has(id)) this.remember(stored);
       if (!visibleTo(stored, owner)) throw noSuchJob(id);
       if (stored.damaged) throw new DamagedRecordError(stored.error?.message ?? `job ${id} is damaged in the store`);
       return stored;
@@ -611,7 +654,7 @@ export class JobService {
     while (!isSettled(job) && this.now() < deadline && Date.now() < realDeadline && !options.signal?.aborted) {
       options.onProgress?.(job);
       const step = Math.min(brisk, Math.max(0, deadline - this.now()), Math.max(0, realDeadline - Date.now()));
-      job = (await this.nextUpdate(id, step, options.signal)) ?? this.store.getJob(id) ?? job;
+      job = (await this.nextUpdate(id, step, options.signal)) ?? (await this.store.getJob(id)) ?? job;
       if (!isSettled(job) && this.isStale(job, brisk)) job = await look(job);
     }
     return job;
@@ -620,7 +663,12 @@ export class JobService {
   /** `work`'s job if it comes within `ms`, else the stored copy (the work goes on unawaited). */
   private withinTime(work: Promise<Job>, ms: number, id: string, fallback: Job): Promise<Job> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => resolve(this.store.getJob(id) ?? fallback), ms);
+      const timer = setTimeout(() => {
+        this.store.getJob(id).then(
+          (job) => resolve(job ?? fallback),
+          () => resolve(fallback),
+        );
+      }, ms);
       work.then(
         (job) => {
           clearTimeout(timer);
@@ -652,10 +700,10 @@ export class JobService {
   /** Applies a verified webhook: a snapshot when the vendor sent one, else a re-fetch. */
   async applyWebhook(provider: ProviderId, nativeId: string, snapshot: JobSnapshot | undefined): Promise<Job | undefined> {
     const id = jobId(provider, nativeId);
-    const job = this.store.getJob(id);
+    const job = await this.store.getJob(id);
     if (!job || job.damaged) return undefined;
     if (!snapshot) return this.hint(job);
-    const updated = this.save(job, applySnapshot(job, snapshot, new Date(this.now())));
+    const updated = await this.save(job, applySnapshot(job, snapshot, new Date(this.now())));
     return isSettled(updated) ? updated : this.refresh(id);
   }
 
@@ -665,7 +713,7 @@ export class JobService {
    * last poll, and the poller does the GET within its own budget. A flood of callbacks for
    * one job thus costs at most one vendor GET per cadence step, and none for a settled job.
    */
-  private hint(job: Job): Job {
+  private async hint(job: Job): Promise<Job> {
     if (isTerminal(job.status)) return job;
     const adapter = this.registry.require(job.provider);
     const earliest = Math.max(this.now(), (this.lastPolledAt.get(job.id) ?? 0) + this.pollDelay(adapter, 0));
@@ -674,9 +722,9 @@ export class JobService {
   }
 
   /** Adopts vendor-side jobs (from a remote listing) so they can be read like ours. */
-  adopt(adapter: ProviderAdapter, snapshot: JobSnapshot, owner?: string): Job {
+  async adopt(adapter: ProviderAdapter, snapshot: JobSnapshot, owner?: string): Promise<Job> {
     const id = jobId(adapter.id, snapshot.nativeId);
-    const existing = this.store.getJob(id);
+    const existing = await this.store.getJob(id);
     if (existing) return existing;
     const info = adapter.describe();
     const nowIso = new Date(this.now()).toISOString();
@@ -698,9 +746,10 @@ export class JobService {
     };
     const job = applySnapshot(base, snapshot, new Date(this.now()));
     try {
-      this.store.insertJob(job);
+      await this.storeJob(job, () => this.store.insertJob(job));
     } catch {
-      return this.store.getJob(id) ?? job;
+      // Adopted meanwhile by another call (or replica): theirs is the record.
+      return (await this.store.getJob(id)) ?? job;
     }
     this.emit(job, undefined);
     return job;
@@ -719,15 +768,16 @@ export class JobService {
    */
   async refreshInBulk(provider: ProviderId, due: Job[]): Promise<void> {
     const adapter = this.registry.require(provider);
-    const held = this.store
-      .listJobsDue(Number.MAX_SAFE_INTEGER, this.leaseHolder)
-      .filter((job) => job.provider === provider && !isTerminal(job.status) && this.holdsLease(job.id));
+    const held: Job[] = [];
+    for (const job of await this.store.listJobsDue(Number.MAX_SAFE_INTEGER, this.leaseHolder)) {
+      if (job.provider === provider && !isTerminal(job.status) && (await this.holdsLease(job.id))) held.push(job);
+    }
     let answered = new Map<string, JobSnapshot>();
     if (held.length > 0 && adapter.getMany) {
       try {
         answered = await adapter.getMany(held, {});
       } catch (error) {
-        for (const job of due) this.recordPollFailure(this.store.getJob(job.id) ?? job, adapter, error);
+        for (const job of due) await this.recordPollFailure((await this.store.getJob(job.id)) ?? job, adapter, error);
         if (error instanceof ProviderError && error.notSentForBudget) return;
         throw error;
       }
@@ -735,13 +785,13 @@ export class JobService {
     for (const job of held) {
       const snapshot = answered.get(job.nativeId);
       if (!snapshot) continue;
-      const current = this.store.getJob(job.id);
+      const current = await this.store.getJob(job.id);
       if (!current || isTerminal(current.status)) continue;
       const next = applySnapshot(current, snapshot, new Date(this.now()));
       next.pollCount = current.pollCount + 1;
       next.pollFailures = 0;
       next.nextPollAt = this.now() + this.pollDelay(adapter, next.pollCount);
-      this.save(current, next);
+      await this.save(current, next);
     }
     // The rest on their own, one at a time: ended jobs (their detail and results) and any the
     // listing did not show.
@@ -754,7 +804,7 @@ export class JobService {
   }
 
   /** Jobs the poller should refresh now. */
-  dueJobs(): Job[] {
+  dueJobs(): Promise<Job[]> {
     return this.store.listJobsDue(this.now(), this.leaseHolder);
   }
 
@@ -763,21 +813,21 @@ export class JobService {
     try {
       return await this.refresh(job.id);
     } catch (error) {
-      if (error instanceof ProviderError && error.retryable) return this.store.getJob(job.id) ?? job;
+      if (error instanceof ProviderError && error.retryable) return (await this.store.getJob(job.id)) ?? job;
       throw error;
     }
   }
 
   private async refreshNow(id: string): Promise<Job> {
-    const job = this.store.getJob(id);
+    const job = await this.store.getJob(id);
     if (!job) throw new NotFoundError(`no job ${id} here`);
     if (job.damaged) throw new DamagedRecordError(job.error?.message ?? `job ${id} is damaged in the store`);
     const adapter = this.registry.require(job.provider);
     // Another live server on this data dir holds the job: it polls (or analyses) it and
     // writes what it learns to the store, which is our answer. Someone here wants a look now,
     // so the job is made due: the holder's poller reads due jobs every tick.
-    if (!isSettled(job) && !this.holdsLease(id)) {
-      this.store.requestPoll(id, this.now());
+    if (!isSettled(job) && !(await this.holdsLease(id))) {
+      await this.store.requestPoll(id, this.now());
       return job;
     }
     let current = job;
@@ -790,9 +840,9 @@ export class JobService {
         current.pollCount = job.pollCount + 1;
         current.pollFailures = 0;
         current.nextPollAt = this.now() + this.pollDelay(adapter, current.pollCount);
-        current = this.save(job, current);
+        current = await this.save(job, current);
       } catch (error) {
-        this.recordPollFailure(job, adapter, error);
+        await this.recordPollFailure(job, adapter, error);
         throw error;
       }
     }
@@ -814,13 +864,13 @@ export class JobService {
       // caller's deadline ends its wait, not the fetch: cut off at each waiter's deadline, a
       // 50-page catalog would start over forever.
       const fetched = await withBudgetScope({ lane: currentBudgetScope().lane, patient: true }, () => adapter.fetchResults(job, sink, {}));
-      this.store.putResultIndex(job.id, fetched.index, fetched.description);
+      await this.store.putResultIndex(job.id, fetched.index, fetched.description);
       this.logger.info(`job ${job.id} results stored`, { description: fetched.description });
-      return this.save(job, { ...job, resultState: "stored", nextPollAt: undefined, updatedAt: new Date(this.now()).toISOString() });
+      return await this.save(job, { ...job, resultState: "stored", nextPollAt: undefined, updatedAt: new Date(this.now()).toISOString() });
     } catch (error) {
       if (error instanceof ProviderError && error.retryable) {
         const pollCount = error.notSentForBudget ? job.pollCount : job.pollCount + 1;
-        this.store.saveJob({ ...job, pollCount, nextPollAt: this.now() + this.pollDelay(adapter, pollCount) });
+        await this.saveQuietly({ ...job, pollCount, nextPollAt: this.now() + this.pollDelay(adapter, pollCount) });
         throw error;
       }
       const message = error instanceof MediaJobsError ? error.message : "the results could not be read";
@@ -836,10 +886,10 @@ export class JobService {
     }
   }
 
-  private recordPollFailure(job: Job, adapter: ProviderAdapter, error: unknown): void {
+  private async recordPollFailure(job: Job, adapter: ProviderAdapter, error: unknown): Promise<void> {
     if (error instanceof ProviderError && error.notSentForBudget) {
       // Not a failure: the request was never sent. Come back when the budget has room.
-      this.store.saveJob({ ...job, nextPollAt: this.now() + Math.max(this.pollDelay(adapter, job.pollCount), (error.retryAfterSeconds ?? 1) * 1000) });
+      await this.saveQuietly({ ...job, nextPollAt: this.now() + Math.max(this.pollDelay(adapter, job.pollCount), (error.retryAfterSeconds ?? 1) * 1000) });
       return;
     }
     const pollCount = job.pollCount + 1;
@@ -856,25 +906,54 @@ export class JobService {
         },
         new Date(this.now()),
       );
-      this.save(job, { ...ended, pollCount, pollFailures, nextPollAt: undefined });
+      await this.save(job, { ...ended, pollCount, pollFailures, nextPollAt: undefined });
       return;
     }
     const retryAfterMs = error instanceof ProviderError && error.retryAfterSeconds ? error.retryAfterSeconds * 1000 : 0;
     const delay = Math.max(this.pollDelay(adapter, pollCount), retryAfterMs);
-    this.store.saveJob({ ...job, pollCount, pollFailures, nextPollAt: this.now() + delay });
+    await this.saveQuietly({ ...job, pollCount, pollFailures, nextPollAt: this.now() + delay });
     const message = error instanceof MediaJobsError ? error.message : String(error);
     this.logger.warning(`refreshing ${job.id} failed; will retry`, { error: message });
   }
 
-  private save(previous: Job, next: Job): Job {
-    this.store.saveJob(next);
+  private async save(previous: Job, next: Job): Promise<Job> {
+    await this.storeJob(next, () => this.store.saveJob(next));
     if (previous.status !== next.status || previous.resultState !== next.resultState || progressChanged(previous, next)) {
       this.emit(next, previous.status);
     }
     return next;
   }
 
+  /** Saves a change nobody is told of (poll bookkeeping: status, results and progress as they were). */
+  private saveQuietly(job: Job): Promise<void> {
+    return this.storeJob(job, () => this.store.saveJob(job));
+  }
+
+  /**
+   * Writes a job, noting first what this process knows of it: the store may tell us of the
+   * write before it answers, and this process's own write is no news to announce twice.
+   */
+  private async storeJob(job: Job, write: () => Promise<void>): Promise<void> {
+    const before = this.known.get(job.id);
+    this.remember(job);
+    try {
+      await write();
+    } catch (error) {
+      if (before === undefined) this.known.delete(job.id);
+      else this.known.set(job.id, before);
+      throw error;
+    }
+  }
+
+  private remember(job: Job): void {
+    // Oldest first out: a long-lived server does not keep every job it ever saw.
+    this.known.delete(job.id);
+    this.known.set(job.id, signatureOf(job));
+    if (this.known.size > KNOWN_JOBS_KEPT) this.known.delete(this.known.keys().next().value!);
+  }
+
   private emit(job: Job, previousStatus: JobStatus | undefined): void {
+    this.remember(job);
     this.events.emit("updated", { job, previousStatus });
   }
 
@@ -937,6 +1016,11 @@ function processAlive(pid: number): boolean {
 /** A job needs nothing more from its vendor: ended, and results stored (or unobtainable). */
 export function isSettled(job: Job): boolean {
   return isTerminal(job.status) && (job.status !== "succeeded" || job.resultState !== "none");
+}
+
+/** What `updated` events are about: status, results and progress (the status first). */
+function signatureOf(job: Job): string {
+  return `${job.status}|${job.resultState}|${job.progress?.done ?? ""}|${job.progress?.total ?? ""}`;
 }
 
 function progressChanged(previous: Job, next: Job): boolean {

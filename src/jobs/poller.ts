@@ -16,7 +16,8 @@ export class Poller {
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly perProvider = new Map<string, number>();
-  private ticking = false;
+  /** The tick under way: one at a time, across its awaits (the store answers asynchronously). */
+  private ticking: Promise<void> | undefined;
 
   constructor(
     private readonly jobs: JobService,
@@ -26,20 +27,29 @@ export class Poller {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.tick(), this.options.tickMs);
+    // tick() never rejects: a failed tick is logged and the next one tries again.
+    this.timer = setInterval(() => void this.tick(), this.options.tickMs);
     // The transport keeps the process alive; the poller must not on its own.
     this.timer.unref();
-    this.tick();
+    void this.tick();
   }
 
-  tick(): void {
-    if (this.ticking) return;
-    this.ticking = true;
+  /** One look at the due jobs; a call while a tick is under way joins it. */
+  tick(): Promise<void> {
+    if (this.ticking) return this.ticking;
+    const tick = this.tickNow().finally(() => {
+      this.ticking = undefined;
+    });
+    this.ticking = tick;
+    return tick;
+  }
+
+  private async tickNow(): Promise<void> {
     try {
-      this.jobs.resolveInterruptedSubmissions();
-      this.jobs.renewLeases();
+      await this.jobs.resolveInterruptedSubmissions();
+      await this.jobs.renewLeases();
       const bulk = new Map<string, Job[]>();
-      for (const job of this.jobs.dueJobs()) {
+      for (const job of await this.jobs.dueJobs()) {
         if (this.inFlight.has(job.id)) continue;
         // A provider with a listing is polled in one request for all its jobs (pyannoteAI's
         // /v2/jobs) instead of one GET per job against its 100 requests a minute.
@@ -74,14 +84,14 @@ export class Poller {
       }
     } catch (error) {
       this.logger.error("poller tick failed", { error: error instanceof Error ? error.message : String(error) });
-    } finally {
-      this.ticking = false;
     }
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    // A tick under way may still start polls: it ends first, then every poll it started.
+    await this.ticking;
     await Promise.allSettled([...this.inFlight.values()]);
   }
 }

@@ -49,7 +49,7 @@ export interface InterruptedSubmission {
    */
   window: { from: Date; to: Date };
   /** Whether a vendor job is already one of ours: a job we know is never this submission's. */
-  isKnown(nativeId: string): boolean;
+  isKnown(nativeId: string): Promise<boolean>;
 }
 
 /** What a vendor says of an interrupted submission. */
@@ -114,9 +114,9 @@ export interface RemoteJobPage {
 /** Where fetchResults writes what the vendor returned. Parts are stored compressed. */
 export interface ResultSink {
   /** Stores (or replaces) one named part, e.g. "raw.json", "artifacts.zip". */
-  putPart(name: string, data: Uint8Array | string, contentType: string): void;
+  putPart(name: string, data: Uint8Array | string, contentType: string): Promise<void>;
   /** Appends to a named part; for results that arrive page by page (NDJSON). */
-  appendPart(name: string, data: Uint8Array | string, contentType: string): void;
+  appendPart(name: string, data: Uint8Array | string, contentType: string): Promise<void>;
 }
 
 export interface FetchedResults {
@@ -159,8 +159,11 @@ export interface WebhookEvent {
 
 export interface ProviderAdapter {
   readonly id: ProviderId;
-  /** `viewer` scopes what is listed about stored data (voiceprint labels) to its owner. */
-  describe(viewer?: { owner?: string }): ProviderInfo;
+  /**
+   * `viewer` carries what is listed about stored data: the voiceprints of the viewer (the
+   * caller loads them from the store, scoped to its owner). Without it nothing stored is listed.
+   */
+  describe(viewer?: ProviderViewer): ProviderInfo;
   start(request: StartRequest, context: CallContext): Promise<JobSnapshot>;
   /** `job` is our stored record when we have one (absent for a job started elsewhere). */
   get(nativeId: string, job: Job | undefined, context: CallContext): Promise<JobSnapshot>;
@@ -182,7 +185,7 @@ export interface ProviderAdapter {
   findSubmission?(submission: InterruptedSubmission, context: CallContext): Promise<SubmissionLookup>;
   condense(input: CondenseInput): CondensedView;
   /** Verifies and parses a webhook; throws ForbiddenError when the signature is wrong. */
-  handleWebhook?(request: WebhookRequest): WebhookEvent;
+  handleWebhook?(request: WebhookRequest): Promise<WebhookEvent>;
   /** Required with handleWebhook: the body limit and the header checks made before reading. */
   readonly webhookIntake?: WebhookIntake;
   /** How often the poller refreshes a running job; the core's default when absent. */
@@ -198,6 +201,20 @@ export interface PollPolicy {
   factor: number;
 }
 
+/** A stored voiceprint as listed: its label and origin, never the voiceprint itself. */
+export interface StoredVoiceprint {
+  label: string;
+  provider: ProviderId;
+  sourceJobId: string;
+  createdAt: string;
+}
+
+/** Who asks for a provider's description, with the stored data it may list (loaded by the caller). */
+export interface ProviderViewer {
+  owner?: string;
+  voiceprints?: StoredVoiceprint[];
+}
+
 /** Stored voiceprints, by label. The voiceprint string never leaves this store except to the vendor. */
 /**
  * Voiceprints belong to the owner of the job that made them (an HTTP token's principal), like
@@ -205,16 +222,16 @@ export interface PollPolicy {
  * as it sees every job.
  */
 export interface VoiceprintStore {
-  put(label: string, voiceprint: string, meta: { provider: ProviderId; sourceJobId: string; owner?: string }): void;
-  get(label: string, owner?: string): string | undefined;
-  list(owner?: string): Array<{ label: string; provider: ProviderId; sourceJobId: string; createdAt: string }>;
-  delete(label: string, owner?: string): boolean;
+  put(label: string, voiceprint: string, meta: { provider: ProviderId; sourceJobId: string; owner?: string }): Promise<void>;
+  get(label: string, owner?: string): Promise<string | undefined>;
+  list(owner?: string): Promise<StoredVoiceprint[]>;
+  delete(label: string, owner?: string): Promise<boolean>;
 }
 
 /** Remembers webhook deliveries already accepted, to reject replays. */
 export interface ReplayGuard {
   /** True the first time `key` is seen within `ttlMs`; false for a replay. */
-  firstSeen(key: string, ttlMs: number): boolean;
+  firstSeen(key: string, ttlMs: number): Promise<boolean>;
 }
 
 /** Downloads a public https URL to a temporary file (size-capped, public addresses only). */
@@ -230,9 +247,9 @@ export interface MediaDownloader {
  * job keeps what it has finished here, so a restart resumes instead of starting over.
  */
 export interface JobPartStore {
-  put(jobId: string, name: string, data: Uint8Array | string, contentType: string): void;
-  get(jobId: string, name: string): Buffer | undefined;
-  list(jobId: string): string[];
+  put(jobId: string, name: string, data: Uint8Array | string, contentType: string): Promise<void>;
+  get(jobId: string, name: string): Promise<Buffer | undefined>;
+  list(jobId: string): Promise<string[]>;
 }
 
 /** What every adapter factory receives. */

@@ -27,21 +27,21 @@ function partText(data: Buffer, contentType: string): string {
 export function registerResources(server: McpServer, app: AppContext, session: SessionContext, onListed: () => void = () => undefined): void {
   const variable = (value: string | string[] | undefined): string => decodeURIComponent(String(Array.isArray(value) ? value[0] : value ?? ""));
 
-  const findJob = (id: string): Job => {
-    const job = app.store.getJob(id);
+  const findJob = async (id: string): Promise<Job> => {
+    const job = await app.store.getJob(id);
     // Another user's job answers word for word like a job that does not exist.
     if (!job || !visibleTo(job, session.owner)) throw new NotFoundError(`no job ${id} here`);
     return job;
   };
-  const recentJobs = () => {
+  const recentJobs = async () => {
     onListed();
-    return app.store.listJobs({ limit: LISTED_JOBS, owner: session.owner }).jobs;
+    return (await app.store.listJobs({ limit: LISTED_JOBS, owner: session.owner })).jobs;
   };
   let cachedPart: { key: string; data: Buffer; contentType: string; timer: NodeJS.Timeout } | undefined;
-  const readPart = (jobId: string, name: string): { data: Buffer; contentType: string } | undefined => {
+  const readPart = async (jobId: string, name: string): Promise<{ data: Buffer; contentType: string } | undefined> => {
     const key = `${jobId}\u0000${name}`;
     if (cachedPart?.key === key) return cachedPart;
-    const stored = app.store.getResultPart(jobId, name);
+    const stored = await app.store.getResultPart(jobId, name);
     if (!stored) return undefined;
     if (cachedPart) clearTimeout(cachedPart.timer);
     if (stored.data.length > RESULT_CHUNK_BYTES) {
@@ -69,7 +69,7 @@ export function registerResources(server: McpServer, app: AppContext, session: S
     "job",
     new ResourceTemplate("media-jobs://jobs/{job_id}", {
       list: async () => ({
-        resources: recentJobs().map((job) => ({
+        resources: (await recentJobs()).map((job) => ({
           uri: jobUri(job.id),
           name: job.id,
           title: `${job.task} job ${job.label ? `"${escapeForDisplay(job.label)}" ` : ""}(${job.status})`,
@@ -84,7 +84,7 @@ export function registerResources(server: McpServer, app: AppContext, session: S
       mimeType: "application/json",
     },
     async (uri, variables): Promise<ReadResourceResult> => {
-      const job = findJob(variable(variables.job_id));
+      const job = await findJob(variable(variables.job_id));
       return { contents: [{ uri: uri.href, mimeType: "application/json", text: escapeJsonText(JSON.stringify(toJobView(job), null, 2)) }] };
     },
   );
@@ -93,22 +93,30 @@ export function registerResources(server: McpServer, app: AppContext, session: S
     "job-result",
     new ResourceTemplate("media-jobs://jobs/{job_id}/result", {
       list: async () => ({
-        resources: recentJobs()
-          .filter((job) => job.resultState === "stored")
-          .map((job) => {
-            const parts = app.store.listResultParts(job.id);
-            const size = parts.reduce((total, part) => total + part.bytes, 0);
-            const large = parts.some((part) => part.bytes > RESULT_CHUNK_BYTES) || size > RESULT_CHUNK_BYTES;
-            return {
-              uri: resultUri(job.id),
-              name: `${job.id} result`,
-              mimeType: "application/json",
-              size,
-              ...(large ? { description: `${describeChunking(size)}: reading it lists the chunk URIs to read in order` } : {}),
-            };
-          }),
+        resources: await Promise.all(
+          (await recentJobs())
+            .filter((job) => job.resultState === "stored")
+            .map(async (job) => {
+              const parts = await app.store.listResultParts(job.id);
+              const size = parts.reduce((total, part) => total + part.bytes, 0);
+              const large = parts.some((part) => part.bytes > RESULT_CHUNK_BYTES) || size > RESULT_CHUNK_BYTES;
+              return {
+                uri: resultUri(job.id),
+                name: `${job.id} result`,
+                mimeType: "application/json",
+                size,
+                ...(large ? { description: `${describeChunking(size)}: reading it lists the chunk URIs to read in order` } : {}),
+              };
+            }),
+        ),
       }),
-      complete: { job_id: (value) => completeJobId(value).filter((id) => app.store.getJob(id)?.resultState === "stored") },
+      complete: {
+        job_id: async (value) => {
+          const ids: string[] = [];
+          for (const id of await completeJobId(value)) if ((await app.store.getJob(id))?.resultState === "stored") ids.push(id);
+          return ids;
+        },
+      },
     }),
     {
       title: "Job result (full)",
@@ -117,11 +125,11 @@ export function registerResources(server: McpServer, app: AppContext, session: S
       mimeType: "application/json",
     },
     async (uri, variables): Promise<ReadResourceResult> => {
-      const job = findJob(variable(variables.job_id));
+      const job = await findJob(variable(variables.job_id));
       if (job.resultState !== "stored") {
         throw new NotFoundError(`job ${job.id} has no stored result yet (status ${job.status})`);
       }
-      const parts = app.store.listResultParts(job.id);
+      const parts = await app.store.listResultParts(job.id);
       const inlineBytes = parts.filter((part) => TEXT_TYPES.test(part.contentType)).reduce((total, part) => total + part.bytes, 0);
       if (inlineBytes > RESULT_CHUNK_BYTES) {
         const listing = { job_id: job.id, bytes: parts.reduce((total, part) => total + part.bytes, 0), note: CHUNKS_NOTE, parts: parts.map((part) => chunkListing(job, part)) };
@@ -130,7 +138,7 @@ export function registerResources(server: McpServer, app: AppContext, session: S
       const contents: ReadResourceResult["contents"] = [];
       for (const part of parts) {
         if (TEXT_TYPES.test(part.contentType)) {
-          const stored = app.store.getResultPart(job.id, part.name)!;
+          const stored = (await app.store.getResultPart(job.id, part.name))!;
           contents.push({ uri: partUri(job.id, part.name), mimeType: part.contentType, text: partText(stored.data, part.contentType) });
         } else {
           contents.push({
@@ -141,7 +149,7 @@ export function registerResources(server: McpServer, app: AppContext, session: S
         }
       }
       if (contents.length === 0) {
-        const index = app.store.getResultIndex(job.id);
+        const index = await app.store.getResultIndex(job.id);
         contents.push({ uri: uri.href, mimeType: "application/json", text: JSON.stringify(index?.index ?? null) });
       }
       return { contents };
@@ -153,17 +161,21 @@ export function registerResources(server: McpServer, app: AppContext, session: S
     new ResourceTemplate("media-jobs://jobs/{job_id}/parts/{part}", {
       // Each stored part with its size and type, e.g. Hume's artifacts.zip.
       list: async () => ({
-        resources: recentJobs()
-          .filter((job) => job.resultState === "stored")
-          .flatMap((job) =>
-            app.store.listResultParts(job.id).map((part) => ({
-              uri: partUri(job.id, part.name),
-              name: `${job.id} ${part.name}`,
-              mimeType: part.contentType,
-              size: part.bytes,
-              ...(part.bytes > RESULT_CHUNK_BYTES ? { description: `${describeChunking(part.bytes)}: reading it lists the chunk URIs to read in order` } : {}),
-            })),
-          ),
+        resources: (
+          await Promise.all(
+            (await recentJobs())
+              .filter((job) => job.resultState === "stored")
+              .map(async (job) =>
+                (await app.store.listResultParts(job.id)).map((part) => ({
+                  uri: partUri(job.id, part.name),
+                  name: `${job.id} ${part.name}`,
+                  mimeType: part.contentType,
+                  size: part.bytes,
+                  ...(part.bytes > RESULT_CHUNK_BYTES ? { description: `${describeChunking(part.bytes)}: reading it lists the chunk URIs to read in order` } : {}),
+                })),
+              ),
+          )
+        ).flat(),
       }),
       complete: { job_id: (value) => completeJobId(value) },
     }),
@@ -173,14 +185,14 @@ export function registerResources(server: McpServer, app: AppContext, session: S
         "One stored part of a job's result, e.g. Hume's artifacts.zip (binary, base64) or the raw predictions JSON. A part over 1 MiB lists its chunk URIs instead (read them in order).",
     },
     async (uri, variables): Promise<ReadResourceResult> => {
-      const job = findJob(variable(variables.job_id));
+      const job = await findJob(variable(variables.job_id));
       const name = variable(variables.part);
-      const listed = app.store.listResultParts(job.id).find((part) => part.name === name);
+      const listed = (await app.store.listResultParts(job.id)).find((part) => part.name === name);
       if (!listed) throw new NotFoundError(`job ${job.id} has no result part ${name}`);
       if (listed.bytes > RESULT_CHUNK_BYTES) {
         return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify({ note: CHUNKS_NOTE, ...chunkListing(job, listed) }) }] };
       }
-      const part = readPart(job.id, name)!;
+      const part = (await readPart(job.id, name))!;
       return {
         contents: [
           TEXT_TYPES.test(part.contentType)
@@ -203,9 +215,9 @@ export function registerResources(server: McpServer, app: AppContext, session: S
       description: "One ≤ 1 MiB chunk of a large stored part, by 0-based index; the part's own URI lists them in order.",
     },
     async (uri, variables): Promise<ReadResourceResult> => {
-      const job = findJob(variable(variables.job_id));
+      const job = await findJob(variable(variables.job_id));
       const name = variable(variables.part);
-      const part = readPart(job.id, name);
+      const part = await readPart(job.id, name);
       if (!part) throw new NotFoundError(`job ${job.id} has no result part ${name}`);
       const raw = variable(variables.chunk);
       const text = TEXT_TYPES.test(part.contentType);
@@ -235,7 +247,7 @@ export function registerResources(server: McpServer, app: AppContext, session: S
           uri: uri.href,
           mimeType: "application/json",
           text: JSON.stringify(
-            app.store.voiceprints.list(session.owner).map((entry) => ({
+            (await app.store.voiceprints.list(session.owner)).map((entry) => ({
               label: entry.label,
               provider: entry.provider,
               source_job_id: entry.sourceJobId,

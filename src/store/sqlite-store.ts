@@ -240,13 +240,22 @@ function withStorageErrors(store: JobStore, dataDir: string): JobStore {
         const value = Reflect.get(object, property, receiver) as unknown;
         if (typeof value === "object" && value !== null) return guard(value);
         if (typeof value !== "function") return value;
+        const explain = (error: unknown): unknown =>
+          isDiskFull(error) && !(error instanceof StorageFullError) ? new StorageFullError(dataDir, undefined, { cause: error }) : error;
         return (...args: unknown[]) => {
+          let result: unknown;
           try {
-            return (value as (...parameters: unknown[]) => unknown).apply(object, args);
+            result = (value as (...parameters: unknown[]) => unknown).apply(object, args);
           } catch (error) {
-            if (isDiskFull(error) && !(error instanceof StorageFullError)) throw new StorageFullError(dataDir, undefined, { cause: error });
-            throw error;
+            throw explain(error);
           }
+          // The store's methods are async: their failures arrive as rejections.
+          if (result instanceof Promise) {
+            return result.catch((error: unknown) => {
+              throw explain(error);
+            });
+          }
+          return result;
         };
       },
     });
@@ -336,6 +345,19 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
     insertDelivery: db.prepare("INSERT OR IGNORE INTO webhook_deliveries (key, expires_at) VALUES (?, ?)"),
   };
 
+  /** Listeners of committed job changes (in this process only: SQLite has no notifications across processes). */
+  const watchers = new Set<(jobId: string) => void>();
+  /** Called after a job row's change is committed; a listener that throws does not fail the write. */
+  const changed = (id: string): void => {
+    for (const watcher of [...watchers]) {
+      try {
+        watcher(id);
+      } catch {
+        // A listener's failure is its own; the write it hears of is committed.
+      }
+    }
+  };
+
   /** Damaged rows already reported (and set aside from polling) by this process. */
   const reportedDamage = new Set<string>();
   const reportDamage = (row: JobRow, damage: string): void => {
@@ -402,11 +424,12 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
   };
 
   const store: JobStore = {
-    insertJob(job) {
+    async insertJob(job) {
       statements.insertJob.run(...jobParameters(job));
+      changed(job.id);
     },
 
-    saveJob(job) {
+    async saveJob(job) {
       transaction(() => {
         const existing = statements.getStatus.get(job.id) as { status: JobStatus } | undefined;
         if (!existing) throw new Error(`job ${job.id} is not in the store`);
@@ -415,14 +438,15 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
         }
         statements.updateJob.run(job.status, needsPoll(job), job.nextPollAt ?? null, JSON.stringify(job), job.id);
       });
+      changed(job.id);
     },
 
-    getJob(id) {
+    async getJob(id) {
       const row = statements.getJob.get(id);
       return row ? readJob(row) : undefined;
     },
 
-    listJobs(filter: JobListFilter): JobListPage {
+    async listJobs(filter: JobListFilter): Promise<JobListPage> {
       const clauses: string[] = [];
       const parameters: SQLInputValue[] = [];
       if (filter.provider) {
@@ -467,7 +491,7 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
       };
     },
 
-    listJobsDue(dueBy, leaseHolder) {
+    async listJobsDue(dueBy, leaseHolder) {
       const holder = leaseHolder ?? null;
       const due: Job[] = [];
       // Leases run on the store's clock, the one every process on the data dir shares (due times are the caller's).
@@ -484,30 +508,30 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
       return due;
     },
 
-    claimJob(id, holder, durationMs) {
+    async claimJob(id, holder, durationMs) {
       const at = now();
       return Number(statements.claimLease.run(holder, at + durationMs, id, holder, at).changes) === 1;
     },
 
-    renewLeases(holder, durationMs) {
+    async renewLeases(holder, durationMs) {
       return Number(statements.renewLeases.run(now() + durationMs, holder).changes);
     },
 
-    releaseLeases(holder) {
+    async releaseLeases(holder) {
       statements.releaseLeases.run(holder);
     },
 
-    requestPoll(id, at) {
+    async requestPoll(id, at) {
       statements.requestPoll.run(at, id, at);
     },
 
-    completeJobIds(prefix, limit, owner) {
+    async completeJobIds(prefix, limit, owner) {
       // Range scan instead of LIKE so "_" and "%" in ids mean themselves.
       const rows = owner === undefined ? statements.completeIds.all(prefix, prefix + "\uffff", limit) : statements.completeOwnIds.all(prefix, prefix + "\uffff", owner, limit);
       return rows.map((row) => (row as { id: string }).id);
     },
 
-    reserveIdempotencyKey(record) {
+    async reserveIdempotencyKey(record) {
       return transaction(() => {
         const existing = keyRecord(record.key, record.owner);
         if (existing) return existing;
@@ -516,15 +540,15 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
       });
     },
 
-    completeIdempotencyKey(key, owner, jobId) {
+    async completeIdempotencyKey(key, owner, jobId) {
       statements.completeKey.run(jobId, key, owner);
     },
 
-    releaseIdempotencyKey(key, owner) {
+    async releaseIdempotencyKey(key, owner) {
       statements.deleteKey.run(key, owner);
     },
 
-    beginSubmission(record) {
+    async beginSubmission(record) {
       return transaction(() => {
         if (record.idempotencyKey !== undefined) {
           const existing = keyRecord(record.idempotencyKey, record.owner);
@@ -546,20 +570,20 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
       });
     },
 
-    renewSubmission(id, holder, heldUntil, aliveAt) {
+    async renewSubmission(id, holder, heldUntil, aliveAt) {
       return Number(statements.renewSubmission.run(heldUntil, aliveAt ?? null, id, holder).changes) === 1;
     },
 
-    findSubmission(idempotencyKey, owner) {
+    async findSubmission(idempotencyKey, owner) {
       const row = statements.findSubmission.get(idempotencyKey, owner);
       return row ? readSubmission(row) : undefined;
     },
 
-    listSubmissions() {
+    async listSubmissions() {
       return statements.listSubmissions.all().map(readSubmission);
     },
 
-    claimSubmission(id, holder, heldUntil, canTake) {
+    async claimSubmission(id, holder, heldUntil, canTake) {
       return transaction(() => {
         const row = statements.getSubmission.get(id);
         if (!row) return undefined;
@@ -570,35 +594,38 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
       });
     },
 
-    finishSubmission(id, outcome) {
-      transaction(() => {
+    async finishSubmission(id, outcome) {
+      const inserted = transaction(() => {
         const row = statements.getSubmission.get(id);
         const record = row ? readSubmission(row) : undefined;
+        let stored = false;
         if ("job" in outcome) {
-          statements.insertJobIfAbsent.run(...jobParameters(outcome.job));
+          stored = Number(statements.insertJobIfAbsent.run(...jobParameters(outcome.job)).changes) === 1;
           if (record?.idempotencyKey !== undefined) statements.bindKey.run(outcome.job.id, record.idempotencyKey, record.owner);
         } else if (record?.idempotencyKey !== undefined) {
           statements.deleteKey.run(record.idempotencyKey, record.owner);
         }
         statements.deleteSubmission.run(id);
+        return stored;
       });
+      if (inserted && "job" in outcome) changed(outcome.job.id);
     },
 
-    putResultPart(jobId, name, data, contentType) {
+    async putResultPart(jobId, name, data, contentType) {
       transaction(() => {
         statements.deleteParts.run(jobId, name);
         statements.insertPart.run(jobId, name, 0, contentType, data.byteLength, compress(data));
       });
     },
 
-    appendResultPart(jobId, name, data, contentType) {
+    async appendResultPart(jobId, name, data, contentType) {
       transaction(() => {
         const { seq } = statements.nextSeq.get(jobId, name) as { seq: number };
         statements.insertPart.run(jobId, name, seq, contentType, data.byteLength, compress(data));
       });
     },
 
-    getResultPart(jobId, name) {
+    async getResultPart(jobId, name) {
       const rows = statements.getPartChunks.all(jobId, name) as Array<{
         content_type: string;
         bytes: number;
@@ -609,17 +636,17 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
       return { name, contentType: rows[0]!.content_type, bytes: data.byteLength, data };
     },
 
-    listResultParts(jobId): StoredPart[] {
+    async listResultParts(jobId): Promise<StoredPart[]> {
       return (statements.listParts.all(jobId) as Array<{ name: string; content_type: string; bytes: number }>).map(
         (row) => ({ name: row.name, contentType: row.content_type, bytes: Number(row.bytes) }),
       );
     },
 
-    putResultIndex(jobId, index, description) {
+    async putResultIndex(jobId, index, description) {
       statements.putIndex.run(jobId, description ?? null, compress(Buffer.from(JSON.stringify(index))));
     },
 
-    getResultIndex(jobId) {
+    async getResultIndex(jobId) {
       const row = statements.getIndex.get(jobId) as { description: string | null; data: Uint8Array } | undefined;
       if (!row) return undefined;
       return {
@@ -629,14 +656,14 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
     },
 
     voiceprints: {
-      put(label, voiceprint, meta) {
+      async put(label, voiceprint, meta) {
         statements.putVoiceprint.run(meta.owner ?? "", label, meta.provider, meta.sourceJobId, voiceprint, new Date(now()).toISOString());
       },
-      get(label, owner) {
+      async get(label, owner) {
         const row = (owner === undefined ? statements.getAnyVoiceprint.get(label) : statements.getVoiceprint.get(label, owner)) as { voiceprint: string } | undefined;
         return row?.voiceprint;
       },
-      list(owner) {
+      async list(owner) {
         return (
           (owner === undefined ? statements.listAllVoiceprints.all() : statements.listVoiceprints.all(owner)) as Array<{
             label: string;
@@ -651,7 +678,7 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
           createdAt: row.created_at,
         }));
       },
-      delete(label, owner) {
+      async delete(label, owner) {
         const deleted = owner === undefined ? statements.deleteAnyVoiceprint.run(label) : statements.deleteVoiceprint.run(label, owner);
         return Number(deleted.changes) > 0;
       },
@@ -660,14 +687,24 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
     uploads: createSqliteUploadStore(db),
 
     replayGuard: {
-      firstSeen(key, ttlMs) {
+      async firstSeen(key, ttlMs) {
         const current = now();
         statements.purgeDeliveries.run(current);
         return Number(statements.insertDelivery.run(key, current + ttlMs).changes) === 1;
       },
     },
 
-    close() {
+    watchJobs(listener) {
+      // A wrapper per subscription, so the same function subscribed twice unsubscribes once each.
+      const entry = (id: string) => listener(id);
+      watchers.add(entry);
+      return () => {
+        watchers.delete(entry);
+      };
+    },
+
+    async close() {
+      watchers.clear();
       db.close();
     },
   };

@@ -1,6 +1,7 @@
-// The job store contract (DESIGN §7). SQLite is the embedded default; the same interface can be
-// implemented on PostgreSQL for replicas. Synchronous on purpose: node:sqlite is synchronous,
-// and a job row must be committed before start_job returns.
+// The job store contract (DESIGN §7). SQLite is the embedded default; PostgreSQL serves several
+// replicas on one database. Asynchronous because a PostgreSQL driver is: every call is a round
+// trip to the database server. node:sqlite stays synchronous underneath, so its promises are
+// settled when returned. A job row is still committed before start_job returns (awaited).
 
 import type { Job, JobStatus, ProviderId, TaskId } from "../jobs/job.js";
 import type { MediaInput, ReplayGuard, VoiceprintStore } from "../providers/provider.js";
@@ -66,59 +67,59 @@ export interface SubmissionRecord {
 export type SubmissionOutcome = { job: Job } | { released: true };
 
 export interface JobStore {
-  insertJob(job: Job): void;
+  insertJob(job: Job): Promise<void>;
   /** Replaces the stored job; refuses to move a terminal job to another status. */
-  saveJob(job: Job): void;
-  getJob(id: string): Job | undefined;
-  listJobs(filter: JobListFilter): JobListPage;
+  saveJob(job: Job): Promise<void>;
+  getJob(id: string): Promise<Job | undefined>;
+  listJobs(filter: JobListFilter): Promise<JobListPage>;
   /**
    * Jobs still to refresh (non-terminal, or succeeded without stored results) whose next poll
    * time has come. Answered from an indexed column: the poller asks every tick. With a
    * `leaseHolder`, only jobs free for it: unleased, its own, or with an expired lease.
    */
-  listJobsDue(now: number, leaseHolder?: string): Job[];
+  listJobsDue(now: number, leaseHolder?: string): Promise<Job[]>;
   /**
    * Takes or renews the lease on a job for `durationMs`: true when it was free, expired or
    * already this holder's. One holder at a time polls or analyses a job, across processes.
    */
-  claimJob(id: string, holder: string, durationMs: number): boolean;
+  claimJob(id: string, holder: string, durationMs: number): Promise<boolean>;
   /** Extends every lease this holder has on jobs still in progress; returns how many. */
-  renewLeases(holder: string, durationMs: number): number;
+  renewLeases(holder: string, durationMs: number): Promise<number>;
   /** Gives up every lease of this holder (clean shutdown): another process may take over at once. */
-  releaseLeases(holder: string): void;
+  releaseLeases(holder: string): Promise<void>;
   /** Makes a job due by `at` at the latest: a caller waiting in another process asks its holder for a look. */
-  requestPoll(id: string, at: number): void;
+  requestPoll(id: string, at: number): Promise<void>;
   /** Job ids starting with `prefix`, for completion; with an owner, only that owner's (as listJobs). */
-  completeJobIds(prefix: string, limit: number, owner?: string): string[];
+  completeJobIds(prefix: string, limit: number, owner?: string): Promise<string[]>;
 
   /** Reserves a key; returns the existing record when the key was already taken. */
-  reserveIdempotencyKey(record: Omit<IdempotencyRecord, "jobId">): IdempotencyRecord | undefined;
-  completeIdempotencyKey(key: string, owner: string, jobId: string): void;
-  releaseIdempotencyKey(key: string, owner: string): void;
+  reserveIdempotencyKey(record: Omit<IdempotencyRecord, "jobId">): Promise<IdempotencyRecord | undefined>;
+  completeIdempotencyKey(key: string, owner: string, jobId: string): Promise<void>;
+  releaseIdempotencyKey(key: string, owner: string): Promise<void>;
 
   /**
    * Records a submission (and reserves its idempotency key) in one transaction, before anything
    * is sent. Returns the key's existing record instead when the key was already taken.
    */
-  beginSubmission(record: SubmissionRecord): IdempotencyRecord | undefined;
+  beginSubmission(record: SubmissionRecord): Promise<IdempotencyRecord | undefined>;
   /** Extends the holder's claim; false when the submission is gone or held by another process. */
-  renewSubmission(id: string, holder: string, heldUntil: number, aliveAt?: number): boolean;
-  findSubmission(idempotencyKey: string, owner: string): SubmissionRecord | undefined;
-  listSubmissions(): SubmissionRecord[];
+  renewSubmission(id: string, holder: string, heldUntil: number, aliveAt?: number): Promise<boolean>;
+  findSubmission(idempotencyKey: string, owner: string): Promise<SubmissionRecord | undefined>;
+  listSubmissions(): Promise<SubmissionRecord[]>;
   /** Takes over a submission when `canTake` agrees (checked inside the transaction). */
-  claimSubmission(id: string, holder: string, heldUntil: number, canTake: (record: SubmissionRecord) => boolean): SubmissionRecord | undefined;
+  claimSubmission(id: string, holder: string, heldUntil: number, canTake: (record: SubmissionRecord) => boolean): Promise<SubmissionRecord | undefined>;
   /**
    * Ends a submission: stores its job (unless a job with that id is already there) and binds its
    * key to it, or drops the record and releases the key. One transaction.
    */
-  finishSubmission(id: string, outcome: SubmissionOutcome): void;
+  finishSubmission(id: string, outcome: SubmissionOutcome): Promise<void>;
 
-  putResultPart(jobId: string, name: string, data: Uint8Array, contentType: string): void;
-  appendResultPart(jobId: string, name: string, data: Uint8Array, contentType: string): void;
-  getResultPart(jobId: string, name: string): (StoredPart & { data: Buffer }) | undefined;
-  listResultParts(jobId: string): StoredPart[];
-  putResultIndex(jobId: string, index: unknown, description?: string): void;
-  getResultIndex(jobId: string): { index: unknown; description?: string } | undefined;
+  putResultPart(jobId: string, name: string, data: Uint8Array, contentType: string): Promise<void>;
+  appendResultPart(jobId: string, name: string, data: Uint8Array, contentType: string): Promise<void>;
+  getResultPart(jobId: string, name: string): Promise<(StoredPart & { data: Buffer }) | undefined>;
+  listResultParts(jobId: string): Promise<StoredPart[]>;
+  putResultIndex(jobId: string, index: unknown, description?: string): Promise<void>;
+  getResultIndex(jobId: string): Promise<{ index: unknown; description?: string } | undefined>;
 
   voiceprints: VoiceprintStore;
   replayGuard: ReplayGuard;
@@ -129,5 +130,12 @@ export interface JobStore {
   rateWindow?: RateWindow;
   /** Files sent with create_upload's URL, until the job that used them has settled. */
   uploads: UploadStore;
-  close(): void;
+  /**
+   * Hears every committed change to a job row (insertJob, saveJob, finishSubmission that stores
+   * a job; leases and requestPoll do not count), in every process on the store where the store
+   * can tell (PostgreSQL: every replica; SQLite: this process only). The writer may hear its own
+   * changes, and a change may be heard twice: a listener reloads the job. Returns an unsubscribe.
+   */
+  watchJobs(listener: (jobId: string) => void): () => void;
+  close(): Promise<void>;
 }

@@ -17,11 +17,11 @@ export const deleteVoiceprintTool = defineTool({
     openWorldHint: false,
   },
   async handler(input, { app, session }) {
-    if (!app.store.voiceprints.delete(input.label, session.owner)) {
-      const known = app.store.voiceprints.list(session.owner).map((entry) => entry.label);
+    if (!(await app.store.voiceprints.delete(input.label, session.owner))) {
+      const known = (await app.store.voiceprints.list(session.owner)).map((entry) => entry.label);
       throw new NotFoundError(`no voiceprint labelled "${input.label}"; stored labels: ${known.length > 0 ? known.join(", ") : "none"}`);
     }
-    const remaining = app.store.voiceprints.list(session.owner).map((entry) => entry.label);
+    const remaining = (await app.store.voiceprints.list(session.owner)).map((entry) => entry.label);
     return structuredResult(`Deleted voiceprint "${input.label}". Remaining: ${remaining.join(", ") || "none"}.`, {
       deleted: input.label,
       remaining,

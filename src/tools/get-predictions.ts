@@ -51,7 +51,7 @@ export const getPredictionsTool = defineTool({
     }
     const job = await app.jobs.get(input.job_id, session.owner);
     refuseUnusedFilters(app, job, input);
-    const result = renderPredictions(
+    const result = await renderPredictions(
       app,
       job,
       {

@@ -33,7 +33,7 @@ export const getVisualDataTool = defineTool({
       throw new UserInputError("end_s must be greater than start_s");
     }
     const job = await app.jobs.get(input.job_id, session.owner);
-    const page = readVisualPage(app, job, input);
+    const page = await readVisualPage(app, job, input);
     const rows = Object.values(page.tracks).reduce((total, rowsOfTrack) => total + rowsOfTrack.length, 0);
     // The view reads structuredContent; the text is a one-line receipt, not the data again.
     return structuredResult(

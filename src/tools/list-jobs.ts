@@ -83,7 +83,7 @@ export const listJobsTool = defineTool({
               { limit, cursor: previous[adapter.id], status: input.status, createdAfter, createdBefore },
               { signal: extra.signal },
             );
-            for (const snapshot of page.items) app.jobs.adopt(adapter, snapshot, session.owner);
+            for (const snapshot of page.items) await app.jobs.adopt(adapter, snapshot, session.owner);
             if (page.nextCursor) nextCursors[adapter.id] = page.nextCursor;
           } catch (error) {
             remoteErrors.push(`${adapter.id}: ${error instanceof Error ? error.message : String(error)}`);
@@ -94,7 +94,7 @@ export const listJobsTool = defineTool({
     }
     let page;
     try {
-      page = app.store.listJobs({
+      page = await app.store.listJobs({
         provider: input.provider,
         task: input.task,
         statuses: input.status ? [input.status] : undefined,

@@ -39,10 +39,12 @@ export const listProvidersTool = defineTool({
     // inputs, option names, views and filters; the others one line with what to set. With a
     // provider: everything, option ranges and defaults, limits and notices included.
     const detailed = input.provider !== undefined;
+    // Stored voiceprint labels are listed (pyannoteAI's notice): the caller's own only.
+    const voiceprints = await app.store.voiceprints.list(session.owner);
     const infos = app.providers
       .list()
       .filter((adapter) => !input.provider || adapter.id === input.provider)
-      .map((adapter) => adapter.describe({ owner: session.owner }));
+      .map((adapter) => adapter.describe({ owner: session.owner, voiceprints }));
     const lines: string[] = [];
     for (const info of infos) {
       if (!info.configured && !detailed) {

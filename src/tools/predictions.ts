@@ -60,14 +60,14 @@ export function refuseUnusedFilters(app: AppContext, job: Job, given: Partial<Re
   );
 }
 
-export function renderPredictions(
+export async function renderPredictions(
   app: AppContext,
   job: Job,
   query: PredictionQuery,
   options: { maxTokens?: number; cursor?: string } = {},
-): RenderedResult {
+): Promise<RenderedResult> {
   assertResultsReady(job);
-  const stored = app.store.getResultIndex(job.id);
+  const stored = await app.store.getResultIndex(job.id);
   if (!stored) throw new UserInputError(`job ${job.id} has no stored results; start the job again`);
   const adapter = app.providers.require(job.provider);
   const info = adapter.describe().tasks.find((task) => task.task === job.task);
@@ -76,7 +76,7 @@ export function renderPredictions(
   }
   const view = adapter.condense({ job, index: stored.index, query });
   // A large full result is read in chunks; the answer says so where it links it.
-  const resultBytes = app.store.listResultParts(job.id).reduce((total, part) => total + part.bytes, 0);
+  const resultBytes = (await app.store.listResultParts(job.id)).reduce((total, part) => total + part.bytes, 0);
   if (resultBytes > RESULT_CHUNK_BYTES) {
     view.notes = [...(view.notes ?? []), `full result: ${resultUri(job.id)} (${describeChunking(resultBytes)}; reading it lists the chunk URIs)`];
   }

@@ -235,7 +235,7 @@ export function createHamsaAdapter(deps: AdapterDeps): ProviderAdapter {
         );
         const jobs = response.body.data.jobs ?? [];
         for (const job of jobs) {
-          if (!createdInWindow(job.createdAt, submission) || submission.isKnown(job.id)) continue;
+          if (!createdInWindow(job.createdAt, submission) || (await submission.isKnown(job.id))) continue;
           if (job.mediaUrl !== url || (title !== undefined && job.title !== title)) continue;
           candidates.push(toSnapshot(job));
         }
@@ -249,7 +249,7 @@ export function createHamsaAdapter(deps: AdapterDeps): ProviderAdapter {
 
     async fetchResults(job: Job, sink: ResultSink, context: CallContext): Promise<FetchedResults> {
       const { job: hamsaJob, raw } = await fetchJob(job.nativeId, context);
-      sink.putPart("raw.json", raw, "application/json");
+      await sink.putPart("raw.json", raw, "application/json");
       const usageSeconds = parseTimeValue(hamsaJob.usageTime ?? undefined);
       const transcript = parseHamsaTranscript(hamsaJob.jobResponse, usageSeconds);
       const options = hamsaOptionsSchema.safeParse(job.options ?? {});
@@ -274,9 +274,9 @@ export function createHamsaAdapter(deps: AdapterDeps): ProviderAdapter {
       checkHeaders: (headers) => checkHamsaAuthorization(headers),
     },
 
-    handleWebhook(request: WebhookRequest): WebhookEvent {
+    async handleWebhook(request: WebhookRequest): Promise<WebhookEvent> {
       checkHamsaAuthorization(request.headers);
-      if (!deps.replayGuard.firstSeen(`hamsa:${createHash("sha256").update(request.rawBody).digest("hex")}`, REPLAY_WINDOW_MS)) {
+      if (!(await deps.replayGuard.firstSeen(`hamsa:${createHash("sha256").update(request.rawBody).digest("hex")}`, REPLAY_WINDOW_MS))) {
         throw new ForbiddenError("Hamsa webhook rejected: this delivery was already accepted (replay)");
       }
       const nativeId = webhookJobId(request.rawBody);

@@ -202,7 +202,7 @@ export function createHumanStandardAdapter(deps: AdapterDeps, overrides: HumanSt
 
     async fetchResults(job: Job, sink: ResultSink, context: CallContext): Promise<FetchedResults> {
       // A fetch retried after a failure midway starts the stored part over.
-      sink.putPart(RESULTS_PART, "", NDJSON);
+      await sink.putPart(RESULTS_PART, "", NDJSON);
       const builder = createProvenanceIndexBuilder();
       const expectedTotal = job.progress?.total;
       const maxPages = expectedTotal !== undefined ? Math.ceil(expectedTotal / HUMANSTANDARD_RESULTS_PAGE_SIZE) + 1 : MAX_PAGES_UNKNOWN_TOTAL;
@@ -274,7 +274,7 @@ async function streamPage(
   try {
     for await (const chunk of response.body) {
       if (chunk.length === 0) continue;
-      sink.appendPart(RESULTS_PART, chunk, NDJSON);
+      await sink.appendPart(RESULTS_PART, chunk, NDJSON);
       splitter.push(chunk);
       lastByte = chunk[chunk.length - 1]!;
     }
@@ -284,7 +284,7 @@ async function streamPage(
   }
   splitter.end();
   // Keep the stored part valid NDJSON when a page did not end with a newline.
-  if (lastByte !== 0x0a) sink.appendPart(RESULTS_PART, "\n", NDJSON);
+  if (lastByte !== 0x0a) await sink.appendPart(RESULTS_PART, "\n", NDJSON);
   return lines;
 }
 

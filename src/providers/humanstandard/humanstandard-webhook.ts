@@ -21,11 +21,11 @@ export function checkHumanStandardWebhookHeaders(headers: Record<string, string 
   if (!/^sha256=[0-9a-f]{64}$/i.test(header.trim())) throw new ForbiddenError("HumanStandard webhook rejected: X-HS-Signature is not sha256=<hex>");
 }
 
-export function verifyHumanStandardWebhook(
+export async function verifyHumanStandardWebhook(
   request: WebhookRequest,
   secret: string | undefined,
   replayGuard: ReplayGuard,
-): WebhookEvent {
+): Promise<WebhookEvent> {
   if (!secret) throw new ForbiddenError("HumanStandard webhooks cannot be verified: set HUMANSTANDARD_WEBHOOK_SECRET");
   const header = headerOf(request.headers, "x-hs-signature");
   if (!header) throw new ForbiddenError("HumanStandard webhook rejected: X-HS-Signature header missing");
@@ -43,7 +43,7 @@ export function verifyHumanStandardWebhook(
   }
   const parsed = humanStandardWebhookSchema.safeParse(decoded);
   if (!parsed.success) throw new UserInputError("HumanStandard webhook body lacks event or job_id");
-  if (!replayGuard.firstSeen(`humanstandard:${bodyHash}`, REPLAY_WINDOW_MS)) {
+  if (!(await replayGuard.firstSeen(`humanstandard:${bodyHash}`, REPLAY_WINDOW_MS))) {
     throw new ForbiddenError("HumanStandard webhook rejected: this delivery was already accepted (replay)");
   }
   const event = parsed.data;

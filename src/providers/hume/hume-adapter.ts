@@ -350,7 +350,7 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
         humeJobListSchema,
       );
       for (const job of response.body) {
-        if (!createdInWindow(job.state.created_timestamp_ms, submission) || submission.isKnown(job.job_id) || !sameInputs(job, submission)) continue;
+        if (!createdInWindow(job.state.created_timestamp_ms, submission) || !sameInputs(job, submission) || (await submission.isKnown(job.job_id))) continue;
         candidates.push(snapshotOf(job));
       }
       const last = response.body.at(-1)?.state.created_timestamp_ms;
@@ -366,7 +366,7 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
     if (isHumeCloudTask(job.task)) return cloud.fetchResults(job, sink);
     const jobPath = `/v0/batch/jobs/${encodeURIComponent(job.nativeId)}`;
     const response = await api().bytes({ method: "GET", path: `${jobPath}/predictions`, maxBodyBytes: MAX_PREDICTIONS_BYTES, signal: context.signal });
-    sink.putPart("predictions.json", response.body, "application/json");
+    await sink.putPart("predictions.json", response.body, "application/json");
     let payload: unknown;
     try {
       payload = JSON.parse(response.body.toString("utf8"));
@@ -383,7 +383,7 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
     let artifactsNote = "";
     try {
       const artifacts = await api().bytes({ method: "GET", path: `${jobPath}/artifacts`, maxBodyBytes: MAX_ARTIFACTS_BYTES, signal: context.signal });
-      sink.putPart("artifacts.zip", artifacts.body, "application/zip");
+      await sink.putPart("artifacts.zip", artifacts.body, "application/zip");
       artifactsNote = `, artifacts ${Math.ceil(artifacts.body.length / 1024)} KB`;
     } catch (error) {
       // The predictions are what the answers need; a missing zip (CSVs, saved faces) is a caveat, not a failure.
@@ -399,7 +399,7 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
     };
   }
 
-  function handleWebhook(request: WebhookRequest): WebhookEvent {
+  async function handleWebhook(request: WebhookRequest): Promise<WebhookEvent> {
     let body: unknown;
     try {
       body = JSON.parse(request.rawBody.toString("utf8"));

@@ -102,14 +102,14 @@ interface ImagePlan {
 function memoryParts(): JobPartStore {
   const parts = new Map<string, Map<string, Buffer>>();
   return {
-    put: (id, name, data) => void (parts.get(id) ?? parts.set(id, new Map()).get(id)!).set(name, Buffer.from(typeof data === "string" ? Buffer.from(data, "utf8") : data)),
-    get: (id, name) => parts.get(id)?.get(name),
-    list: (id) => [...(parts.get(id)?.keys() ?? [])],
+    put: async (id, name, data) => void (parts.get(id) ?? parts.set(id, new Map()).get(id)!).set(name, Buffer.from(typeof data === "string" ? Buffer.from(data, "utf8") : data)),
+    get: async (id, name) => parts.get(id)?.get(name),
+    list: async (id) => [...(parts.get(id)?.keys() ?? [])],
   };
 }
 
-function readJsonPart<T>(parts: JobPartStore, id: string, name: string): T | undefined {
-  const data = parts.get(id, name);
+async function readJsonPart<T>(parts: JobPartStore, id: string, name: string): Promise<T | undefined> {
+  const data = await parts.get(id, name);
   return data ? (JSON.parse(data.toString("utf8")) as T) : undefined;
 }
 
@@ -294,21 +294,21 @@ export function createHumeCloudTasks(deps: AdapterDeps, cloudOptions: HumeCloudO
     const boundary = newBoundary();
     const config = { measurement_timer_ms: timerMs };
 
-    let plan = readJsonPart<AudioPlan>(parts, state.jobId, PLAN_PART);
+    let plan = await readJsonPart<AudioPlan>(parts, state.jobId, PLAN_PART);
     if (!plan) {
       state.providerStatus = "planning";
       const overhead = multipartOverhead(boundary, [{ filename: "chunk-0001.wav", contentType: "audio/wav" }], config);
       const maxSamples = Math.floor((maxBodyBytes - overhead - WAV_HEADER_BYTES) / 2);
       plan = { sampleRate: HUME_CLOUD_SAMPLE_RATE, totalSamples: mono.length, timerMs, chunks: planChunks(mono, maxSamples) };
       // Stored before the first upload: a resumed job cuts exactly where this one did.
-      parts.put(state.jobId, PLAN_PART, JSON.stringify(plan), "application/json");
+      await parts.put(state.jobId, PLAN_PART, JSON.stringify(plan), "application/json");
     } else if (plan.totalSamples !== mono.length) {
       throw new MediaJobsError(
         "provider_error",
         `${file.name} decodes to ${formatDuration(total)} now but to ${formatDuration(plan.totalSamples / HUME_CLOUD_SAMPLE_RATE)} when the job started (the file changed?); start a new job`,
       );
     }
-    const answered = new Set(parts.list(state.jobId));
+    const answered = new Set(await parts.list(state.jobId));
     const covered = () => plan!.chunks.reduce((sum, span, index) => sum + (answered.has(chunkPart(index)) ? span.end - span.start : 0), 0);
     const report = () => {
       state.progress = { done: Math.round((covered() / HUME_CLOUD_SAMPLE_RATE) * 10) / 10, total: Math.round(total * 10) / 10, unit: "seconds" };
@@ -333,7 +333,7 @@ export function createHumeCloudTasks(deps: AdapterDeps, cloudOptions: HumeCloudO
         throw Object.assign(new MediaJobsError("provider_error", jobError.message), { jobError });
       }
       const stored: StoredAudioChunk = { index, start: span.start, end: span.end, response };
-      parts.put(state.jobId, name, JSON.stringify(stored), "application/json");
+      await parts.put(state.jobId, name, JSON.stringify(stored), "application/json");
       answered.add(name);
       report();
     }
@@ -356,7 +356,7 @@ export function createHumeCloudTasks(deps: AdapterDeps, cloudOptions: HumeCloudO
     }
     const boundary = newBoundary();
     const filename = (index: number) => `image-${String(index + 1).padStart(4, "0")}.jpg`;
-    let plan = readJsonPart<ImagePlan>(parts, state.jobId, PLAN_PART);
+    let plan = await readJsonPart<ImagePlan>(parts, state.jobId, PLAN_PART);
     if (!plan) {
       const batches: Array<[number, number]> = [];
       let first = 0;
@@ -374,9 +374,9 @@ export function createHumeCloudTasks(deps: AdapterDeps, cloudOptions: HumeCloudO
         first += count;
       }
       plan = { names: images.map((image) => image.name), batches };
-      parts.put(state.jobId, PLAN_PART, JSON.stringify(plan), "application/json");
+      await parts.put(state.jobId, PLAN_PART, JSON.stringify(plan), "application/json");
     }
-    const answered = new Set(parts.list(state.jobId));
+    const answered = new Set(await parts.list(state.jobId));
     const report = () => {
       const done = plan!.batches.reduce((sum, [, count], index) => sum + (answered.has(batchPart(index)) ? count : 0), 0);
       state.progress = { done, total: images.length, unit: "images" };
@@ -400,7 +400,7 @@ export function createHumeCloudTasks(deps: AdapterDeps, cloudOptions: HumeCloudO
         throw Object.assign(new MediaJobsError("provider_error", jobError.message), { jobError });
       }
       const stored: StoredImageBatch = { first, count, response };
-      parts.put(state.jobId, name, JSON.stringify(stored), "application/json");
+      await parts.put(state.jobId, name, JSON.stringify(stored), "application/json");
       answered.add(name);
       report();
     }
@@ -529,19 +529,19 @@ export function createHumeCloudTasks(deps: AdapterDeps, cloudOptions: HumeCloudO
     },
 
     async fetchResults(job: Job, sink: ResultSink): Promise<FetchedResults> {
-      const plan = readJsonPart<AudioPlan & ImagePlan>(parts, job.id, PLAN_PART);
+      const plan = await readJsonPart<AudioPlan & ImagePlan>(parts, job.id, PLAN_PART);
       if (!plan) throw new MediaJobsError("provider_error", `job ${job.id} has no stored answers`);
       if (job.task === "audio_expression") {
         const chunks: StoredAudioChunk[] = [];
         for (const [index] of plan.chunks.entries()) {
-          const stored = readJsonPart<StoredAudioChunk>(parts, job.id, chunkPart(index));
+          const stored = await readJsonPart<StoredAudioChunk>(parts, job.id, chunkPart(index));
           if (!stored) throw new MediaJobsError("provider_error", `job ${job.id} is missing its answer for piece ${index + 1}`);
           chunks.push(stored);
         }
         const input = job.inputs[0];
         const name = input?.kind === "path" ? input.name : input?.kind === "url" ? nameFromUrl(input.url) : "audio";
         const { index, merged } = buildAudioIndex(name, plan, chunks);
-        sink.putPart("measurements.json", JSON.stringify(merged), "application/json");
+        await sink.putPart("measurements.json", JSON.stringify(merged), "application/json");
         return {
           index,
           description: `${formatDuration(index.durationS)} of audio in ${chunks.length} request${chunks.length === 1 ? "" : "s"}, ${formatCount(index.utterances.length)} utterances, ${formatCount(index.measurementCount)} measurements`,
@@ -549,12 +549,12 @@ export function createHumeCloudTasks(deps: AdapterDeps, cloudOptions: HumeCloudO
       }
       const batches: StoredImageBatch[] = [];
       for (const [index] of plan.batches.entries()) {
-        const stored = readJsonPart<StoredImageBatch>(parts, job.id, batchPart(index));
+        const stored = await readJsonPart<StoredImageBatch>(parts, job.id, batchPart(index));
         if (!stored) throw new MediaJobsError("provider_error", `job ${job.id} is missing its answer for batch ${index + 1}`);
         batches.push(stored);
       }
       const { index, merged } = buildImageIndex(plan.names, batches);
-      sink.putPart("faces.json", JSON.stringify(merged), "application/json");
+      await sink.putPart("faces.json", JSON.stringify(merged), "application/json");
       const faces = index.images.reduce((sum, image) => sum + image.faces.length, 0);
       return { index, description: `${index.images.length} images, ${faces} faces` };
     },

@@ -291,7 +291,7 @@ export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapt
         }
       }
       const report = state.report!;
-      sink.putPart("report.json", JSON.stringify(report), "application/json");
+      await sink.putPart("report.json", JSON.stringify(report), "application/json");
       // The full report lives in the store now; keep memory flat for long-running servers.
       state.report = undefined;
       const seconds = report.files.reduce((sum, file) => sum + file.durationSeconds, 0);

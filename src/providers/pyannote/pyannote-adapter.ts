@@ -18,6 +18,8 @@ import type {
   MediaInput,
   ProviderAdapter,
   ProviderInfo,
+  ProviderViewer,
+  StoredVoiceprint,
   RemoteJobPage,
   RemoteListQuery,
   ResultSink,
@@ -248,25 +250,27 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
     }
   };
 
-  const storedLabels = (owner: string | undefined) =>
-    deps.voiceprints.list(owner).filter((entry) => entry.provider === "pyannote").map((entry) => entry.label);
+  const pyannoteLabels = (voiceprints: StoredVoiceprint[]) =>
+    voiceprints.filter((entry) => entry.provider === "pyannote").map((entry) => entry.label);
 
   /** Only the caller's own voiceprints (see VoiceprintStore): another token's are unknown here. */
-  const resolveVoiceprints = (labels: string[], owner: string | undefined) => {
-    const known = storedLabels(owner);
-    return labels.map((label) => {
-      const voiceprint = known.includes(label) ? deps.voiceprints.get(label, owner) : undefined;
+  const resolveVoiceprints = async (labels: string[], owner: string | undefined) => {
+    const known = pyannoteLabels(await deps.voiceprints.list(owner));
+    const resolved: Array<{ label: string; voiceprint: string }> = [];
+    for (const label of labels) {
+      const voiceprint = known.includes(label) ? await deps.voiceprints.get(label, owner) : undefined;
       if (!voiceprint) {
         throw new UserInputError(
           `no stored voiceprint labelled "${sanitizeVendorText(label, 100)}"; known labels: ${known.length > 0 ? known.join(", ") : "none (run a pyannote voiceprint job with a label first)"}`,
         );
       }
-      return { label, voiceprint };
-    });
+      resolved.push({ label, voiceprint });
+    }
+    return resolved;
   };
 
   /** Request body (without url/webhook) and path for one task. Throws before any network call. */
-  const requestFor = (request: StartRequest): { path: string; body: Record<string, unknown> } => {
+  const requestFor = async (request: StartRequest): Promise<{ path: string; body: Record<string, unknown> }> => {
     switch (request.task) {
       case "diarize": {
         const options = parseOptions(pyannoteDiarizeOptionsSchema, request.options, "diarize");
@@ -282,7 +286,7 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
         const options = parseOptions(pyannoteIdentifyOptionsSchema, request.options, "identify");
         const { voiceprints, matching_exclusive, matching_threshold, matching: nested, ...diarize } = options;
         const matching = toMatching({ matching: nested, matching_exclusive, matching_threshold });
-        const body = { ...toDiarizeFields(diarize), voiceprints: resolveVoiceprints([...new Set(voiceprints)], request.owner), ...(matching ? { matching } : {}) };
+        const body = { ...toDiarizeFields(diarize), voiceprints: await resolveVoiceprints([...new Set(voiceprints)], request.owner), ...(matching ? { matching } : {}) };
         return { path: "/v1/identify", body };
       }
       default:
@@ -304,8 +308,8 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
     return { secret, signature, timestamp };
   };
 
-  const describe = (viewer?: { owner?: string }): ProviderInfo => {
-    const labels = storedLabels(viewer?.owner);
+  const describe = (viewer?: ProviderViewer): ProviderInfo => {
+    const labels = pyannoteLabels(viewer?.voiceprints ?? []);
     const shown = labels.slice(0, 50);
     return {
       id: "pyannote",
@@ -370,7 +374,7 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
         throw new UserInputError(`pyannote ${request.task} takes exactly one media item (got ${request.media.length}); start one job per recording`);
       }
       // Options and labels are checked before anything is uploaded or started.
-      const { path, body } = requestFor(request);
+      const { path, body } = await requestFor(request);
       const url = await mediaUrlFor(request.media[0]!, request.task, context);
       const webhook = request.webhookUrl
         ? // The webhook is only a hint (results are fetched through the authenticated API), so
@@ -442,7 +446,7 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
           pyannoteJobListSchema,
         );
         for (const item of response.body.items) {
-          if (!createdInWindow(item.createdAt, submission) || submission.isKnown(item.id)) continue;
+          if (!createdInWindow(item.createdAt, submission) || (await submission.isKnown(item.id))) continue;
           candidates.push({
             nativeId: item.id,
             status: mapPyannoteStatus(item.status),
@@ -498,12 +502,12 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
         if (!output.voiceprint) throw new ProviderError("pyannoteAI returned no voiceprint for this job", { provider: "pyannote", retryable: false });
         // A voiceprint job started elsewhere has no label of ours: it gets one from its id.
         label = job.label && !voiceprintLabelProblem(job.label) ? job.label : `voiceprint-${job.nativeId.replace(/[^A-Za-z0-9-]/g, "").slice(0, 12)}`;
-        deps.voiceprints.put(label, output.voiceprint, { provider: "pyannote", sourceJobId: job.id, owner: job.owner });
+        await deps.voiceprints.put(label, output.voiceprint, { provider: "pyannote", sourceJobId: job.id, owner: job.owner });
         logger.info("pyannote: voiceprint stored", { label, job: job.id });
       }
       // The stored raw copy never holds the voiceprint: resources serve it as is.
       const redacted = output.voiceprint !== undefined && output.voiceprint !== null ? { ...output, voiceprint: VOICEPRINT_PLACEHOLDER(label ?? "?") } : output;
-      sink.putPart("output.json", JSON.stringify(redacted), "application/json");
+      await sink.putPart("output.json", JSON.stringify(redacted), "application/json");
       const index = buildPyannoteIndex(task, output, label);
       const speakers = new Set(index.segments.map((segment) => segment.speaker)).size;
       return {
@@ -522,7 +526,7 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
       checkHeaders: (headers) => void checkWebhookHeaders(headers),
     },
 
-    handleWebhook(request: WebhookRequest): WebhookEvent {
+    async handleWebhook(request: WebhookRequest): Promise<WebhookEvent> {
       const { secret, signature, timestamp } = checkWebhookHeaders(request.headers);
       const mac = createHmac("sha256", secret).update(`v0:${timestamp.trim()}:`).update(request.rawBody).digest();
       if (!signatureMatches(signature, mac)) throw new ForbiddenError("webhook signature does not match");
@@ -532,7 +536,7 @@ export function createPyannoteAdapter(deps: AdapterDeps): ProviderAdapter {
       // Either way nothing is lost: a webhook only hints, and the poller (and the GET it
       // triggers) is what moves a job, so refusing a verbatim repeat is the safe side.
       const replayKey = `pyannote:${createHash("sha256").update(mac).digest("hex")}`;
-      if (!deps.replayGuard.firstSeen(replayKey, WEBHOOK_REPLAY_TTL_MS)) throw new ForbiddenError("webhook already received (replay)");
+      if (!(await deps.replayGuard.firstSeen(replayKey, WEBHOOK_REPLAY_TTL_MS))) throw new ForbiddenError("webhook already received (replay)");
       let parsed;
       try {
         parsed = pyannoteWebhookSchema.parse(JSON.parse(request.rawBody.toString("utf8")));
