@@ -159,15 +159,15 @@ export class JobService {
    */
   private heard(id: string): void {
     if (this.events.listenerCount("updated") === 0) return;
-    this.store.getJob(id).then(
-      (job) => {
+    this.store
+      .getJob(id)
+      .then((job) => {
         if (!job || job.damaged) return;
         const before = this.known.get(id);
         if (before === signatureOf(job)) return;
         this.emit(job, before === undefined ? undefined : (before.split("|")[0] as JobStatus));
-      },
-      (error: unknown) => this.logger.debug(`job ${id} changed in the store but could not be read`, { error: messageOf(error) }),
-    );
+      })
+      .catch((error: unknown) => this.logger.debug(`job ${id} changed in the store but could not be told`, { error: messageOf(error) }));
   }
 
   /** Keeps this process's leases alive; the poller calls it every tick, it writes every third of a lease. */

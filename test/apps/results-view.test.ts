@@ -61,7 +61,7 @@ beforeAll(async () => {
     PYANNOTEAI_API_KEY: fake.apiKey,
     PYANNOTEAI_BASE_URL: fake.baseUrl,
   });
-  app = createDefaultApp(config, { logger: createLogger({ level: "error", secrets: [fake.apiKey], write: () => undefined }) });
+  app = await createDefaultApp(config, { logger: createLogger({ level: "error", secrets: [fake.apiKey], write: () => undefined }) });
   app.poller.start();
   const built = buildServer(app, { transport: "stdio" });
   closeServer = built.close;
@@ -206,7 +206,7 @@ async function screenshot(page: Page, name: string): Promise<void> {
 describe("results view in headless Chromium", () => {
   it("draws a local job: one mark per stored speech segment, pauses between, loudness and F0 contours", async () => {
     const jobId = await finishedJob({ provider: "local", task: "acoustic", media: [{ path: SAMPLE }] });
-    const index = app.store.getResultIndex(jobId)!.index as LocalIndex;
+    const index = (await app.store.getResultIndex(jobId))!.index as LocalIndex;
     const stored = index.files[0]!.segments;
     expect(stored.length).toBeGreaterThan(1);
 
@@ -234,7 +234,7 @@ describe("results view in headless Chromium", () => {
 
   it("draws a pyannoteAI diarization: one mark per stored speaker turn in its speaker's lane, talk-time bars, dark theme", async () => {
     const jobId = await finishedJob({ provider: "pyannote", task: "diarize", media: [{ url: "https://media.example.com/standup.mp3" }] });
-    const index = app.store.getResultIndex(jobId)!.index as PyannoteIndex;
+    const index = (await app.store.getResultIndex(jobId))!.index as PyannoteIndex;
     expect(index.segments.length).toBeGreaterThan(10);
 
     const { page, frame, requests } = await openView(jobId, "dark");
@@ -253,7 +253,7 @@ describe("results view in headless Chromium", () => {
     for (const [position, fixture] of storedFixtures().entries()) {
       if (!["hume", "hamsa", "humanstandard"].includes(fixture.provider)) continue;
       const id = `${fixture.provider}:view-${position}`;
-      app.store.insertJob({
+      await app.store.insertJob({
         id,
         provider: fixture.provider,
         nativeId: `view-${position}`,
@@ -266,7 +266,7 @@ describe("results view in headless Chromium", () => {
         resultState: "stored",
         pollCount: 1,
       });
-      app.store.putResultIndex(id, fixture.index);
+      await app.store.putResultIndex(id, fixture.index);
       stored.set(fixture.provider, { id, index: fixture.index });
     }
 

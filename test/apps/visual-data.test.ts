@@ -59,11 +59,11 @@ function hourOfLocal(): LocalReport {
   return { version: 1, files: [file], failures: [] };
 }
 
-function readAll(app: AppContext, target: Job, window: { start_s?: number; end_s?: number } = {}): VisualPage[] {
+async function readAll(app: AppContext, target: Job, window: { start_s?: number; end_s?: number } = {}): Promise<VisualPage[]> {
   const pages: VisualPage[] = [];
   let cursor: string | undefined;
   do {
-    const page = readVisualPage(app, target, { ...window, cursor });
+    const page = await readVisualPage(app, target, { ...window, cursor });
     expect(Buffer.byteLength(JSON.stringify(page))).toBeLessThanOrEqual(VISUAL_PAGE_BYTES);
     pages.push(page);
     cursor = page.next_cursor ?? undefined;
@@ -74,10 +74,10 @@ function readAll(app: AppContext, target: Job, window: { start_s?: number; end_s
 const rowsOf = (pages: VisualPage[], track: string) => pages.flatMap((page) => page.tracks[track] ?? []);
 
 describe("get_visual_data pages", () => {
-  it("hands out an hour of local segments, loudness and 50 ms F0 in pages within the size, each row once, in time order", () => {
+  it("hands out an hour of local segments, loudness and 50 ms F0 in pages within the size, each row once, in time order", async () => {
     const report = hourOfLocal();
     const app = appWith(toIndex(report), { "report.json": JSON.stringify(report) });
-    const pages = readAll(app, job("local", "acoustic"));
+    const pages = await readAll(app, job("local", "acoustic"));
     expect(pages.length).toBeGreaterThan(2);
     expect(pages[0]!.meta).toBeDefined();
     expect(pages.slice(1).every((page) => page.meta === undefined)).toBe(true);
@@ -89,23 +89,23 @@ describe("get_visual_data pages", () => {
     expect(times.length).toBe(pages[0]!.rows_total);
   });
 
-  it("narrows to a window and refuses a cursor it did not hand out", () => {
+  it("narrows to a window and refuses a cursor it did not hand out", async () => {
     const report = hourOfLocal();
     const app = appWith(toIndex(report), { "report.json": JSON.stringify(report) });
-    const pages = readAll(app, job("local", "acoustic"), { start_s: 600, end_s: 660 });
+    const pages = await readAll(app, job("local", "acoustic"), { start_s: 600, end_s: 660 });
     expect(pages).toHaveLength(1);
     const segments = rowsOf(pages, "segment");
     expect(segments.length).toBe(report.files[0]!.segments.filter((segment) => segment.end >= 600 && segment.start <= 660).length);
     expect(rowsOf(pages, "f0").every((row) => (row[1] as number) >= 600 && (row[1] as number) <= 660)).toBe(true);
-    expect(() => readVisualPage(app, job("local", "acoustic"), { cursor: "v999999999" })).toThrow(/cursor/);
-    expect(() => readVisualPage(app, job("local", "acoustic"), { cursor: "nonsense" })).toThrow(/cursor/);
+    await expect(readVisualPage(app, job("local", "acoustic"), { cursor: "v999999999" })).rejects.toThrow(/cursor/);
+    await expect(readVisualPage(app, job("local", "acoustic"), { cursor: "nonsense" })).rejects.toThrow(/cursor/);
   });
 
-  it("hands out every diarization turn once with talk time per speaker", () => {
+  it("hands out every diarization turn once with talk time per speaker", async () => {
     const segments = Array.from({ length: 20_000 }, (_, i) => ({ speaker: `SPEAKER_0${i % 3}`, start: i * 1.5, end: i * 1.5 + 1.2, confidence: 80 }));
     const index: PyannoteIndex = { version: 1, task: "diarize", segments };
     const app = appWith(index);
-    const pages = readAll(app, job("pyannote", "diarize"));
+    const pages = await readAll(app, job("pyannote", "diarize"));
     expect(pages.length).toBeGreaterThan(1);
     expect(rowsOf(pages, "turn").map((row) => [row[0], row[1], row[2]])).toEqual(segments.map((segment) => [segment.speaker, segment.start, segment.end]));
     const talk = pages[0]!.meta!.speakers as Array<{ speaker: string; seconds: number; turns: number }>;
@@ -113,8 +113,8 @@ describe("get_visual_data pages", () => {
     expect(talk[0]!.seconds).toBeCloseTo(segments.filter((segment) => segment.speaker === talk[0]!.speaker).length * 1.2, 1);
   });
 
-  it("refuses a job that has not finished", () => {
+  it("refuses a job that has not finished", async () => {
     const app = appWith({});
-    expect(() => readVisualPage(app, { ...job("local", "acoustic"), status: "running", resultState: "none" } as Job, {})).toThrow(/still running/);
+    await expect(readVisualPage(app, { ...job("local", "acoustic"), status: "running", resultState: "none" } as Job, {})).rejects.toThrow(/still running/);
   });
 });

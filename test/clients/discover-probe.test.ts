@@ -24,7 +24,7 @@ afterEach(async () => {
 
 async function stdioSession(uptimeMs: number) {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mjm-probe-"));
-  app = assembleApp(loadConfig({ MEDIA_JOBS_DATA_DIR: dataDir }), () => [new ScriptedAdapter()], { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
+  app = await assembleApp(loadConfig({ MEDIA_JOBS_DATA_DIR: dataDir }), () => [new ScriptedAdapter()], { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
   const built = buildServer(app, { transport: "stdio", uptimeMs: () => uptimeMs });
   const [client, server] = InMemoryTransport.createLinkedPair();
   const received: JSONRPCMessage[] = [];

@@ -35,7 +35,7 @@ afterEach(async () => {
 
 async function connect(env: Record<string, string>, transport: "stdio" | "http" = "stdio"): Promise<Client> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mjm-budget-"));
-  const app = createDefaultApp(loadConfig({ MEDIA_JOBS_DATA_DIR: dataDir, ...env }), { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
+  const app = await createDefaultApp(loadConfig({ MEDIA_JOBS_DATA_DIR: dataDir, ...env }), { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
   const built = buildServer(app, { transport });
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   await built.server.connect(serverTransport);

@@ -30,7 +30,7 @@ async function start(env: Record<string, string> = {}, options: Parameters<typeo
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mjm-http-hostile-"));
   dirs.push(dataDir);
   const config = loadConfig({ MEDIA_JOBS_DATA_DIR: dataDir, ...env }, { http: true, port: 0 });
-  app = assembleApp(config, () => [new ScriptedAdapter()], { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
+  app = await assembleApp(config, () => [new ScriptedAdapter()], { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
   server = await startHttpServer(app, options);
   return server.url;
 }
@@ -199,7 +199,7 @@ describe("webhook intake", () => {
       { http: true, port: 0 },
     );
     logLines = [];
-    app = createDefaultApp(config, { logger: createLogger({ level: "info", secrets: [], write: (line) => logLines.push(line) }) });
+    app = await createDefaultApp(config, { logger: createLogger({ level: "info", secrets: [], write: (line) => logLines.push(line) }) });
     server = await startHttpServer(app);
     return server.url;
   }
@@ -293,7 +293,7 @@ describe("unsigned callbacks", () => {
         { MEDIA_JOBS_DATA_DIR: dataDir, HUME_API_KEY: fake.apiKey, HUME_BASE_URL: fake.baseUrl, MEDIA_JOBS_POLL_INITIAL_MS: "1000", MEDIA_JOBS_POLL_MAX_MS: "60000" },
         { http: true, port: 0 },
       );
-      app = createDefaultApp(config, { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
+      app = await createDefaultApp(config, { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
       server = await startHttpServer(app);
       app.poller.start();
       const { job } = await app.jobs.start({ provider: "hume", media: [{ kind: "url", url: "https://example.com/talk.mp4" }], options: {} });

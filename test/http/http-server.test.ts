@@ -26,7 +26,7 @@ async function start(env: Record<string, string> = {}, flags: { host?: string } 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mjm-http-"));
   dirs.push(dataDir);
   const config = loadConfig({ MEDIA_JOBS_DATA_DIR: dataDir, ...env }, { http: true, port: 0, host: flags.host });
-  app = assembleApp(config, () => [new ScriptedAdapter()], { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
+  app = await assembleApp(config, () => [new ScriptedAdapter()], { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
   server = await startHttpServer(app, timing);
   return server.url;
 }

@@ -26,7 +26,7 @@ afterEach(async () => {
   }
 });
 
-function appWithToken(token: string): App {
+function appWithToken(token: string): Promise<App> {
   const config = loadConfig(
     { MEDIA_JOBS_DATA_DIR: dataDir, MEDIA_JOBS_HTTP_TOKEN: token, PYANNOTEAI_API_KEY: "pk-test-key-000", PYANNOTEAI_BASE_URL: "http://127.0.0.1:9" },
     { http: true, port: 0 },
@@ -35,7 +35,7 @@ function appWithToken(token: string): App {
 }
 
 async function serve(token: string): Promise<Client> {
-  const app = appWithToken(token);
+  const app = await appWithToken(token);
   const server = await startHttpServer(app);
   const client = new Client({ name: "voiceprints", version: "1" });
   await client.connect(new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
@@ -60,8 +60,8 @@ async function labels(client: Client): Promise<string[]> {
 describe("voiceprints over HTTP are scoped to their token", () => {
   it("hides, refuses to use and refuses to delete another token's voiceprints", async () => {
     // Token A's voiceprint job stored "alice" (the adapter stores it under the job's owner).
-    const seeding = appWithToken(TOKEN_A);
-    seeding.store.voiceprints.put("alice", "vp-secret-alice", { provider: "pyannote", sourceJobId: "pyannote:job-a", owner: principalOf(TOKEN_A) });
+    const seeding = await appWithToken(TOKEN_A);
+    await seeding.store.voiceprints.put("alice", "vp-secret-alice", { provider: "pyannote", sourceJobId: "pyannote:job-a", owner: principalOf(TOKEN_A) });
     await seeding.close();
 
     const intruder = await serve(TOKEN_B);

@@ -44,7 +44,7 @@ async function start(flags: { host?: string } = {}): Promise<{ url: string; idp:
     { MEDIA_JOBS_DATA_DIR: dataDir, MEDIA_JOBS_OAUTH_ISSUER: idp.issuer, MEDIA_JOBS_PUBLIC_URL: "https://media.example.com", MEDIA_JOBS_POLL_INITIAL_MS: "20" },
     { http: true, port: 0, host: flags.host },
   );
-  app = assembleApp(config, () => [new ScriptedAdapter({ id: "local" })], { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
+  app = await assembleApp(config, () => [new ScriptedAdapter({ id: "local" })], { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
   server = await startHttpServer(app, { oauth: { jwksCooldownMs: 0 } });
   return { url: server.url, idp, key };
 }
@@ -210,7 +210,7 @@ describe("OAuth resource server", () => {
       expect(JSON.parse(answer.body).id).toBe(7);
     }
     // No job was started by the refused calls.
-    expect(app!.store.listJobs({ limit: 10 }).jobs).toHaveLength(0);
+    expect((await app!.store.listJobs({ limit: 10 })).jobs).toHaveLength(0);
   });
 
   it("refuses a token with neither scope with 403 naming the read scope", async () => {

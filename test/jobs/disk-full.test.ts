@@ -132,7 +132,7 @@ describe("a full data directory", () => {
     }
     expect(vendors[0]!.server.requestsTo("POST", vendors[0]!.createPath)).toHaveLength(1);
     for (const vendor of vendors.slice(1)) expect(vendor.server.requestsTo("POST", vendor.createPath)).toHaveLength(0);
-    expect(store.listJobs({ limit: 10 }).jobs.map((job) => job.id)).toEqual([before.job.id]);
+    expect((await store.listJobs({ limit: 10 })).jobs.map((job) => job.id)).toEqual([before.job.id]);
     expect((await service.get(before.job.id)).id).toBe(before.job.id);
 
     // Room again: the same keys submit normally (nothing was held).

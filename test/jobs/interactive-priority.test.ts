@@ -57,7 +57,7 @@ describe("interactive calls before background polling", () => {
     expect(perJobGets).toBe(0);
     expect(listings).toBeGreaterThan(0);
     // Polled means seen running through the listing.
-    const polled = running.app.store.getJob(jobIds[0]!)!;
+    const polled = (await running.app.store.getJob(jobIds[0]!))!;
     expect(polled.status).toBe("running");
     expect(polled.pollCount).toBeGreaterThan(0);
 

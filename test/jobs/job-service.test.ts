@@ -59,15 +59,15 @@ describe("JobService", () => {
     const first = setup(adapter, undefined, () => now);
     const { job } = await first.service.start({ provider: "pyannote", media: [{ kind: "url", url: "https://x.test/a.wav" }], options: {} });
     // A clean shutdown (App.close) gives up the process's job leases.
-    first.service.releaseLeases();
-    first.store.close();
+    await first.service.releaseLeases();
+    await first.store.close();
     cleanups.shift();
 
     // A new process on the same data dir: the job waits for its next poll time, then is picked up.
     const second = setup(adapter, first.dir, () => now);
-    expect(second.service.dueJobs().map((entry) => entry.id)).toEqual([]);
+    expect((await second.service.dueJobs()).map((entry) => entry.id)).toEqual([]);
     now += 1_000;
-    expect(second.service.dueJobs().map((entry) => entry.id)).toEqual([job.id]);
+    expect((await second.service.dueJobs()).map((entry) => entry.id)).toEqual([job.id]);
     const done = await second.service.refresh(job.id).then(() => second.service.refresh(job.id));
     expect(done.status).toBe("succeeded");
     expect(done.resultState).toBe("stored");
@@ -82,15 +82,15 @@ describe("JobService", () => {
     expect(adapter.gets).toHaveLength(1);
     // The other server answers from the store and never asks the vendor itself; it asks the
     // holder for a look instead (the job is due for the first server at once).
-    expect(first.service.dueJobs()).toEqual([]);
+    expect(await first.service.dueJobs()).toEqual([]);
     const seen = await second.service.refresh(job.id);
     expect(seen.status).toBe("running");
     expect(adapter.gets).toHaveLength(1);
-    expect(first.service.dueJobs().map((entry) => entry.id)).toEqual([job.id]);
-    expect(second.service.dueJobs()).toEqual([]);
+    expect((await first.service.dueJobs()).map((entry) => entry.id)).toEqual([job.id]);
+    expect(await second.service.dueJobs()).toEqual([]);
     // The first server stops renewing (as if killed): the lease runs out and the second polls.
     await new Promise((resolve) => setTimeout(resolve, 1_300));
-    expect(second.service.dueJobs().map((entry) => entry.id)).toEqual([job.id]);
+    expect((await second.service.dueJobs()).map((entry) => entry.id)).toEqual([job.id]);
     await second.service.refresh(job.id);
     expect(adapter.gets).toHaveLength(2);
     // And the first, back, no longer polls what is now the second's.
@@ -105,10 +105,10 @@ describe("JobService", () => {
     const { job } = await service.start({ provider: "pyannote", media: [{ kind: "url", url: "https://x.test/a.wav" }], options: {} });
     adapter.failNextGet = new ProviderError("pyannote answered 429", { provider: "pyannote", status: 429, retryable: true, retryAfterSeconds: 30 });
     await expect(service.refresh(job.id)).rejects.toThrow(/429/);
-    expect(store.getJob(job.id)!.nextPollAt).toBeGreaterThanOrEqual(now + 30_000);
-    expect(store.getJob(job.id)!.status).toBe("queued");
+    expect((await store.getJob(job.id))!.nextPollAt).toBeGreaterThanOrEqual(now + 30_000);
+    expect((await store.getJob(job.id))!.status).toBe("queued");
     now += 31_000;
-    expect(service.dueJobs().map((entry) => entry.id)).toEqual([job.id]);
+    expect((await service.dueJobs()).map((entry) => entry.id)).toEqual([job.id]);
   });
 
   it("ends a job the vendor keeps answering 404 for, instead of polling it forever", async () => {
@@ -119,7 +119,7 @@ describe("JobService", () => {
     for (let attempt = 1; attempt <= 4; attempt++) {
       adapter.failNextGet = notFound();
       await expect(service.refresh(job.id)).rejects.toThrow(/404/);
-      expect(store.getJob(job.id)!.status).toBe("queued");
+      expect((await store.getJob(job.id))!.status).toBe("queued");
     }
     // A good poll in between resets the count.
     await service.refresh(job.id);
@@ -127,10 +127,10 @@ describe("JobService", () => {
       adapter.failNextGet = notFound();
       await service.refresh(job.id).catch(() => undefined);
     }
-    const ended = store.getJob(job.id)!;
+    const ended = (await store.getJob(job.id))!;
     expect(ended.status).toBe("failed");
     expect(ended.error?.message).toMatch(/no longer knows this job/);
-    expect(service.dueJobs()).toEqual([]);
+    expect(await service.dueJobs()).toEqual([]);
   });
 
   it("answers a direct question with a fresh look when the stored status is old", async () => {
@@ -197,8 +197,8 @@ describe("interrupted submissions", () => {
     // The hung call answers at last: the same vendor job, stored once, under the same key.
     answer({ nativeId: "vendor-7", status: "queued" });
     expect((await pending).job.id).toBe("pyannote:vendor-7");
-    expect(first.store.listJobs({ limit: 10 }).jobs.map((job) => job.id)).toEqual(["pyannote:vendor-7"]);
-    expect(first.store.listSubmissions()).toEqual([]);
+    expect((await first.store.listJobs({ limit: 10 })).jobs.map((job) => job.id)).toEqual(["pyannote:vendor-7"]);
+    expect(await first.store.listSubmissions()).toEqual([]);
   });
 
   it("never hands a user another user's job through a key whose recovery found that job", async () => {
@@ -270,7 +270,7 @@ describe("interrupted submissions", () => {
     expect(adapter.starts).toHaveLength(2);
     expect(lookups).toHaveLength(2);
     expect((await service.start(args)).job.id).toBe(retried.job.id);
-    expect(store.listSubmissions()).toEqual([]);
+    expect(await store.listSubmissions()).toEqual([]);
   });
 
   it("releases at once when the lookup is certain nothing exists (the local analyzer: nothing outlives the process)", async () => {
@@ -298,8 +298,8 @@ describe("interrupted submissions", () => {
     adapter.findSubmission = async () => ({ kind: "found", snapshot: { nativeId: "late-1", status: "queued" } });
     const { service, store } = setup(adapter);
     await expect(service.start({ provider: "pyannote", media, options: {} })).rejects.toThrow(/timed out/);
-    service.resolveInterruptedSubmissions();
-    await vi.waitFor(() => expect(store.getJob("pyannote:late-1")?.warnings?.join(" ")).toMatch(/interrupted/));
-    expect(store.listSubmissions()).toEqual([]);
+    await service.resolveInterruptedSubmissions();
+    await vi.waitFor(async () => expect((await store.getJob("pyannote:late-1"))?.warnings?.join(" ")).toMatch(/interrupted/));
+    expect(await store.listSubmissions()).toEqual([]);
   });
 });

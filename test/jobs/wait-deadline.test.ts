@@ -96,8 +96,8 @@ describe("waits under a spent request budget", () => {
     // Every status GET now takes 8 s to answer.
     fake.server.injectFault({ kind: "slow-headers", delayMs: 8_000 }, { times: 100, method: "GET", pathPrefix: "/v1/jobs" });
     // Last heard of a minute ago: get_job wants a fresh look before it waits.
-    const stored = running.app.store.getJob(jobId)!;
-    running.app.store.saveJob({ ...stored, updatedAt: new Date(Date.now() - 60_000).toISOString() });
+    const stored = (await running.app.store.getJob(jobId))!;
+    await running.app.store.saveJob({ ...stored, updatedAt: new Date(Date.now() - 60_000).toISOString() });
     const answers = await Promise.all(
       Array.from({ length: 10 }, async () => {
         const startedAt = Date.now();

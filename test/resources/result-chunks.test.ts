@@ -38,7 +38,7 @@ beforeAll(async () => {
   artifacts = randomBytes(Math.round(RESULT_CHUNK_BYTES * 2.5));
   expect(Buffer.byteLength(predictionsJson)).toBeGreaterThan(CLIENT_MESSAGE_LIMIT);
   expect(predictionsJson).toContain("باريس");
-  running.app.store.insertJob({
+  await running.app.store.insertJob({
     id: JOB_ID,
     provider: "hume",
     nativeId: "big-job",
@@ -51,9 +51,9 @@ beforeAll(async () => {
     resultState: "stored",
     pollCount: 4,
   });
-  running.app.store.putResultPart(JOB_ID, "predictions.json", Buffer.from(predictionsJson), "application/json");
-  running.app.store.putResultPart(JOB_ID, "artifacts.zip", artifacts, "application/zip");
-  running.app.store.putResultIndex(JOB_ID, JSON.parse(JSON.stringify(buildHumeIndex(JSON.parse(predictionsJson)))), "1 file");
+  await running.app.store.putResultPart(JOB_ID, "predictions.json", Buffer.from(predictionsJson), "application/json");
+  await running.app.store.putResultPart(JOB_ID, "artifacts.zip", artifacts, "application/zip");
+  await running.app.store.putResultIndex(JOB_ID, JSON.parse(JSON.stringify(buildHumeIndex(JSON.parse(predictionsJson)))), "1 file");
 }, 120_000);
 afterAll(async () => running?.close());
 

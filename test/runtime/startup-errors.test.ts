@@ -44,16 +44,16 @@ const digest = (file: string) => crypto.createHash("sha256").update(fs.readFileS
 const escape = (text: string) => new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
 
 /** A real store with a job in it, closed (checkpointed into one file). */
-function healthyStore(dataDir: string): string {
+async function healthyStore(dataDir: string): Promise<string> {
   const store = openSqliteJobStore(dataDir);
-  store.close();
+  await store.close();
   return path.join(dataDir, "jobs.sqlite");
 }
 
 describe("a job store the server cannot use", () => {
   let storeSize = 0;
-  beforeAll(() => {
-    storeSize = fs.statSync(healthyStore(freshDir("probe"))).size;
+  beforeAll(async () => {
+    storeSize = fs.statSync(await healthyStore(freshDir("probe"))).size;
   });
 
   it.each([
@@ -62,7 +62,7 @@ describe("a job store the server cannot use", () => {
     ["half of it", (size: number) => Math.floor(size / 2)],
   ])("truncated to %s: damaged, move it aside, never deleted", async (_label, keep) => {
     const dataDir = freshDir("truncated");
-    const file = healthyStore(dataDir);
+    const file = await healthyStore(dataDir);
     fs.truncateSync(file, keep(storeSize));
     const before = digest(file);
     const line = expectOneLine(await startServer(dataDir), /is damaged/, escape(file), /move .* aside/, /never deletes/);
@@ -98,7 +98,7 @@ describe("a job store the server cannot use", () => {
 
   it("written by a newer version: upgrade, or use another data directory; the store is unchanged", async () => {
     const dataDir = freshDir("newer");
-    const file = healthyStore(dataDir);
+    const file = await healthyStore(dataDir);
     const db = new DatabaseSync(file);
     db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(MIGRATIONS.length + 7, new Date().toISOString());
     db.close();
@@ -138,7 +138,7 @@ describe.skipIf(!canMountTmpfs)("on a full disk", () => {
   });
 
   it("an existing store: the data directory is full (path), and the store is unchanged", async () => {
-    const source = healthyStore(freshDir("source"));
+    const source = await healthyStore(freshDir("source"));
     const before = digest(source);
     const result = await startOnFullDisk(`mkdir "$1/data" && cp "${source}" "$1/data/jobs.sqlite"`);
     expectOneLine(result, /the data directory is full \(.*\/data\)/);

@@ -14,7 +14,7 @@ afterEach(() => {
 });
 
 describe("voiceprint owners", () => {
-  it("migrates existing voiceprints to the owner of their source job", () => {
+  it("migrates existing voiceprints to the owner of their source job", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mjm-store-vp-"));
     dirs.push(dir);
     const scoping = MIGRATIONS.findIndex((migration) => migration.includes("voiceprints_owned"));
@@ -33,22 +33,22 @@ describe("voiceprint owners", () => {
 
     const store = openSqliteJobStore(dir);
     try {
-      expect(store.voiceprints.list("token:aaaa").map((entry) => entry.label)).toEqual(["alice"]);
-      expect(store.voiceprints.list("token:bbbb")).toEqual([]);
-      expect(store.voiceprints.get("alice", "token:bbbb")).toBeUndefined();
-      expect(store.voiceprints.get("alice", "token:aaaa")).toBe("VP-ALICE");
+      expect((await store.voiceprints.list("token:aaaa")).map((entry) => entry.label)).toEqual(["alice"]);
+      expect(await store.voiceprints.list("token:bbbb")).toEqual([]);
+      expect(await store.voiceprints.get("alice", "token:bbbb")).toBeUndefined();
+      expect(await store.voiceprints.get("alice", "token:aaaa")).toBe("VP-ALICE");
       // A voiceprint whose job is gone belongs to no token: stdio (unscoped) still sees it.
-      expect(store.voiceprints.list("").map((entry) => entry.label)).toEqual(["bob"]);
-      expect(store.voiceprints.list().map((entry) => entry.label)).toEqual(["alice", "bob"]);
-      expect(store.voiceprints.delete("alice", "token:bbbb")).toBe(false);
-      expect(store.voiceprints.delete("alice", "token:aaaa")).toBe(true);
+      expect((await store.voiceprints.list("")).map((entry) => entry.label)).toEqual(["bob"]);
+      expect((await store.voiceprints.list()).map((entry) => entry.label)).toEqual(["alice", "bob"]);
+      expect(await store.voiceprints.delete("alice", "token:bbbb")).toBe(false);
+      expect(await store.voiceprints.delete("alice", "token:aaaa")).toBe(true);
       // The same label under two owners is two voiceprints.
-      store.voiceprints.put("carol", "VP-1", { provider: "pyannote", sourceJobId: "pyannote:c1", owner: "token:aaaa" });
-      store.voiceprints.put("carol", "VP-2", { provider: "pyannote", sourceJobId: "pyannote:c2", owner: "token:bbbb" });
-      expect(store.voiceprints.get("carol", "token:aaaa")).toBe("VP-1");
-      expect(store.voiceprints.get("carol", "token:bbbb")).toBe("VP-2");
+      await store.voiceprints.put("carol", "VP-1", { provider: "pyannote", sourceJobId: "pyannote:c1", owner: "token:aaaa" });
+      await store.voiceprints.put("carol", "VP-2", { provider: "pyannote", sourceJobId: "pyannote:c2", owner: "token:bbbb" });
+      expect(await store.voiceprints.get("carol", "token:aaaa")).toBe("VP-1");
+      expect(await store.voiceprints.get("carol", "token:bbbb")).toBe("VP-2");
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

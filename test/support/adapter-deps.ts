@@ -15,7 +15,7 @@ import type { AdapterDeps, MediaDownloader, ReplayGuard, VoiceprintStore } from 
 export function memoryReplayGuard(): ReplayGuard {
   const seen = new Set<string>();
   return {
-    firstSeen(key) {
+    async firstSeen(key) {
       if (seen.has(key)) return false;
       seen.add(key);
       return true;
@@ -29,11 +29,11 @@ export function memoryVoiceprints(): VoiceprintStore {
   const matching = (label: string | undefined, owner: string | undefined) =>
     [...entries.values()].filter((entry) => (label === undefined || entry.label === label) && (owner === undefined || entry.owner === owner));
   return {
-    put: (label, voiceprint, meta) =>
+    put: async (label, voiceprint, meta) =>
       void entries.set(`${meta.owner ?? ""}\u0000${label}`, { owner: meta.owner ?? "", label, voiceprint, provider: meta.provider, sourceJobId: meta.sourceJobId, createdAt: new Date().toISOString() }),
-    get: (label, owner) => matching(label, owner).sort((a, b) => Number(a.owner !== "") - Number(b.owner !== ""))[0]?.voiceprint,
-    list: (owner) => matching(undefined, owner).map(({ label, provider, sourceJobId, createdAt }) => ({ label, provider, sourceJobId, createdAt })),
-    delete: (label, owner) => {
+    get: async (label, owner) => matching(label, owner).sort((a, b) => Number(a.owner !== "") - Number(b.owner !== ""))[0]?.voiceprint,
+    list: async (owner) => matching(undefined, owner).map(({ label, provider, sourceJobId, createdAt }) => ({ label, provider, sourceJobId, createdAt })),
+    delete: async (label, owner) => {
       const found = matching(label, owner);
       for (const entry of found) entries.delete(`${entry.owner}\u0000${entry.label}`);
       return found.length > 0;

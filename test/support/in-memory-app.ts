@@ -41,7 +41,7 @@ export async function startInMemoryApp(
   });
   const logs: string[] = [];
   const logger = createLogger({ level: "debug", secrets: [], write: (line) => logs.push(line) });
-  const app = assembleApp(config, () => adapters, { logger });
+  const app = await assembleApp(config, () => adapters, { logger });
   if (options.startPoller !== false) app.poller.start();
   const built = buildServer(app, { transport: options.transport ?? "stdio" });
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();

@@ -101,7 +101,7 @@ export class ScriptedAdapter implements ProviderAdapter {
   async fetchResults(job: Job, sink: ResultSink): Promise<FetchedResults> {
     this.fetches.push(job.nativeId);
     const rows = Array.from({ length: this.options.rows ?? 50 }, (_, index) => ({ start: index, text: `row ${index} ${"x".repeat(20)}` }));
-    sink.putPart("raw.json", JSON.stringify({ rows }), "application/json");
+    await sink.putPart("raw.json", JSON.stringify({ rows }), "application/json");
     return { index: { rows }, description: `${rows.length} rows` };
   }
 

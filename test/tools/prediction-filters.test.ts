@@ -32,7 +32,7 @@ beforeAll(async () => {
   running = await startInMemoryApp(createAdapters(testAdapterDeps({ ...KEYS, MEDIA_JOBS_DATA_DIR: "/nonexistent" })), { startPoller: false });
   for (const [position, fixture] of storedFixtures().entries()) {
     const id = `${fixture.provider}:fixture-${position}`;
-    running.app.store.insertJob({
+    await running.app.store.insertJob({
       id,
       provider: fixture.provider,
       nativeId: `fixture-${position}`,
@@ -46,7 +46,7 @@ beforeAll(async () => {
       resultState: "stored",
       pollCount: 1,
     });
-    running.app.store.putResultIndex(id, fixture.index);
+    await running.app.store.putResultIndex(id, fixture.index);
     jobs.push({ id, provider: fixture.provider, task: fixture.task });
   }
 });

@@ -46,7 +46,7 @@ describe("start_job refuses unusable URLs before any job exists", () => {
         }
       }
     }
-    expect(running.app.store.listJobs({ limit: 10 }).jobs).toHaveLength(0);
+    expect((await running.app.store.listJobs({ limit: 10 })).jobs).toHaveLength(0);
   });
 
   it("refuses schemes the provider does not take, and credentials, naming what it takes", async () => {
@@ -67,7 +67,7 @@ describe("start_job refuses unusable URLs before any job exists", () => {
       expect(answer.isError, `${provider} ${url}`).toBe(true);
       expect(textOf(answer), `${provider} ${url}`).toMatch(message);
     }
-    expect(running.app.store.listJobs({ limit: 10 }).jobs).toHaveLength(0);
+    expect((await running.app.store.listJobs({ limit: 10 })).jobs).toHaveLength(0);
   });
 
   it("accepts public URLs and names (names are checked when the download connects)", async () => {

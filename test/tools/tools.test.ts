@@ -62,7 +62,7 @@ describe("tools over an in-memory MCP session", () => {
     const jobId = (started.structuredContent as { job: { job_id: string } }).job.job_id;
     expect(jobId).toBe("pyannote:job-1");
     // Committed before start_job returned.
-    expect(running.app.store.getJob(jobId)).toBeDefined();
+    expect(await running.app.store.getJob(jobId)).toBeDefined();
 
     const waited = await call("get_job", { job_id: jobId, wait_seconds: 10 });
     expect((waited.structuredContent as { job: { status: string; results: string } }).job).toMatchObject({ status: "succeeded", results: "stored" });
@@ -310,7 +310,7 @@ describe("tools over an in-memory MCP session", () => {
     expect((second.structuredContent as { jobs: Array<{ job_id: string }> }).jobs.map((job) => job.job_id)).toEqual(["pyannote:job-3", "pyannote:job-2"]);
     const none = await call("list_jobs", { status: "succeeded" });
     expect((none.structuredContent as { jobs: unknown[] }).jobs).toEqual([]);
-    const third = running.app.store.getJob("pyannote:job-3")!;
+    const third = (await running.app.store.getJob("pyannote:job-3"))!;
     const recent = await call("list_jobs", { created_after: third.createdAt });
     expect((recent.structuredContent as { jobs: Array<{ job_id: string }> }).jobs.map((job) => job.job_id)).toEqual(["pyannote:job-5", "pyannote:job-4", "pyannote:job-3"]);
     const older = await call("list_jobs", { created_before: third.createdAt });

@@ -24,8 +24,8 @@ function memorySink(): ResultSink & { parts: Map<string, Buffer> } {
   const bytes = (data: Uint8Array | string) => (typeof data === "string" ? Buffer.from(data) : Buffer.from(data));
   return {
     parts,
-    putPart: (name, data) => void parts.set(name, bytes(data)),
-    appendPart: (name, data) => void parts.set(name, Buffer.concat([parts.get(name) ?? Buffer.alloc(0), bytes(data)])),
+    putPart: async (name, data) => void parts.set(name, bytes(data)),
+    appendPart: async (name, data) => void parts.set(name, Buffer.concat([parts.get(name) ?? Buffer.alloc(0), bytes(data)])),
   };
 }
 
@@ -176,8 +176,8 @@ describe("Hamsa adapter against the fake", () => {
     expect(body.webhookUrl).toBe("https://mcp.example/webhooks/hamsa");
     expect(body.webhookAuth.authSecret).not.toContain(fake.apiKey);
     const delivery = fake.webhookRequestFor(started.nativeId);
-    expect(adapter.handleWebhook!({ headers: delivery.headers, rawBody: delivery.rawBody })).toEqual({ nativeId: started.nativeId });
-    expect(() => adapter.handleWebhook!({ headers: delivery.headers, rawBody: delivery.rawBody })).toThrow(/replay/);
-    expect(() => adapter.handleWebhook!({ headers: { authorization: "Bearer nope" }, rawBody: delivery.rawBody })).toThrow(ForbiddenError);
+    expect(await adapter.handleWebhook!({ headers: delivery.headers, rawBody: delivery.rawBody })).toEqual({ nativeId: started.nativeId });
+    await expect(adapter.handleWebhook!({ headers: delivery.headers, rawBody: delivery.rawBody })).rejects.toThrow(/replay/);
+    await expect(adapter.handleWebhook!({ headers: { authorization: "Bearer nope" }, rawBody: delivery.rawBody })).rejects.toThrow(ForbiddenError);
   });
 });

@@ -49,11 +49,11 @@ function countingSink(): ResultSink & { chunks: number; stored: () => Buffer } {
   const parts: Buffer[] = [];
   const sink = {
     chunks: 0,
-    putPart(_name: string, data: Uint8Array | string) {
+    async putPart(_name: string, data: Uint8Array | string) {
       parts.length = 0;
       if (data.length > 0) parts.push(Buffer.from(data));
     },
-    appendPart(_name: string, data: Uint8Array | string) {
+    async appendPart(_name: string, data: Uint8Array | string) {
       sink.chunks++;
       parts.push(Buffer.from(data));
     },
@@ -204,14 +204,14 @@ describe("HumanStandard adapter against the fake", () => {
     const started = await adapter.start(request(urls(3), { webhookUrl: "https://mcp.example/webhooks/humanstandard" }), {});
     expect(fake.server.requestsTo("POST", "/jobs")[0]!.json).toMatchObject({ webhook_url: "https://mcp.example/webhooks/humanstandard" });
 
-    const track = adapter.handleWebhook!(fake.signedWebhook(fake.trackCompleteEvent(started.nativeId, 1)));
+    const track = await adapter.handleWebhook!(fake.signedWebhook(fake.trackCompleteEvent(started.nativeId, 1)));
     expect(track.snapshot?.status).toBe("running");
 
     const complete = fake.signedWebhook(fake.jobCompleteEvent(started.nativeId));
-    expect(adapter.handleWebhook!(complete)).toMatchObject({ nativeId: started.nativeId, snapshot: { status: "succeeded" } });
-    expect(() => adapter.handleWebhook!(complete)).toThrow(/replay/);
+    expect(await adapter.handleWebhook!(complete)).toMatchObject({ nativeId: started.nativeId, snapshot: { status: "succeeded" } });
+    await expect(adapter.handleWebhook!(complete)).rejects.toThrow(/replay/);
 
     const tampered = { headers: complete.headers, rawBody: Buffer.from(complete.rawBody.toString().replace("job.complete", "job.failed")) };
-    expect(() => adapter.handleWebhook!(tampered)).toThrow(ForbiddenError);
+    await expect(adapter.handleWebhook!(tampered)).rejects.toThrow(ForbiddenError);
   });
 });

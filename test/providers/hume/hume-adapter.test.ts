@@ -36,8 +36,8 @@ const jobFor = (snapshot: JobSnapshot, options: Record<string, unknown> = {}) =>
 function memorySink() {
   const parts = new Map<string, { data: Buffer; contentType: string }>();
   const sink: ResultSink = {
-    putPart: (name, data, contentType) => parts.set(name, { data: Buffer.from(data), contentType }),
-    appendPart: (name, data, contentType) => {
+    putPart: async (name, data, contentType) => void parts.set(name, { data: Buffer.from(data), contentType }),
+    appendPart: async (name, data, contentType) => {
       const previous = parts.get(name)?.data ?? Buffer.alloc(0);
       parts.set(name, { data: Buffer.concat([previous, Buffer.from(data)]), contentType });
     },
@@ -221,13 +221,13 @@ describe("Hume adapter against the loopback fake", () => {
     }
   });
 
-  it("treats the unsigned callback only as a hint to re-fetch", () => {
+  it("treats the unsigned callback only as a hint to re-fetch", async () => {
     const nativeId = [...fake.jobs.keys()][0]!;
     const forged = Buffer.from(JSON.stringify({ job_id: nativeId, status: "COMPLETED", predictions: [{ fake: true }] }));
-    expect(adapter.handleWebhook!({ headers: {}, rawBody: forged })).toEqual({ nativeId });
-    expect(adapter.handleWebhook!({ headers: {}, rawBody: fake.callbackBody(nativeId) })).toEqual({ nativeId });
-    expect(() => adapter.handleWebhook!({ headers: {}, rawBody: Buffer.from("{}") })).toThrow(UserInputError);
-    expect(() => adapter.handleWebhook!({ headers: {}, rawBody: Buffer.from("not json") })).toThrow(/not a Hume job callback/);
+    expect(await adapter.handleWebhook!({ headers: {}, rawBody: forged })).toEqual({ nativeId });
+    expect(await adapter.handleWebhook!({ headers: {}, rawBody: fake.callbackBody(nativeId) })).toEqual({ nativeId });
+    await expect(adapter.handleWebhook!({ headers: {}, rawBody: Buffer.from("{}") })).rejects.toThrow(UserInputError);
+    await expect(adapter.handleWebhook!({ headers: {}, rawBody: Buffer.from("not json") })).rejects.toThrow(/not a Hume job callback/);
   });
 
   it("describes itself as retired, and needs HUME_API_KEY", async () => {

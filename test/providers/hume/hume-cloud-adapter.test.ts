@@ -37,12 +37,12 @@ function memoryParts(): JobPartStore & { puts: string[] } {
   const puts: string[] = [];
   return {
     puts,
-    put: (jobId, name, data) => {
+    put: async (jobId, name, data) => {
       puts.push(name);
       parts.set(`${jobId}|${name}`, Buffer.from(data));
     },
-    get: (jobId, name) => parts.get(`${jobId}|${name}`),
-    list: (jobId) => [...parts.keys()].filter((key) => key.startsWith(`${jobId}|`)).map((key) => key.slice(jobId.length + 1)),
+    get: async (jobId, name) => parts.get(`${jobId}|${name}`),
+    list: async (jobId) => [...parts.keys()].filter((key) => key.startsWith(`${jobId}|`)).map((key) => key.slice(jobId.length + 1)),
   };
 }
 
@@ -59,7 +59,7 @@ function tasksFor(options: { key?: string; maxBodyBytes?: number; parts?: JobPar
 
 const memorySink = (): ResultSink & { parts: Map<string, string> } => {
   const parts = new Map<string, string>();
-  return { parts, putPart: (name, data) => void parts.set(name, String(data)), appendPart: (name, data) => void parts.set(name, (parts.get(name) ?? "") + String(data)) };
+  return { parts, putPart: async (name, data) => void parts.set(name, String(data)), appendPart: async (name, data) => void parts.set(name, (parts.get(name) ?? "") + String(data)) };
 };
 
 async function runToEnd(tasks: HumeCloudTasks, job: Job, until: (snapshot: JobSnapshot) => boolean = (snapshot) => isTerminal(snapshot.status)): Promise<JobSnapshot> {

@@ -19,8 +19,8 @@ describe("Hume remote listing with time filters", () => {
     adapter = createHumeAdapter({
       config: loadConfig({ HUME_API_KEY: "wrong-key-123456", HUME_BASE_URL: fake.baseUrl }),
       logger: createLogger({ level: "error", secrets: ["wrong-key-123456"], write: () => undefined }),
-      voiceprints: { put: () => undefined, get: () => undefined, list: () => [], delete: () => false },
-      replayGuard: { firstSeen: () => true },
+      voiceprints: { put: async () => undefined, get: async () => undefined, list: async () => [], delete: async () => false },
+      replayGuard: { firstSeen: async () => true },
       downloader: { download: () => Promise.reject(new Error("unused")) },
       createHttpClient: createVendorHttpClient,
     });
@@ -38,8 +38,8 @@ describe("Hume remote listing with time filters", () => {
     adapter = createHumeAdapter({
       config: loadConfig({ HUME_API_KEY: fake.apiKey, HUME_BASE_URL: fake.baseUrl }),
       logger: createLogger({ level: "error", secrets: [fake.apiKey], write: () => undefined }),
-      voiceprints: { put: () => undefined, get: () => undefined, list: () => [], delete: () => false },
-      replayGuard: { firstSeen: () => true },
+      voiceprints: { put: async () => undefined, get: async () => undefined, list: async () => [], delete: async () => false },
+      replayGuard: { firstSeen: async () => true },
       downloader: { download: () => Promise.reject(new Error("unused")) },
       createHttpClient: createVendorHttpClient,
     });

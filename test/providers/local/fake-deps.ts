@@ -53,10 +53,10 @@ export function fakeSink(): ResultSink & { parts: Map<string, { data: string; co
   const text = (data: Uint8Array | string) => (typeof data === "string" ? data : Buffer.from(data).toString("utf8"));
   return {
     parts,
-    putPart(name, data, contentType) {
+    async putPart(name, data, contentType) {
       parts.set(name, { data: text(data), contentType });
     },
-    appendPart(name, data, contentType) {
+    async appendPart(name, data, contentType) {
       parts.set(name, { data: (parts.get(name)?.data ?? "") + text(data), contentType });
     },
   };

@@ -42,7 +42,7 @@ const url = (name: string) => ({ kind: "url" as const, url: `https://media.examp
 
 function collect(): { parts: Map<string, string>; sink: ResultSink } {
   const parts = new Map<string, string>();
-  return { parts, sink: { putPart: (name, data) => void parts.set(name, String(data)), appendPart: () => undefined } };
+  return { parts, sink: { putPart: async (name, data) => void parts.set(name, String(data)), appendPart: async () => undefined } };
 }
 
 async function finished(adapter: ProviderAdapter, fake: PyannoteFake, started: JobSnapshot, task: TaskId, overrides: Partial<Job> = {}) {
@@ -151,7 +151,7 @@ describe("options as the model writes them", () => {
 
   it("takes matching as the vendor nests it, and reports who matched nobody under a high threshold", async () => {
     const { fake, adapter, voiceprints } = await setUp({ speakers: 2, segments: 10 });
-    voiceprints.put("alice", "VP1.alice", { provider: "pyannote", sourceJobId: "pyannote:v1" });
+    await voiceprints.put("alice", "VP1.alice", { provider: "pyannote", sourceJobId: "pyannote:v1" });
     await expect(
       adapter.start({ task: "identify", media: [url("m.wav")], options: { voiceprints: ["alice"], matching: { threshold: 95 }, matching_threshold: 10 } }, {}),
     ).rejects.toThrow(/not both/);
@@ -166,7 +166,7 @@ describe("options as the model writes them", () => {
 
   it("documents every option in snake_case and lists stored voiceprints by label only", async () => {
     const { adapter, voiceprints } = await setUp();
-    voiceprints.put("erin", "VP1.secret-erin-print", { provider: "pyannote", sourceJobId: "pyannote:v9" });
+    await voiceprints.put("erin", "VP1.secret-erin-print", { provider: "pyannote", sourceJobId: "pyannote:v9" });
     const info = adapter.describe();
     const diarize = info.tasks.find((task) => task.task === "diarize")!;
     expect(diarize.options.join("\n")).toMatch(/num_speakers[\s\S]*min_speakers \/ max_speakers[\s\S]*turn_level_confidence[\s\S]*transcription/);
@@ -194,24 +194,24 @@ describe("webhooks", () => {
     const rawBody = Buffer.from(JSON.stringify({ jobId: "job-9", status: "succeeded" }));
     const now = Math.floor(Date.now() / 1000);
     const first = { "X-Signature": signPyannoteWebhook(rawBody, SECRET, now), "X-Request-Timestamp": String(now) };
-    expect(adapter.handleWebhook!({ headers: first, rawBody })).toMatchObject({ nativeId: "job-9", snapshot: { status: "succeeded" } });
+    expect(await adapter.handleWebhook!({ headers: first, rawBody })).toMatchObject({ nativeId: "job-9", snapshot: { status: "succeeded" } });
     // The same delivery again, even re-encoded as hex, is a replay.
     const sameAsHex = { "x-signature": signPyannoteWebhook(rawBody, SECRET, now, "hex"), "x-request-timestamp": String(now), "x-retry-num": "1" };
-    expect(() => adapter.handleWebhook!({ headers: sameAsHex, rawBody })).toThrow(/replay/);
+    await expect(adapter.handleWebhook!({ headers: sameAsHex, rawBody })).rejects.toThrow(/replay/);
     // A retry with a new timestamp carries a new signature: accepted (the status update is idempotent).
     const retry = { "x-signature": signPyannoteWebhook(rawBody, SECRET, now + 1), "x-request-timestamp": String(now + 1), "x-retry-num": "1" };
-    expect(adapter.handleWebhook!({ headers: retry, rawBody }).nativeId).toBe("job-9");
-    expect(() => adapter.handleWebhook!({ headers: { "x-signature": "abc", "x-request-timestamp": "soon" }, rawBody })).toThrow(ForbiddenError);
+    expect((await adapter.handleWebhook!({ headers: retry, rawBody })).nativeId).toBe("job-9");
+    await expect(adapter.handleWebhook!({ headers: { "x-signature": "abc", "x-request-timestamp": "soon" }, rawBody })).rejects.toThrow(ForbiddenError);
     // From the clock now, not the test's start: on a loaded machine a second may have passed.
     const future = Math.floor(Date.now() / 1000) + 360;
-    expect(() => adapter.handleWebhook!({ headers: { "x-signature": signPyannoteWebhook(rawBody, SECRET, future), "x-request-timestamp": String(future) }, rawBody })).toThrow(/±300 s/);
+    await expect(adapter.handleWebhook!({ headers: { "x-signature": signPyannoteWebhook(rawBody, SECRET, future), "x-request-timestamp": String(future) }, rawBody })).rejects.toThrow(/±300 s/);
   });
 
   it("moves a failed job by a webhook, with no output needed", async () => {
     const { adapter } = await setUp();
     const rawBody = Buffer.from(JSON.stringify({ jobId: "job-f", status: "failed" }));
     const now = Math.floor(Date.now() / 1000);
-    const event = adapter.handleWebhook!({ headers: { "x-signature": signPyannoteWebhook(rawBody, SECRET, now), "x-request-timestamp": String(now) }, rawBody });
+    const event = await adapter.handleWebhook!({ headers: { "x-signature": signPyannoteWebhook(rawBody, SECRET, now), "x-request-timestamp": String(now) }, rawBody });
     expect(event.snapshot).toMatchObject({ status: "failed", error: { message: expect.stringMatching(/failed/) } });
   });
 });
@@ -229,9 +229,9 @@ describe("jobs started elsewhere", () => {
     expect(await adapter.get(jobId, undefined, {})).toMatchObject({ status: "succeeded", task: "voiceprint" });
     // The core files a listed job under the provider's first task until the output says otherwise.
     const { fetched, parts, view } = await finished(adapter, fake, { nativeId: jobId, status: "succeeded" }, "diarize");
-    const [label] = voiceprints.list().map((entry) => entry.label);
+    const [label] = (await voiceprints.list()).map((entry) => entry.label);
     expect(label).toMatch(/^voiceprint-/);
-    expect(voiceprints.get(label!)).toBe(fake.voiceprintFor(jobId));
+    expect(await voiceprints.get(label!)).toBe(fake.voiceprintFor(jobId));
     const text = view().summary.join("\n");
     expect(text).toContain(`voiceprint stored under label "${label}"`);
     expect(text).toContain(`options: {voiceprints: ["${label}"]}`);

@@ -35,32 +35,32 @@ function jobOf(nativeId: string, task: Job["task"] = "diarize", label?: string):
   return jobFromSnapshot("pyannote", task, { nativeId, status: "succeeded", label });
 }
 
-const nullSink: ResultSink = { putPart: () => undefined, appendPart: () => undefined };
+const nullSink: ResultSink = { putPart: async () => undefined, appendPart: async () => undefined };
 
 describe("pyannoteAI webhooks", () => {
   const adapter = adapterFor("http://127.0.0.1:9", "key-not-used-here");
   const body = { jobId: "job-1", status: "succeeded" };
 
-  it("accepts a valid signature in base64 and in hex, and maps the status", () => {
-    expect(adapter.handleWebhook!(signed(body))).toMatchObject({ nativeId: "job-1", snapshot: { status: "succeeded", providerStatus: "succeeded" } });
-    expect(adapter.handleWebhook!(signed({ ...body, jobId: "job-2" }, { encoding: "hex" }))).toMatchObject({ nativeId: "job-2" });
+  it("accepts a valid signature in base64 and in hex, and maps the status", async () => {
+    expect(await adapter.handleWebhook!(signed(body))).toMatchObject({ nativeId: "job-1", snapshot: { status: "succeeded", providerStatus: "succeeded" } });
+    expect(await adapter.handleWebhook!(signed({ ...body, jobId: "job-2" }, { encoding: "hex" }))).toMatchObject({ nativeId: "job-2" });
   });
 
-  it("refuses tampered, wrongly signed, stale, unsigned and replayed deliveries", () => {
+  it("refuses tampered, wrongly signed, stale, unsigned and replayed deliveries", async () => {
     const tampered = signed(body);
     tampered.rawBody = Buffer.from(JSON.stringify({ ...body, status: "failed" }));
-    expect(() => adapter.handleWebhook!(tampered)).toThrow(ForbiddenError);
-    expect(() => adapter.handleWebhook!(signed(body, { secret: "other" }))).toThrow(/signature does not match/);
-    expect(() => adapter.handleWebhook!(signed(body, { timestamp: Math.floor(Date.now() / 1000) - 301 }))).toThrow(/±300 s/);
-    expect(() => adapter.handleWebhook!({ headers: {}, rawBody: Buffer.from("{}") })).toThrow(/missing X-Signature/);
+    await expect(adapter.handleWebhook!(tampered)).rejects.toThrow(ForbiddenError);
+    await expect(adapter.handleWebhook!(signed(body, { secret: "other" }))).rejects.toThrow(/signature does not match/);
+    await expect(adapter.handleWebhook!(signed(body, { timestamp: Math.floor(Date.now() / 1000) - 301 }))).rejects.toThrow(/±300 s/);
+    await expect(adapter.handleWebhook!({ headers: {}, rawBody: Buffer.from("{}") })).rejects.toThrow(/missing X-Signature/);
     const once = signed({ jobId: "job-3", status: "failed" });
-    adapter.handleWebhook!(once);
-    expect(() => adapter.handleWebhook!(once)).toThrow(/replay/);
+    await adapter.handleWebhook!(once);
+    await expect(adapter.handleWebhook!(once)).rejects.toThrow(/replay/);
   });
 
-  it("refuses all webhooks when no secret is configured", () => {
+  it("refuses all webhooks when no secret is configured", async () => {
     const unsecured = adapterFor("http://127.0.0.1:9", "k", { PYANNOTEAI_WEBHOOK_SECRET: "" });
-    expect(() => unsecured.handleWebhook!(signed(body))).toThrow(/PYANNOTEAI_WEBHOOK_SECRET is not set/);
+    await expect(unsecured.handleWebhook!(signed(body))).rejects.toThrow(/PYANNOTEAI_WEBHOOK_SECRET is not set/);
   });
 });
 
@@ -129,7 +129,7 @@ describe("pyannoteAI adapter against the fake", () => {
     const started = await adapter.start({ task: "voiceprint", label: "carol", media: [{ kind: "url", url: "https://m.example.com/carol.wav" }], options: {} }, {});
     await adapter.get(started.nativeId, undefined, {});
     const parts: string[] = [];
-    const fetched = await adapter.fetchResults(jobOf(started.nativeId, "voiceprint", "carol"), { putPart: (_name, data) => void parts.push(String(data)), appendPart: () => undefined }, {});
+    const fetched = await adapter.fetchResults(jobOf(started.nativeId, "voiceprint", "carol"), { putPart: async (_name, data) => void parts.push(String(data)), appendPart: async () => undefined }, {});
     const secret = fake.voiceprintFor(started.nativeId);
     expect(JSON.stringify(fetched)).not.toContain(secret.slice(0, 30));
     expect(parts.join("")).not.toContain(secret.slice(0, 30));

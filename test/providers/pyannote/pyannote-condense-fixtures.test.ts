@@ -57,8 +57,8 @@ async function fetchedFixture(name: string, task: TaskId, options: Record<string
   adapter = createPyannoteAdapter({
     config: loadConfig({ PYANNOTEAI_API_KEY: fake.apiKey, PYANNOTEAI_BASE_URL: fake.baseUrl }),
     logger: createLogger({ level: "error", secrets: [fake.apiKey], write: () => undefined }),
-    voiceprints: { put: () => undefined, get: () => undefined, list: () => [], delete: () => false },
-    replayGuard: { firstSeen: () => true },
+    voiceprints: { put: async () => undefined, get: async () => undefined, list: async () => [], delete: async () => false },
+    replayGuard: { firstSeen: async () => true },
     downloader: { download: () => Promise.reject(new Error("unused")) },
     createHttpClient: createVendorHttpClient,
   });
@@ -77,7 +77,7 @@ async function fetchedFixture(name: string, task: TaskId, options: Record<string
     resultState: "none",
     pollCount: 3,
   };
-  const fetched = await adapter.fetchResults(job, { putPart: () => undefined, appendPart: () => undefined }, {});
+  const fetched = await adapter.fetchResults(job, { putPart: async () => undefined, appendPart: async () => undefined }, {});
   const condense = (query: Record<string, unknown> = {}): CondensedView => adapter!.condense({ job, index: fetched.index, query: { top_k: 5, ...query } });
   return { recorded, condense };
 }

@@ -36,19 +36,19 @@ function memoryVoiceprints(): Harness["voiceprints"] {
   const meta = new Map<string, { provider: string; sourceJobId: string }>();
   return {
     meta,
-    put: (label, voiceprint, info) => {
+    put: async (label, voiceprint, info) => {
       entries.set(label, voiceprint);
       meta.set(label, info);
     },
-    get: (label) => entries.get(label),
-    list: () => [...entries.keys()].map((label) => ({ label, provider: "pyannote" as const, sourceJobId: meta.get(label)!.sourceJobId, createdAt: "2026-11-20T00:00:00Z" })),
-    delete: (label) => entries.delete(label),
+    get: async (label) => entries.get(label),
+    list: async () => [...entries.keys()].map((label) => ({ label, provider: "pyannote" as const, sourceJobId: meta.get(label)!.sourceJobId, createdAt: "2026-11-20T00:00:00Z" })),
+    delete: async (label) => entries.delete(label),
   };
 }
 
 function memoryReplayGuard(): ReplayGuard {
   const seen = new Set<string>();
-  return { firstSeen: (key) => (seen.has(key) ? false : (seen.add(key), true)) };
+  return { firstSeen: async (key) => (seen.has(key) ? false : (seen.add(key), true)) };
 }
 
 async function harness(options: PyannoteFakeOptions = {}, env: Record<string, string> = {}): Promise<Harness> {
@@ -105,8 +105,8 @@ function collectingSink() {
   return {
     parts,
     sink: {
-      putPart: (name: string, data: Uint8Array | string) => void parts.set(name, typeof data === "string" ? data : Buffer.from(data).toString("utf8")),
-      appendPart: (name: string, data: Uint8Array | string) => void parts.set(name, (parts.get(name) ?? "") + (typeof data === "string" ? data : Buffer.from(data).toString("utf8"))),
+      putPart: async (name: string, data: Uint8Array | string) => void parts.set(name, typeof data === "string" ? data : Buffer.from(data).toString("utf8")),
+      appendPart: async (name: string, data: Uint8Array | string) => void parts.set(name, (parts.get(name) ?? "") + (typeof data === "string" ? data : Buffer.from(data).toString("utf8"))),
     },
   };
 }
@@ -211,7 +211,7 @@ describe("voiceprints", () => {
     const secret = fake.voiceprintFor(started.nativeId);
     expect(secret.length).toBeGreaterThan(1_900);
 
-    expect(voiceprints.get("carol")).toBe(secret);
+    expect(await voiceprints.get("carol")).toBe(secret);
     expect(voiceprints.meta.get("carol")).toEqual({ provider: "pyannote", sourceJobId: `pyannote:${started.nativeId}` });
     const view = adapter.condense({ job, index: fetched.index, query: { top_k: 5 } });
     // The webhook the fake delivered carried the voiceprint in its output (as pyannoteAI does).
@@ -236,16 +236,16 @@ describe("voiceprints", () => {
 describe("identify", () => {
   it("resolves labels to stored voiceprints, maps matching options, and names the speakers it matched", async () => {
     const { fake, adapter, voiceprints, logLines } = await harness({ pollsUntilDone: 1, speakers: 3, segments: 30 });
-    voiceprints.put("alice", "VP-alice-" + "a".repeat(500), { provider: "pyannote", sourceJobId: "pyannote:v1" });
-    voiceprints.put("bob", "VP-bob-" + "b".repeat(500), { provider: "pyannote", sourceJobId: "pyannote:v2" });
+    await voiceprints.put("alice", "VP-alice-" + "a".repeat(500), { provider: "pyannote", sourceJobId: "pyannote:v1" });
+    await voiceprints.put("bob", "VP-bob-" + "b".repeat(500), { provider: "pyannote", sourceJobId: "pyannote:v2" });
     const options = { voiceprints: ["alice", "bob"], matching_exclusive: false, matching_threshold: 40, num_speakers: 3 };
     const started = await adapter.start({ task: "identify", media: [url("meeting.wav")], options }, {});
     expect(fake.server.requestsTo("POST", "/v1/identify")[0]!.json).toEqual({
       url: "https://media.example.com/meeting.wav",
       numSpeakers: 3,
       voiceprints: [
-        { label: "alice", voiceprint: voiceprints.get("alice") },
-        { label: "bob", voiceprint: voiceprints.get("bob") },
+        { label: "alice", voiceprint: await voiceprints.get("alice") },
+        { label: "bob", voiceprint: await voiceprints.get("bob") },
       ],
       matching: { exclusive: false, threshold: 40 },
     });
@@ -267,7 +267,7 @@ describe("identify", () => {
   it("keeps a voiceprint out of the error when pyannoteAI's refusal quotes it back", async () => {
     const { fake, adapter, voiceprints, logLines } = await harness();
     const secret = "VPx" + "Zq9".repeat(300);
-    voiceprints.put("alice", secret, { provider: "pyannote", sourceJobId: "pyannote:v1" });
+    await voiceprints.put("alice", secret, { provider: "pyannote", sourceJobId: "pyannote:v1" });
     fake.server.injectFault(
       { kind: "status", status: 400, body: { message: `Invalid voiceprint ${secret}`, errors: [{ field: "voiceprints.0.voiceprint", message: secret }] } },
       { method: "POST", pathPrefix: "/v1/identify" },
@@ -280,7 +280,7 @@ describe("identify", () => {
 
   it("refuses an unknown label with the labels it knows, before calling pyannoteAI", async () => {
     const { fake, adapter, voiceprints } = await harness();
-    voiceprints.put("alice", "VP-alice", { provider: "pyannote", sourceJobId: "pyannote:v1" });
+    await voiceprints.put("alice", "VP-alice", { provider: "pyannote", sourceJobId: "pyannote:v1" });
     const error = await adapter.start({ task: "identify", media: [url("m.wav")], options: { voiceprints: ["alice", "dave"] } }, {}).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(UserInputError);
     expect((error as Error).message).toMatch(/dave/);
@@ -459,9 +459,9 @@ async function webhookReceiver(adapter: ProviderAdapter, received: WebhookEvent[
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
+    request.on("end", async () => {
       try {
-        const event = adapter.handleWebhook!({ headers: request.headers as Record<string, string | undefined>, rawBody: Buffer.concat(chunks) });
+        const event = await adapter.handleWebhook!({ headers: request.headers as Record<string, string | undefined>, rawBody: Buffer.concat(chunks) });
         received.push(event);
         response.writeHead(200).end();
       } catch (error) {
