@@ -11,9 +11,9 @@ import { openSqliteJobStore } from "../../src/store/sqlite-store.js";
 import type { JobStore } from "../../src/store/store.js";
 import { ScriptedAdapter } from "../support/scripted-adapter.js";
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
 function setup(adapter: ScriptedAdapter, dataDir?: string, now?: () => number, lease?: { holder: string; durationMs: number }) {
@@ -301,5 +301,93 @@ describe("interrupted submissions", () => {
     await service.resolveInterruptedSubmissions();
     await vi.waitFor(async () => expect((await store.getJob("pyannote:late-1"))?.warnings?.join(" ")).toMatch(/interrupted/));
     expect(await store.listSubmissions()).toEqual([]);
+  });
+});
+
+describe("changes made by another replica", () => {
+  /** Polls far apart: a wait that ends soon was woken by a change, not by its own next look. */
+  class SlowAdapter extends ScriptedAdapter {
+    override readonly pollPolicy = { initialDelayMs: 600_000, maxDelayMs: 600_000, factor: 1 };
+  }
+
+  /**
+   * Two processes on one database, with notifications as PostgreSQL gives them (LISTEN/NOTIFY):
+   * what either handle commits is told to the watchers of both. Handle A is this replica's.
+   */
+  function twoReplicas() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mjm-replicas-"));
+    const storeA = openSqliteJobStore(dir);
+    const storeB = openSqliteJobStore(dir);
+    const shared: JobStore = {
+      ...storeA,
+      watchJobs(listener) {
+        const stopA = storeA.watchJobs(listener);
+        const stopB = storeB.watchJobs(listener);
+        return () => {
+          stopA();
+          stopB();
+        };
+      },
+    };
+    const service = new JobService({
+      store: shared,
+      registry: new ProviderRegistry([new SlowAdapter()]),
+      logger: createLogger({ level: "error", secrets: [], write: () => undefined }),
+      poll: { initialDelayMs: 600_000, maxDelayMs: 600_000 },
+      lease: { holder: "replica-a", durationMs: 60_000 },
+    });
+    cleanups.push(async () => {
+      service.close();
+      await storeA.close();
+      await storeB.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    return { storeB, service };
+  }
+
+  it("wakes a get_job wait here when another replica records the job's end", async () => {
+    const { storeB, service } = twoReplicas();
+    const now = new Date().toISOString();
+    const running: Job = {
+      id: "pyannote:elsewhere-1",
+      provider: "pyannote",
+      nativeId: "elsewhere-1",
+      task: "diarize",
+      status: "running",
+      inputs: [],
+      options: {},
+      createdAt: now,
+      updatedAt: now,
+      resultState: "none",
+      pollCount: 1,
+      nextPollAt: Date.now() + 600_000,
+    };
+    // Replica B started the job and polls it.
+    await storeB.insertJob(running);
+    expect(await storeB.claimJob(running.id, "replica-b", 60_000)).toBe(true);
+
+    const updates: string[] = [];
+    service.events.on("updated", ({ job, previousStatus }) => updates.push(`${job.id} ${previousStatus} -> ${job.status}`));
+    const waiting = service.wait(running.id, 600);
+    // Let the wait read the job and start listening before B records the end.
+    await vi.waitFor(() => expect(service.events.listenerCount("updated")).toBe(2));
+    await storeB.saveJob({ ...running, status: "succeeded", resultState: "stored", updatedAt: new Date().toISOString(), nextPollAt: undefined });
+
+    // Without the notification this wait would sleep its 10-minute poll step: the test would time out.
+    const ended = await waiting;
+    expect(ended.status).toBe("succeeded");
+    expect(ended.resultState).toBe("stored");
+    expect(updates).toEqual([`${running.id} running -> succeeded`]);
+  });
+
+  it("announces its own change once, though the store tells it back", async () => {
+    const { service } = twoReplicas();
+    const updates: string[] = [];
+    service.events.on("updated", ({ job, previousStatus }) => updates.push(`${job.id} ${previousStatus} -> ${job.status}`));
+    const { job } = await service.start({ provider: "pyannote", media: [{ kind: "url", url: "https://x.test/a.wav" }], options: {} });
+    const done = await service.refresh(job.id);
+    // Whatever the store's notifications still have to deliver arrives before this.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(updates).toEqual([`${job.id} undefined -> ${job.status}`, `${job.id} ${job.status} -> ${done.status}`]);
   });
 });

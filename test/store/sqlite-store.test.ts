@@ -211,3 +211,42 @@ describe("job leases (one server at a time per job)", () => {
     expect(await processA.claimJob("pyannote:a", "A", 10_000)).toBe(true);
   });
 });
+
+describe("watching job changes", () => {
+  it("tells a watcher of each committed job change (not of leases or refused writes) until it unsubscribes", async () => {
+    const store = open(tempDir());
+    const heard: string[] = [];
+    const stop = store.watchJobs((id) => heard.push(id));
+
+    await store.insertJob(job("pyannote:w1", "2026-01-01T00:00:00.000Z"));
+    await store.saveJob(job("pyannote:w1", "2026-01-01T00:00:00.000Z", { status: "succeeded", resultState: "stored" }));
+    // Leases and poll requests are bookkeeping, not changes of the job.
+    await store.claimJob("pyannote:w1", "A", 10_000);
+    await store.requestPoll("pyannote:w1", 0);
+    await store.releaseLeases("A");
+    // A refused write changed nothing.
+    await expect(store.saveJob(job("pyannote:w1", "2026-01-01T00:00:00.000Z", { status: "running" }))).rejects.toThrow(/terminal/);
+    // A submission that ends with a job stores it; one released stores nothing.
+    const submission = {
+      id: "sub-1",
+      provider: "pyannote" as const,
+      task: "diarize" as const,
+      owner: "",
+      fingerprint: "f",
+      request: { media: [], options: {} },
+      createdAt: 1,
+      holder: "A",
+      heldUntil: 2,
+      aliveAt: 1,
+    };
+    await store.beginSubmission(submission);
+    await store.finishSubmission("sub-1", { job: job("pyannote:w2", "2026-01-01T00:00:01.000Z") });
+    await store.beginSubmission({ ...submission, id: "sub-2" });
+    await store.finishSubmission("sub-2", { released: true });
+    expect(heard).toEqual(["pyannote:w1", "pyannote:w1", "pyannote:w2"]);
+
+    stop();
+    await store.saveJob(job("pyannote:w2", "2026-01-01T00:00:01.000Z", { status: "failed" }));
+    expect(heard).toEqual(["pyannote:w1", "pyannote:w1", "pyannote:w2"]);
+  });
+});

@@ -167,7 +167,7 @@ describe("options as the model writes them", () => {
   it("documents every option in snake_case and lists stored voiceprints by label only", async () => {
     const { adapter, voiceprints } = await setUp();
     await voiceprints.put("erin", "VP1.secret-erin-print", { provider: "pyannote", sourceJobId: "pyannote:v9" });
-    const info = adapter.describe();
+    const info = adapter.describe({ voiceprints: await voiceprints.list() });
     const diarize = info.tasks.find((task) => task.task === "diarize")!;
     expect(diarize.options.join("\n")).toMatch(/num_speakers[\s\S]*min_speakers \/ max_speakers[\s\S]*turn_level_confidence[\s\S]*transcription/);
     expect(diarize.views).toEqual(["timeline", "summary", "transcript", "exclusive"]);

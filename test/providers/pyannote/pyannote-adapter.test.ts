@@ -2,10 +2,10 @@ import { createHmac } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { ForbiddenError, ProviderError } from "../../../src/errors.js";
 import type { Job } from "../../../src/jobs/job.js";
-import type { ProviderAdapter, ResultSink } from "../../../src/providers/provider.js";
+import type { ProviderAdapter, ResultSink, VoiceprintStore } from "../../../src/providers/provider.js";
 import { createPyannoteAdapter, mapPyannoteStatus } from "../../../src/providers/pyannote/pyannote-adapter.js";
 import { startPyannoteFake, type PyannoteFake } from "../../fakes/pyannote-fake.js";
-import { jobFromSnapshot, testAdapterDeps } from "../../support/adapter-deps.js";
+import { jobFromSnapshot, memoryVoiceprints, testAdapterDeps } from "../../support/adapter-deps.js";
 
 const SECRET = "whsec-unit-0123456789";
 let fake: PyannoteFake | undefined;
@@ -15,11 +15,11 @@ afterEach(async () => {
   fake = undefined;
 });
 
-function adapterFor(baseUrl: string, apiKey: string, env: Record<string, string> = {}): ProviderAdapter {
+function adapterFor(baseUrl: string, apiKey: string, env: Record<string, string> = {}, voiceprints?: VoiceprintStore): ProviderAdapter {
   return createPyannoteAdapter(
     testAdapterDeps(
       { PYANNOTEAI_API_KEY: apiKey, PYANNOTEAI_BASE_URL: baseUrl, PYANNOTEAI_WEBHOOK_SECRET: SECRET, ...env },
-      { logLevel: "error", retry: { minDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1_500 } },
+      { logLevel: "error", retry: { minDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1_500 }, voiceprints },
     ),
   );
 }
@@ -125,7 +125,8 @@ describe("pyannoteAI adapter against the fake", () => {
 
   it("stores a voiceprint by label and keeps it out of the index and the stored raw copy", async () => {
     fake = await startPyannoteFake({ createdPolls: 0, runningPolls: 0 });
-    const adapter = adapterFor(fake.baseUrl, fake.apiKey);
+    const voiceprints = memoryVoiceprints();
+    const adapter = adapterFor(fake.baseUrl, fake.apiKey, {}, voiceprints);
     const started = await adapter.start({ task: "voiceprint", label: "carol", media: [{ kind: "url", url: "https://m.example.com/carol.wav" }], options: {} }, {});
     await adapter.get(started.nativeId, undefined, {});
     const parts: string[] = [];
@@ -134,7 +135,8 @@ describe("pyannoteAI adapter against the fake", () => {
     expect(JSON.stringify(fetched)).not.toContain(secret.slice(0, 30));
     expect(parts.join("")).not.toContain(secret.slice(0, 30));
     expect(parts.join("")).toContain("[stored under label carol]");
-    expect(adapter.describe().notices?.join(" ")).toContain("carol");
+    // list_providers shows the stored labels (it reads them from the store for the caller).
+    expect(adapter.describe({ voiceprints: await voiceprints.list() }).notices?.join(" ")).toContain("carol");
     await adapter.close?.();
   });
 });
