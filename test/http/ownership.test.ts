@@ -78,7 +78,7 @@ async function startTeamServer(env: Record<string, string> = {}): Promise<{ user
     },
     { http: true, port: 0 },
   );
-  app = createDefaultApp(config, { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
+  app = await createDefaultApp(config, { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
   app.poller.start();
   server = await startHttpServer(app, { oauth: { jwksCooldownMs: 0 } });
   const url = server.url;
@@ -339,7 +339,7 @@ describe("one person over HTTP with a static token", () => {
       { MEDIA_JOBS_DATA_DIR: dataDir, MEDIA_JOBS_HTTP_TOKEN: token, MEDIA_JOBS_POLL_INITIAL_MS: "20", PYANNOTEAI_API_KEY: fake.apiKey, PYANNOTEAI_BASE_URL: fake.baseUrl },
       { http: true, port: 0 },
     );
-    app = createDefaultApp(config, { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
+    app = await createDefaultApp(config, { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
     server = await startHttpServer(app);
     const user = await connectUser(server.url, { authorization: `Bearer ${token}` });
     const response = await fetch(`${fake.baseUrl}/v1/diarize`, {
@@ -349,6 +349,6 @@ describe("one person over HTTP with a static token", () => {
     });
     const elsewhere = `pyannote:${((await response.json()) as { jobId: string }).jobId}`;
     expect(jobIdOf(await user.call("get_job", { job_id: elsewhere }))).toBe(elsewhere);
-    expect(app.store.getJob(elsewhere)?.owner).toBe(principalOf(token));
+    expect((await app.store.getJob(elsewhere))?.owner).toBe(principalOf(token));
   });
 });

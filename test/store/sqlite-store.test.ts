@@ -165,16 +165,16 @@ describe("sqlite job store", () => {
     expect(await store.completeJobIds("pyannote:ab", 10)).toEqual(["pyannote:ab_1", "pyannote:abx1"]);
   });
 
-  it("completes an owner's job ids only, however many of another owner's come first", () => {
+  it("completes an owner's job ids only, however many of another owner's come first", async () => {
     const store = open(tempDir());
-    for (let index = 0; index < 150; index++) store.insertJob(job(`pyannote:a${String(index).padStart(3, "0")}`, "2026-01-01T00:00:00.000Z", { owner: "bob" }));
-    store.insertJob(job("pyannote:b1", "2026-01-01T00:00:00.000Z", { owner: "alice" }));
-    store.insertJob(job("pyannote:b2", "2026-01-01T00:00:00.000Z"));
-    expect(store.completeJobIds("pyannote:", 20, "alice")).toEqual(["pyannote:b1"]);
-    expect(store.completeJobIds("pyannote:a00", 20, "alice")).toEqual([]);
-    expect(store.completeJobIds("pyannote:a00", 20, "bob")).toHaveLength(10);
+    for (let index = 0; index < 150; index++) await store.insertJob(job(`pyannote:a${String(index).padStart(3, "0")}`, "2026-01-01T00:00:00.000Z", { owner: "bob" }));
+    await store.insertJob(job("pyannote:b1", "2026-01-01T00:00:00.000Z", { owner: "alice" }));
+    await store.insertJob(job("pyannote:b2", "2026-01-01T00:00:00.000Z"));
+    expect(await store.completeJobIds("pyannote:", 20, "alice")).toEqual(["pyannote:b1"]);
+    expect(await store.completeJobIds("pyannote:a00", 20, "alice")).toEqual([]);
+    expect(await store.completeJobIds("pyannote:a00", 20, "bob")).toHaveLength(10);
     // Without an owner (one person over stdio): every job.
-    expect(store.completeJobIds("pyannote:b", 20)).toEqual(["pyannote:b1", "pyannote:b2"]);
+    expect(await store.completeJobIds("pyannote:b", 20)).toEqual(["pyannote:b1", "pyannote:b2"]);
   });
 });
 
