@@ -229,7 +229,7 @@ describe("interrupted submissions", () => {
     const other = new ScriptedAdapter();
     const second = setup(other, first.dir, () => now);
     other.findSubmission = async () => {
-      second.store.insertJob(bobsJob);
+      await second.store.insertJob(bobsJob);
       return { kind: "found", snapshot: { nativeId: "vendor-7", status: "running" } };
     };
     now += 31_000;
@@ -238,7 +238,7 @@ describe("interrupted submissions", () => {
       await expect(retry).rejects.toThrow(/cannot be told apart from another at Scripted/);
       await expect(retry).rejects.not.toThrow(/vendor-7/);
     }
-    expect(second.store.getJob("pyannote:vendor-7")?.owner).toBe("bob");
+    expect((await second.store.getJob("pyannote:vendor-7"))?.owner).toBe("bob");
   });
 
   it("releases the key of a create call that failed in transit once the vendor lists no job from it, and the retry submits", async () => {
