@@ -68,7 +68,7 @@ export function createSqliteUploadStore(db: DatabaseSync): UploadStore {
     appendChunk: db.prepare("INSERT INTO upload_chunks (upload_id, seq, data) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM uploads WHERE id = ? AND state = 'receiving')"),
     addBytes: db.prepare("UPDATE uploads SET bytes = bytes + ? WHERE id = ?"),
     finish: db.prepare("UPDATE uploads SET state = 'complete', bytes = ?, expires_at = ?, content_type = COALESCE(?, content_type) WHERE id = ? AND state = 'receiving'"),
-    dropChunks: db.prepare("DELETE FROM upload_chunks WHERE upload_id = ?"),
+    dropChunks: db.prepare("DELETE FROM upload_chunks WHERE upload_id = ? AND EXISTS (SELECT 1 FROM uploads WHERE id = ? AND state = 'receiving')"),
     reset: db.prepare("UPDATE uploads SET state = 'pending', bytes = 0 WHERE id = ? AND state = 'receiving'"),
     consume: db.prepare("UPDATE uploads SET state = 'consumed', consumed_at = ? WHERE id = ? AND owner = ? AND state = 'complete' AND expires_at > ?"),
     unconsume: db.prepare("UPDATE uploads SET state = 'complete', consumed_at = NULL, job_id = NULL WHERE id = ? AND state = 'consumed'"),
@@ -131,7 +131,7 @@ export function createSqliteUploadStore(db: DatabaseSync): UploadStore {
     },
     async abortReceiving(id) {
       transaction(() => {
-        statements.dropChunks.run(id);
+        statements.dropChunks.run(id, id);
         statements.reset.run(id);
       });
     },
