@@ -50,13 +50,14 @@ export async function assembleApp(
     onDamagedJob: (id, damage) =>
       logger.error(`job ${id} is damaged in the store (${damage}); it is set aside and every other job goes on`, { data_dir: config.dataDir }),
   });
-  const providers = new ProviderRegistry(build({ logger, store }));
+  const uploads = new UploadService(store, { ...config.uploads, logger });
+  // Jobs that read an uploaded file get it back from the store where this machine lacks it.
+  const providers = new ProviderRegistry(build({ logger, store }).map((adapter) => uploads.withFiles(adapter)));
   const jobs = new JobService({ store, registry: providers, logger, publicUrl: config.publicUrl, poll: config.poll, lease: { durationMs: config.leaseMs }, multiUser: config.oauth !== undefined });
   const poller = new Poller(jobs, logger, {
     tickMs: Math.max(20, Math.min(1_000, Math.floor(config.poll.initialDelayMs / 2))),
     concurrencyPerProvider: 4,
   });
-  const uploads = new UploadService(store, { ...config.uploads, logger });
   uploads.start();
   let closed = false;
   return {

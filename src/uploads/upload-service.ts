@@ -3,14 +3,15 @@
 // store (any replica can take them, any can use them); start_job's `{upload: id}` takes the
 // file once, as a temporary local file for the adapter, removed when its job has settled.
 
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { NotFoundError, UserInputError } from "../errors.js";
 import { isSettled } from "../jobs/job-service.js";
+import type { Job } from "../jobs/job.js";
 import type { Logger } from "../logger.js";
-import type { MediaInput } from "../providers/provider.js";
+import type { CallContext, MediaInput, ProviderAdapter, ResultSink } from "../providers/provider.js";
 import type { JobStore } from "../store/store.js";
 import { UPLOAD_CHUNK_BYTES, type UploadRecord } from "../store/upload-store.js";
 
@@ -184,7 +185,8 @@ export class UploadService {
     const directory = path.join(this.root, record.id);
     await fs.promises.mkdir(directory, { recursive: true, mode: 0o700 });
     const file = path.join(directory, safeFileName(record.filename));
-    const partial = `${file}.part`;
+    // Its own partial name: two callers writing the same upload at once each rename a whole file.
+    const partial = `${file}.${randomUUID()}.part`;
     const handle = await fs.promises.open(partial, "w", 0o600);
     let written = 0;
     try {
@@ -201,6 +203,46 @@ export class UploadService {
     }
     await fs.promises.rename(partial, file);
     return { kind: "path", path: file, name: record.filename, bytes: record.bytes };
+  }
+
+  /**
+   * Writes again, from the store, the upload files of `job` that this machine lacks: a job
+   * resumed by another replica (or after its temporary directory was cleared) reads its file
+   * where start_job put it.
+   */
+  async ensureFiles(job: Job): Promise<void> {
+    for (const input of job.inputs) {
+      if (input.kind !== "path" || path.dirname(path.dirname(input.path)) !== this.root) continue;
+      const id = path.basename(path.dirname(input.path));
+      if (!UPLOAD_ID_PATTERN.test(id) || fs.existsSync(input.path)) continue;
+      const record = await this.store.uploads.get(id, job.owner ?? "");
+      if (record?.state !== "consumed" || path.join(this.root, id, safeFileName(record.filename)) !== input.path) continue;
+      this.options.logger.info(`upload ${id} of job ${job.id} written again from the store`);
+      await this.materialize(record);
+    }
+  }
+
+  /** The adapter with its job's upload files ensured before it reads them (a resumed or refetched job). */
+  withFiles(adapter: ProviderAdapter): ProviderAdapter {
+    return new Proxy(adapter, {
+      get: (target, property) => {
+        const value = Reflect.get(target, property, target) as unknown;
+        if (typeof value !== "function") return value;
+        if (property === "get") {
+          return async (nativeId: string, job: Job | undefined, context: CallContext) => {
+            if (job) await this.ensureFiles(job);
+            return target.get(nativeId, job, context);
+          };
+        }
+        if (property === "fetchResults") {
+          return async (job: Job, sink: ResultSink, context: CallContext) => {
+            await this.ensureFiles(job);
+            return target.fetchResults(job, sink, context);
+          };
+        }
+        return (value as (...parameters: unknown[]) => unknown).bind(target);
+      },
+    });
   }
 
   /**
