@@ -101,6 +101,9 @@ describe("health and graceful shutdown over HTTP", () => {
     const hume = fake.jobs.get(jobId.slice("hume:".length))!;
     hume.polls = -1_000_000; // stays QUEUED until released below
 
+    // Begun now, finished during the stop: by then the server has long read its first lines.
+    const readyLater = await beginRequest(base, "/ready");
+
     // In flight when the stop begins: a long wait (its first progress notification says the
     // server is in it), and a start_job whose vendor call takes 3 s to answer.
     let inWait!: () => void;
@@ -114,7 +117,6 @@ describe("health and graceful shutdown over HTTP", () => {
     fake.server.injectFault({ kind: "delay", delayMs: 3_000 }, { method: "POST", pathPrefix: "/v0/batch/jobs" });
     const startAnswer = callTool(client, "start_job", { provider: "hume", media: [{ url: "https://media.example.com/late.mp4" }], options: { models: { prosody: {} } } });
     await until(() => fake.server.requests.filter((request) => request.method === "POST").length > postsBefore);
-    const readyLater = await beginRequest(base, "/ready");
 
     const exited = new Promise<number | null>((resolve) => first.child.once("exit", (code) => resolve(code)));
     first.child.kill("SIGTERM");
