@@ -298,6 +298,19 @@ describe("a team server keeps two users apart", () => {
     expect(jobIdOf(bobsOwn)).not.toBe(jobIdOf(alicesOwn));
   });
 
+  it("shows no user a job without an owner (one started over stdio on the same data dir)", async () => {
+    const team = await startTeamServer();
+    const alice = await team.user("alice");
+    const now = new Date().toISOString();
+    const stdioJob = "pyannote:started-over-stdio";
+    app!.store.insertJob({ id: stdioJob, provider: "pyannote", nativeId: "started-over-stdio", task: "diarize", status: "succeeded", inputs: [], options: {}, createdAt: now, updatedAt: now, resultState: "none", pollCount: 0 });
+    expect(await refusal(() => alice.call("get_job", { job_id: stdioJob }), stdioJob)).toBe(await refusal(() => alice.call("get_job", { job_id: MISSING }), MISSING));
+    expect(await refusal(() => alice.client.readResource({ uri: `media-jobs://jobs/${stdioJob}` }), stdioJob)).toBe(
+      await refusal(() => alice.client.readResource({ uri: `media-jobs://jobs/${MISSING}` }), MISSING),
+    );
+    expect(JSON.stringify(await alice.call("list_jobs", {}))).not.toContain(stdioJob);
+  });
+
   it("does not look up or adopt a vendor job it did not start, and refuses remote listing", async () => {
     const team = await startTeamServer();
     const alice = await team.user("alice");
