@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import type { AppContext, SessionContext } from "./context.js";
 import { escapeForDisplay, escapeStringsForDisplay } from "./condense/format.js";
-import { MediaJobsError } from "./errors.js";
+import { MediaJobsError, UserInputError } from "./errors.js";
 import type { JobUpdate } from "./jobs/job-service.js";
 import { visibleTo } from "./jobs/job.js";
 import { registerPrompts } from "./prompts/index.js";
@@ -74,6 +74,11 @@ export function buildServer(app: AppContext, options: SessionOptions): { server:
     transport: options.transport,
     shutdown: options.shutdown,
     async allowedDirs() {
+      // A team server's (OAuth) disk is no user's: every user could read what the allowed
+      // directories hold, uploads of others waiting there included. Files come by create_upload.
+      if (options.owner !== undefined && app.config.oauth !== undefined) {
+        throw new UserInputError("a team server takes no local paths (its disk is not yours): upload the file with create_upload and give {upload: upload_id}");
+      }
       const dirs = [...app.config.allowedDirs];
       // The client's roots widen what the user allowed, over stdio only: in HTTP mode several
       // people may share the server, and a client must not grant itself the server's disk.

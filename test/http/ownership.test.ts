@@ -2,7 +2,8 @@
 // provider, the real pyannoteAI adapter against its loopback fake) never see each other's jobs,
 // results, voiceprints, completions or notifications; another user's job id answers word for
 // word like a missing one; the same idempotency_key from two users makes two jobs; and a vendor
-// job id this server did not start is not looked up with the operator's key.
+// job id this server did not start is not looked up with the operator's key; files come as
+// uploads that belong to their creator, never as paths on the shared disk.
 
 import fs from "node:fs";
 import os from "node:os";
@@ -26,6 +27,7 @@ import { FakeIdentityProvider, newSigningKey, signAccessToken } from "../support
 
 const AUDIENCE = "https://media.example.com/mcp";
 const MISSING = "pyannote:00000000-0000-4000-8000-000000000000";
+const SAMPLE = path.resolve(import.meta.dirname, "../../assets/sample/sample.ogg");
 
 let app: App | undefined;
 let server: RunningHttpServer | undefined;
@@ -58,7 +60,7 @@ interface User {
  * The server as a team runs it: OAuth, the poller on, pyannoteAI configured with the operator's
  * key. Jobs at the fake run until the test ends them (finish), so every change is the test's.
  */
-async function startTeamServer(env: Record<string, string> = {}): Promise<{ user(sub: string): Promise<User>; finish(jobId: string): Promise<void> }> {
+async function startTeamServer(env: Record<string, string> = {}): Promise<{ origin: string; user(sub: string): Promise<User>; finish(jobId: string): Promise<void> }> {
   fake = await startPyannoteFake({ pollsUntilDone: 1_000_000 });
   idp = await new FakeIdentityProvider().start();
   const key = await newSigningKey("key-1");
@@ -83,6 +85,7 @@ async function startTeamServer(env: Record<string, string> = {}): Promise<{ user
   server = await startHttpServer(app, { oauth: { jwksCooldownMs: 0 } });
   const url = server.url;
   return {
+    origin: new URL(url).origin,
     async user(sub) {
       const bearer = await signAccessToken(key, { iss: idp!.issuer, aud: AUDIENCE, sub });
       return connectUser(url, { authorization: `Bearer ${bearer}` });
@@ -339,6 +342,38 @@ describe("a team server keeps two users apart", () => {
     const bob = await team.user("bob");
     expect(JSON.stringify(await bob.call("list_jobs", {}))).not.toContain(elsewhere);
     expect(JSON.stringify(await alice.call("list_jobs", {}))).not.toContain(elsewhere);
+  });
+});
+
+describe("files on a team server", () => {
+  it("takes no local path, even under an allowed directory: every user could read it", async () => {
+    const allowed = fs.mkdtempSync(path.join(os.tmpdir(), "mjm-ownership-allowed-"));
+    dirs.push(allowed);
+    fs.copyFileSync(SAMPLE, path.join(allowed, "meeting.ogg"));
+    const team = await startTeamServer({ MEDIA_JOBS_ALLOWED_DIRS: allowed });
+    const alice = await team.user("alice");
+    const refused = await alice.call("start_job", { provider: "pyannote", media: [{ path: path.join(allowed, "meeting.ogg") }] });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toMatch(/takes no local paths.*create_upload/);
+    expect(fake!.server.requestsTo("POST", "/v1/")).toEqual([]);
+  });
+
+  it("answers another user's upload id exactly like one that does not exist, and leaves the upload to its owner", async () => {
+    const team = await startTeamServer();
+    const alice = await team.user("alice");
+    const bob = await team.user("bob");
+    const created = (await alice.call("create_upload", { filename: "meeting.ogg" })).structuredContent as { upload_id: string; url: string };
+    // The URL names the public address; the test reaches the same server on loopback.
+    const putUrl = new URL(new URL(created.url).pathname, team.origin);
+    expect((await fetch(putUrl, { method: "PUT", body: fs.readFileSync(SAMPLE) })).status).toBe(200);
+    const withUpload = (user: User, id: string) => user.call("start_job", { provider: "pyannote", media: [{ upload: id }] });
+    const missingUpload = `up_${"x".repeat(22)}`;
+    expect(await refusal(() => withUpload(bob, created.upload_id), created.upload_id)).toBe(await refusal(() => withUpload(bob, missingUpload), missingUpload));
+    expect(fake!.server.requestsTo("POST", "/v1/")).toEqual([]);
+    // Bob's attempt did not use it up: alice's job gets the file.
+    const alicesJob = await started(alice, { media: [{ upload: created.upload_id }] });
+    expect(alicesJob).toMatch(/^pyannote:/);
+    expect([...fake!.uploads.values()].map((bytes) => bytes.length)).toEqual([fs.statSync(SAMPLE).size]);
   });
 });
 
