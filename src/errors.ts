@@ -66,15 +66,17 @@ export class ForbiddenError extends MediaJobsError {
  * error: the user can act on it, and start_job sends nothing to a vendor it cannot record.
  */
 export class StorageFullError extends MediaJobsError {
+  /** The data directory, or with `database` the PostgreSQL database (user@host:port/db). */
   readonly dataDir: string;
+  readonly database: boolean;
   /** `detail` says what happened because of it; `next` what to do once there is room (default: try again). */
-  constructor(dataDir: string, detail?: string, options?: { cause?: unknown; next?: string }) {
-    super(
-      "storage_full",
-      `the data directory is full (${dataDir})${detail ? `: ${detail}` : ""}. Free some space there (or point MEDIA_JOBS_DATA_DIR at a disk with room), then ${options?.next ?? "try again"}`,
-      options,
-    );
+  constructor(dataDir: string, detail?: string, options?: { cause?: unknown; next?: string; database?: boolean }) {
+    const full = options?.database
+      ? `the PostgreSQL database is full (${dataDir})${detail ? `: ${detail}` : ""}. Free some space on the database server`
+      : `the data directory is full (${dataDir})${detail ? `: ${detail}` : ""}. Free some space there (or point MEDIA_JOBS_DATA_DIR at a disk with room)`;
+    super("storage_full", `${full}, then ${options?.next ?? "try again"}`, options);
     this.dataDir = dataDir;
+    this.database = options?.database ?? false;
   }
 }
 
