@@ -3,6 +3,7 @@
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { DatabaseUrlError, parsePostgresUrl } from "./store/pg-url.js";
 
 export const DEFAULT_BASE_URLS = {
   hume: "https://api.hume.ai",
@@ -37,6 +38,18 @@ const positiveInt = (fallback: number) =>
     return parsed;
   });
 
+/** A postgres:// URL the PostgreSQL store can use; the message never repeats the URL (it may hold a password). */
+const databaseUrl = optionalString.transform((value, ctx) => {
+  if (value === undefined) return undefined;
+  try {
+    parsePostgresUrl(value);
+    return value;
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: error instanceof DatabaseUrlError ? error.message : "is not a usable postgres:// URL" });
+    return z.NEVER;
+  }
+});
+
 const envSchema = z.object({
   HUME_API_KEY: optionalString,
   PYANNOTEAI_API_KEY: optionalString,
@@ -51,6 +64,7 @@ const envSchema = z.object({
   PYANNOTEAI_WEBHOOK_SECRET: optionalString,
   HUMANSTANDARD_WEBHOOK_SECRET: optionalString,
   MEDIA_JOBS_DATA_DIR: optionalString,
+  MEDIA_JOBS_DATABASE_URL: databaseUrl,
   MEDIA_JOBS_ALLOWED_DIRS: optionalString,
   MEDIA_JOBS_LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).optional()),
   MEDIA_JOBS_PUBLIC_URL: optionalString.pipe(z.url().optional()),
@@ -79,6 +93,8 @@ export interface ProviderConfig {
 
 export interface Config {
   dataDir: string;
+  /** The PostgreSQL job store (a team server, replicas) instead of SQLite in dataDir: a postgres:// URL, `?schema=` optional. */
+  databaseUrl?: string;
   allowedDirs: string[];
   logLevel: LogLevel;
   publicUrl?: string;
@@ -207,6 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: CliFlags = { http: fal
   const publicUrl = e.MEDIA_JOBS_PUBLIC_URL?.replace(/\/+$/, "");
   return {
     dataDir,
+    ...(e.MEDIA_JOBS_DATABASE_URL !== undefined ? { databaseUrl: e.MEDIA_JOBS_DATABASE_URL } : {}),
     allowedDirs,
     logLevel: e.MEDIA_JOBS_LOG_LEVEL ?? "info",
     publicUrl,

@@ -15,6 +15,28 @@ describe("config", () => {
     expect(() => loadConfig({ MEDIA_JOBS_POLL_INITIAL_MS: "-5" })).toThrow(/MEDIA_JOBS_POLL_INITIAL_MS/);
   });
 
+  it("takes a postgres:// or postgresql:// database URL (SQLite without one) and refuses anything else without repeating it", () => {
+    expect(loadConfig({}).databaseUrl).toBeUndefined();
+    expect(loadConfig({ MEDIA_JOBS_DATABASE_URL: "postgres://media:pw@db.example.com:5432/jobs" }).databaseUrl).toBe("postgres://media:pw@db.example.com:5432/jobs");
+    expect(loadConfig({ MEDIA_JOBS_DATABASE_URL: " postgresql://db/jobs?schema=team_a " }).databaseUrl).toBe("postgresql://db/jobs?schema=team_a");
+    for (const [url, why] of [
+      ["mysql://media:secret-pw@db/jobs", /must start with postgres:\/\/ or postgresql:\/\//],
+      ["db.example.com/jobs", /must be a postgres:\/\/ or postgresql:\/\/ URL/],
+      ["postgres://media:secret-pw@db/jobs?schema=Team-A", /schema=Team-A is not a plain schema name/],
+    ] as const) {
+      let message = "";
+      try {
+        loadConfig({ MEDIA_JOBS_DATABASE_URL: url });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        message = (error as Error).message;
+      }
+      expect(message, url).toMatch(/^MEDIA_JOBS_DATABASE_URL /);
+      expect(message, url).toMatch(why);
+      expect(message, url).not.toContain("secret-pw");
+    }
+  });
+
   it("parses flags and rejects unknown ones", () => {
     expect(parseArgs(["--http", "--port", "0", "--host=::1"])).toMatchObject({ http: true, port: 0, host: "::1" });
     expect(() => parseArgs(["--port", "99999"])).toThrow(ConfigError);

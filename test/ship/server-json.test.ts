@@ -41,9 +41,9 @@ describe("server.json", () => {
     for (const name of listed) expect(documentedEnvNames(), name).toContain(name);
   });
 
-  it("marks keys, secrets and tokens secret, and nothing required (the local analyzer needs no key)", () => {
+  it("marks keys, secrets, tokens and the database URL (it may hold a password) secret, and nothing required (the local analyzer needs no key)", () => {
     for (const variable of npm.environmentVariables) {
-      expect(variable.isSecret ?? false, variable.name).toBe(/(_API_KEY|_SECRET|_TOKEN)$/.test(variable.name));
+      expect(variable.isSecret ?? false, variable.name).toBe(/(_API_KEY|_SECRET|_TOKEN|_DATABASE_URL)$/.test(variable.name));
       expect(variable.isRequired ?? false, variable.name).toBe(false);
     }
   });
