@@ -520,7 +520,11 @@ function createStore(pool: pg.Pool, listener: JobChangeListener, options: PgJobS
         const { rows } = await client.query<SubmissionRow>("SELECT * FROM submissions WHERE id = $1 FOR UPDATE", [id]);
         const record = rows[0] ? readSubmission(rows[0]) : undefined;
         if ("job" in outcome) {
-          await client.query(`INSERT INTO jobs ${INSERT_JOB_COLUMNS} ON CONFLICT (id) DO NOTHING`, jobParameters(outcome.job));
+          // Announced only when stored here: a job already there (found by another process) did not change.
+          await client.query(
+            `WITH inserted AS (INSERT INTO jobs ${INSERT_JOB_COLUMNS} ON CONFLICT (id) DO NOTHING RETURNING id) SELECT pg_notify('${JOB_CHANGED_CHANNEL}', id) FROM inserted`,
+            jobParameters(outcome.job),
+          );
           if (record?.idempotencyKey !== undefined) {
             await client.query("UPDATE idempotency_keys SET job_id = $1 WHERE key = $2 AND owner = $3 AND job_id IS NULL", [
               outcome.job.id,
@@ -528,7 +532,6 @@ function createStore(pool: pg.Pool, listener: JobChangeListener, options: PgJobS
               record.owner,
             ]);
           }
-          await client.query("SELECT pg_notify($1, $2)", [JOB_CHANGED_CHANNEL, outcome.job.id]);
         } else if (record?.idempotencyKey !== undefined) {
           await client.query("DELETE FROM idempotency_keys WHERE key = $1 AND owner = $2 AND job_id IS NULL", [record.idempotencyKey, record.owner]);
         }
