@@ -11,6 +11,7 @@ export type ErrorCode =
   | "not_configured"
   | "forbidden"
   | "storage_full"
+  | "store_unavailable"
   | "damaged_record";
 
 export class MediaJobsError extends Error {
@@ -126,5 +127,19 @@ export class ProviderError extends MediaJobsError {
     this.retryAfterSeconds = details.retryAfterSeconds;
     this.mayHaveReachedVendor = details.mayHaveReachedVendor ?? true;
     this.notSentForBudget = details.notSentForBudget ?? false;
+  }
+}
+
+/**
+ * The job store's database cannot be reached right now (PostgreSQL restarting, failing over, a
+ * network cut): not a bug, and worth another try in a moment.
+ */
+export class StoreUnavailableError extends MediaJobsError {
+  constructor(database: string, reason: string, options?: { cause?: unknown }) {
+    super(
+      "store_unavailable",
+      `the job database (PostgreSQL ${database}) cannot be reached right now (${reason}); try again in a moment, and if it persists check the database`,
+      options,
+    );
   }
 }

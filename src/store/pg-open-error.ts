@@ -3,8 +3,21 @@
 
 import { StoreOpenError } from "./store-open-error.js";
 
-/** Errors of the network, not of PostgreSQL: the database was never reached. */
+/** Errors of the network, not of PostgreSQL: the database was never reached, or the connection broke. */
 const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET", "EPIPE"]);
+/** SQLSTATEs of a server going away: admin_shutdown, crash_shutdown, cannot_connect_now (class 08 is all connection failures). */
+const SERVER_GOING = new Set(["57P01", "57P02", "57P03"]);
+
+/** Why the database cannot be reached (a code or pg's words), or undefined when the error is about something else. */
+export function unreachableReason(error: unknown): string | undefined {
+  const details = (error ?? {}) as { code?: unknown; message?: unknown };
+  const code = typeof details.code === "string" ? details.code : undefined;
+  if (code && (UNREACHABLE.has(code) || SERVER_GOING.has(code) || code.startsWith("08"))) return code;
+  const message = typeof details.message === "string" ? details.message : "";
+  // pg's own words for a connection that ended or never came (no code on these).
+  if (/Connection terminated|timeout exceeded when trying to connect|connection error|Connection refused/i.test(message)) return message.replace(/\s+/g, " ");
+  return undefined;
+}
 
 export function explainPgOpenFailure(error: unknown, description: string): StoreOpenError {
   if (error instanceof StoreOpenError) return error;
@@ -14,8 +27,9 @@ export function explainPgOpenFailure(error: unknown, description: string): Store
   const explained = (message: string) => new StoreOpenError(message, { cause: error });
   const inUrl = "MEDIA_JOBS_DATABASE_URL";
 
-  if ((code && UNREACHABLE.has(code)) || /timeout|terminated unexpectedly|Connection terminated/i.test(reason)) {
-    return explained(`cannot reach the PostgreSQL database ${description} (${code ?? reason}): check that it runs and that ${inUrl} names its host and port`);
+  const unreachable = unreachableReason(error);
+  if (unreachable) {
+    return explained(`cannot reach the PostgreSQL database ${description} (${unreachable}): check that it runs and that ${inUrl} names its host and port`);
   }
   switch (code) {
     case "28P01":

@@ -6,13 +6,13 @@
 
 import zlib from "node:zlib";
 import pg from "pg";
-import { StorageFullError } from "../errors.js";
+import { StorageFullError, StoreUnavailableError } from "../errors.js";
 import { type Job, type ProviderId } from "../jobs/job.js";
 import type { Logger } from "../logger.js";
 import type { JobStore } from "./async-job-store.js";
 import { damagedStandIn, damageOf, decodeCursor, encodeCursor, needsPoll, type JobRow } from "./job-rows.js";
 import { migratePostgres } from "./pg-migrations.js";
-import { explainPgOpenFailure } from "./pg-open-error.js";
+import { explainPgOpenFailure, unreachableReason } from "./pg-open-error.js";
 import { parsePostgresUrl, type PostgresTarget } from "./pg-url.js";
 import type { IdempotencyRecord, JobListPage, StoredPart, SubmissionRecord } from "./store.js";
 
@@ -140,10 +140,15 @@ export async function openPgJobStore(databaseUrl: string, options: PgJobStoreOpt
   return withStorageErrors(createStore(pool, listener, options), target.description);
 }
 
-/** Every store call that fails because the database has no room says so, instead of an internal error. */
+/**
+ * Every store call that fails because the database has no room, or cannot be reached, says so
+ * (typed errors the tool boundary shows as they are), instead of an internal error.
+ */
 function withStorageErrors(store: JobStore, description: string): JobStore {
   const explain = (error: unknown): never => {
     if (isDatabaseFull(error)) throw new StorageFullError(description, undefined, { cause: error, database: true });
+    const unreachable = unreachableReason(error);
+    if (unreachable) throw new StoreUnavailableError(description, unreachable, { cause: error });
     throw error;
   };
   const guard = <T extends object>(target: T): T =>
@@ -284,6 +289,8 @@ function createStore(pool: pg.Pool, listener: JobChangeListener, options: PgJobS
       client.release(broken);
     }
   };
+
+  let closed = false;
 
   /** Damaged rows already reported (and set aside from polling) by this process. */
   const reportedDamage = new Set<string>();
@@ -652,6 +659,8 @@ function createStore(pool: pg.Pool, listener: JobChangeListener, options: PgJobS
     },
 
     async close() {
+      if (closed) return;
+      closed = true;
       await listener.stop();
       await pool.end();
     },

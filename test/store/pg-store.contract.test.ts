@@ -4,11 +4,13 @@
 // connection coming back, and one-line errors for a database that cannot be used.
 
 import crypto from "node:crypto";
+import net from "node:net";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { JobStore } from "../../src/store/async-job-store.js";
 import { PG_MIGRATIONS } from "../../src/store/pg-migrations.js";
 import { openPgJobStore } from "../../src/store/pg-store.js";
+import { StoreUnavailableError } from "../../src/errors.js";
 import { StoreOpenError } from "../../src/store/store-open-error.js";
 import { describeStoreContract, eventually, job } from "./store-contract.js";
 
@@ -32,6 +34,15 @@ afterAll(async () => {
   await root.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   await root.end();
 });
+
+/** Changes made while a listener reconnects are not heard: inserts a job every 100 ms until one is. */
+async function writeUntilHeard(writer: JobStore, heard: string[], prefix: string): Promise<void> {
+  for (let written = 1; heard.length === 0; written++) {
+    if (written > 100) throw new Error("no change heard in 10 s");
+    await writer.insertJob(job(`pyannote:${prefix}-${written}`, "2026-01-01T00:00:00.000Z"));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 const schemaOf = (place: string) => new URL(place).searchParams.get("schema")!;
 
@@ -101,12 +112,7 @@ describe("PostgreSQL store: replicas on one database", () => {
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'media-jobs-mcp (listen)'",
     );
     expect(cut.rowCount).toBe(2);
-    // Changes made while A is reconnecting are not heard; keep writing until one is.
-    let written = 0;
-    await eventually(() => {
-      if (heard.length === 0) void processB.insertJob(job(`pyannote:after-${++written}`, "2026-01-01T00:00:00.000Z"));
-      return heard.length > 0;
-    }, "a change heard after the cut");
+    await writeUntilHeard(processB, heard, "after");
     expect(heard[0]).toMatch(/^pyannote:after-\d+$/);
   });
 });
@@ -147,5 +153,74 @@ describe("PostgreSQL store: a database it cannot use", () => {
     const message = await openFailure(place);
     expect(message).toMatch(new RegExp(`newer media-jobs-mcp \\(schema ${PG_MIGRATIONS.length + 7}`));
     expect(message).toMatch(/upgrade/);
+  });
+});
+
+/** A TCP relay to the PostgreSQL here that can go down (every connection cut, new ones refused) and come back. */
+async function startRelay(): Promise<{ port: number; down(): void; up(): void; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  let open = true;
+  const server = net.createServer((client) => {
+    if (!open) return void client.destroy();
+    const upstream = net.connect(5432, "127.0.0.1");
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+      socket.on("close", () => {
+        sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const cut = () => {
+    for (const socket of sockets) socket.destroy();
+  };
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    down() {
+      open = false;
+      cut();
+    },
+    up() {
+      open = true;
+    },
+    async close() {
+      cut();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe("PostgreSQL store: a database that goes away while the server runs", () => {
+  it("answers with a typed error that says to try again, and works again when the database is back", async () => {
+    const relay = await startRelay();
+    const schema = `relay_${++counter}`;
+    const store = await openPgJobStore(`postgres://postgres:hunter2@127.0.0.1:${relay.port}/${database}?schema=${schema}`, { poolSize: 2 });
+    const direct = await openPgJobStore(`${SERVER}/${database}?schema=${schema}`, { poolSize: 2 });
+    try {
+      await store.insertJob(job("pyannote:a", "2026-01-01T00:00:00.000Z"));
+      relay.down();
+      const failure = await store.getJob("pyannote:a").then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(StoreUnavailableError);
+      expect((failure as Error).message).toMatch(/^the job database \(PostgreSQL postgres@127\.0\.0\.1:\d+\/mjm_store_\w+ \(schema relay_\d+\)\) cannot be reached right now .*try again/);
+      expect((failure as Error).message).not.toContain("hunter2");
+
+      relay.up();
+      expect((await store.getJob("pyannote:a"))?.id).toBe("pyannote:a");
+      // Its LISTEN connection came back too: a change made through another replica is heard again.
+      const heard: string[] = [];
+      store.watchJobs((id) => heard.push(id));
+      await writeUntilHeard(direct, heard, "back");
+    } finally {
+      await store.close();
+      await direct.close();
+      await relay.close();
+    }
   });
 });
