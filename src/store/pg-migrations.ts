@@ -28,6 +28,7 @@ export const PG_MIGRATIONS: string[] = [
    );
    CREATE INDEX jobs_by_created ON jobs (created_at DESC, id DESC);
    CREATE INDEX jobs_by_owner ON jobs (owner, created_at DESC, id DESC);
+   CREATE INDEX jobs_by_owner_id ON jobs (owner, id);
    CREATE INDEX jobs_due ON jobs (next_poll_at) WHERE needs_poll;
    CREATE INDEX jobs_by_lease_holder ON jobs (lease_holder) WHERE lease_holder IS NOT NULL;
    CREATE TABLE idempotency_keys (

@@ -448,9 +448,12 @@ function createStore(pool: pg.Pool, listener: JobChangeListener, options: PgJobS
       await query("UPDATE jobs SET next_poll_at = $1 WHERE id = $2 AND needs_poll AND (next_poll_at IS NULL OR next_poll_at > $1)", [ms(at), id]);
     },
 
-    async completeJobIds(prefix, limit) {
+    async completeJobIds(prefix, limit, owner) {
       // Range scan instead of LIKE so "_" and "%" in ids mean themselves (ids are COLLATE "C").
-      const { rows } = await query<{ id: string }>("SELECT id FROM jobs WHERE id >= $1 AND id < $2 ORDER BY id LIMIT $3", [prefix, prefix + "\uffff", limit]);
+      const { rows } = await query<{ id: string }>(
+        "SELECT id FROM jobs WHERE id >= $1 AND id < $2 AND ($4::text IS NULL OR owner = $4) ORDER BY id LIMIT $3",
+        [prefix, prefix + "\uffff", limit, owner ?? null],
+      );
       return rows.map((row) => row.id);
     },
 

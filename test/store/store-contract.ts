@@ -170,17 +170,21 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
       await expect(store.listJobs({ limit: 3, cursor: "garbage" })).rejects.toThrow(InvalidCursorError);
     });
 
-    it("completes job ids by prefix, treating _ and % literally, up to the limit", async () => {
+    it("completes job ids by prefix, treating _ and % literally, up to the limit, and with an owner only that owner's", async () => {
       const store = await fresh();
-      await store.insertJob(job("pyannote:ab_1", "2026-01-01T00:00:00.000Z"));
+      await store.insertJob(job("pyannote:ab_1", "2026-01-01T00:00:00.000Z", { owner: "user:a" }));
       await store.insertJob(job("pyannote:abx1", "2026-01-01T00:00:01.000Z"));
-      await store.insertJob(job("pyannote:ab%2", "2026-01-01T00:00:02.000Z"));
-      await store.insertJob(job("pyannote:zz", "2026-01-01T00:00:03.000Z"));
+      await store.insertJob(job("pyannote:ab%2", "2026-01-01T00:00:02.000Z", { owner: "user:b" }));
+      await store.insertJob(job("pyannote:zz", "2026-01-01T00:00:03.000Z", { owner: "user:a" }));
       expect(await store.completeJobIds("pyannote:ab_", 10)).toEqual(["pyannote:ab_1"]);
       expect(await store.completeJobIds("pyannote:ab%", 10)).toEqual(["pyannote:ab%2"]);
       expect(await store.completeJobIds("pyannote:ab", 10)).toEqual(["pyannote:ab%2", "pyannote:ab_1", "pyannote:abx1"]);
       expect(await store.completeJobIds("pyannote:", 2)).toEqual(["pyannote:ab%2", "pyannote:ab_1"]);
       expect(await store.completeJobIds("hume:", 10)).toEqual([]);
+      // Another user's ids sorting first do not crowd out the owner's own.
+      expect(await store.completeJobIds("pyannote:", 2, "user:a")).toEqual(["pyannote:ab_1", "pyannote:zz"]);
+      expect(await store.completeJobIds("pyannote:", 10, "")).toEqual(["pyannote:abx1"]);
+      expect(await store.completeJobIds("pyannote:", 10, "user:c")).toEqual([]);
     });
   });
 
