@@ -503,26 +503,34 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
   });
 
   describe(`${name}: watching job changes`, () => {
-    it("tells listeners of every committed job change (not lease or poll-time traffic) until they unsubscribe", async () => {
+    it("tells listeners of every committed job change (not leases, poll times or refused writes) until they unsubscribe", async () => {
       const store = await fresh();
       const heard: string[] = [];
       const unsubscribe = store.watchJobs((id) => heard.push(id));
       const running = job("pyannote:w", "2026-01-01T00:00:00.000Z");
+      const ended = job("pyannote:ended", "2026-01-01T00:00:00.000Z", { status: "canceled", resultState: "stored" });
       await store.insertJob(job("pyannote:leased", "2026-01-01T00:00:00.000Z"));
+      await store.insertJob(ended);
       await store.insertJob(running);
-      await eventually(() => heard.includes("pyannote:leased") && heard.includes("pyannote:w"), "the inserts");
-      // Changes arrive in commit order: whatever the lease traffic announced would come before the save.
+      await eventually(() => ["pyannote:leased", "pyannote:ended", "pyannote:w"].every((id) => heard.includes(id)), "the inserts");
+      // Changes arrive in commit order: whatever the writes below announced would come before the last one.
       const mark = heard.length;
       await store.claimJob("pyannote:leased", "A", 10_000);
       await store.renewLeases("A", 10_000);
       await store.requestPoll("pyannote:leased", 1);
       await store.releaseLeases("A");
+      await expect(store.saveJob({ ...ended, status: "running" })).rejects.toThrow(/terminal/);
       await store.saveJob({ ...running, status: "succeeded", resultState: "stored" });
       await eventually(() => heard.slice(mark).includes("pyannote:w"), "the save");
       await store.beginSubmission(submission("sub-1"));
       await store.finishSubmission("sub-1", { job: job("pyannote:from-submission", "2026-01-01T00:00:01.000Z") });
-      await eventually(() => heard.includes("pyannote:from-submission"), "the finished submission");
+      await store.beginSubmission(submission("sub-2"));
+      await store.finishSubmission("sub-2", { released: true });
+      await store.insertJob(job("pyannote:last", "2026-01-01T00:00:02.000Z"));
+      await eventually(() => heard.includes("pyannote:last"), "the last insert");
       expect(heard.slice(mark)).not.toContain("pyannote:leased");
+      expect(heard.slice(mark)).not.toContain("pyannote:ended");
+      expect(heard.slice(mark)).toContain("pyannote:from-submission");
 
       unsubscribe();
       const other: string[] = [];
