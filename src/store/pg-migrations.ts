@@ -9,6 +9,7 @@
 // character a vendor's message may carry.
 
 import type { ClientBase } from "pg";
+import { PG_UPLOADS_TABLES } from "./pg-uploads.js";
 import { quoteIdentifier } from "./pg-url.js";
 import { StoreOpenError } from "./store-open-error.js";
 
@@ -78,7 +79,8 @@ export const PG_MIGRATIONS: string[] = [
      key text PRIMARY KEY,
      expires_at bigint NOT NULL
    );
-   CREATE INDEX webhook_deliveries_by_expiry ON webhook_deliveries (expires_at);`,
+   CREATE INDEX webhook_deliveries_by_expiry ON webhook_deliveries (expires_at);
+   ${PG_UPLOADS_TABLES}`,
 ];
 
 /** Two-key advisory locks: this class (ASCII "mjm" + 1) and a hash of the search_path, so each schema migrates on its own. */

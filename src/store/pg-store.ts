@@ -6,13 +6,14 @@
 
 import zlib from "node:zlib";
 import pg from "pg";
-import { StorageFullError, StoreUnavailableError } from "../errors.js";
+import { StorageFullError, StoreUnavailableError, UserInputError } from "../errors.js";
 import { type Job, type ProviderId } from "../jobs/job.js";
 import type { Logger } from "../logger.js";
 import type { JobStore } from "./async-job-store.js";
 import { damagedStandIn, damageOf, decodeCursor, encodeCursor, needsPoll, type JobRow } from "./job-rows.js";
 import { migratePostgres } from "./pg-migrations.js";
 import { explainPgOpenFailure, unreachableReason } from "./pg-open-error.js";
+import { createPgUploadStore } from "./pg-uploads.js";
 import { parsePostgresUrl, type PostgresTarget } from "./pg-url.js";
 import type { IdempotencyRecord, JobListPage, StoredPart, SubmissionRecord } from "./store.js";
 
@@ -149,6 +150,10 @@ function withStorageErrors(store: JobStore, description: string): JobStore {
     if (isDatabaseFull(error)) throw new StorageFullError(description, undefined, { cause: error, database: true });
     const unreachable = unreachableReason(error);
     if (unreachable) throw new StoreUnavailableError(description, unreachable, { cause: error });
+    // PostgreSQL text cannot hold NUL (SQLite can): say which input is at fault, not "internal error".
+    if ((error as { code?: unknown } | undefined)?.code === "22021") {
+      throw new UserInputError("text with a NUL character (\\u0000) cannot be stored or looked up in this server's database; remove it and try again");
+    }
     throw error;
   };
   const guard = <T extends object>(target: T): T =>
@@ -449,6 +454,12 @@ function createStore(pool: pg.Pool, listener: JobChangeListener, options: PgJobS
     },
 
     async completeJobIds(prefix, limit, owner) {
+      if (prefix.includes("\u0000") || owner?.includes("\u0000")) {
+        // PostgreSQL text cannot hold NUL, so no id starts so; the round trip still tells a
+        // caller asking for nothing (the /ready probe) that the database answers.
+        await query("SELECT 1");
+        return [];
+      }
       // Range scan instead of LIKE so "_" and "%" in ids mean themselves (ids are COLLATE "C").
       const { rows } = await query<{ id: string }>(
         "SELECT id FROM jobs WHERE id >= $1 AND id < $2 AND ($4::text IS NULL OR owner = $4) ORDER BY id LIMIT $3",
@@ -656,6 +667,8 @@ function createStore(pool: pg.Pool, listener: JobChangeListener, options: PgJobS
         return seen.rowCount === 1;
       },
     },
+
+    uploads: createPgUploadStore(pool, transaction),
 
     watchJobs(listenerFunction) {
       return listener.subscribe(listenerFunction);

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { JobStore } from "../../src/store/async-job-store.js";
 import { PG_MIGRATIONS } from "../../src/store/pg-migrations.js";
 import { openPgJobStore } from "../../src/store/pg-store.js";
-import { StoreUnavailableError } from "../../src/errors.js";
+import { StoreUnavailableError, UserInputError } from "../../src/errors.js";
 import { StoreOpenError } from "../../src/store/store-open-error.js";
 import { describeStoreContract, eventually, job } from "./store-contract.js";
 
@@ -100,6 +100,15 @@ describe("PostgreSQL store: replicas on one database", () => {
     await new Promise((resolve) => setTimeout(resolve, 350));
     expect(await processB.claimJob("pyannote:a", "B", 60_000)).toBe(true);
     expect(await processA.claimJob("pyannote:a", "A", 60_000)).toBe(false);
+  });
+
+  it("answers the readiness probe's NUL prefix from the database, and refuses other NUL text as the caller's input", async () => {
+    const store = await open(`${SERVER}/${database}?schema=nul_${++counter}`);
+    await store.insertJob(job("pyannote:a", "2026-01-01T00:00:00.000Z"));
+    // What /ready asks (http-server.ts): nothing can match, but the database must answer.
+    expect(await store.completeJobIds("\u0000ready", 1)).toEqual([]);
+    await expect(store.getJob("pyannote:a\u0000")).rejects.toThrow(UserInputError);
+    expect((await store.getJob("pyannote:a"))?.id).toBe("pyannote:a");
   });
 
   it("hears other replicas again after its LISTEN connection was cut", async () => {

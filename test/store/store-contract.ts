@@ -1,4 +1,5 @@
-// The JobStore contract (src/store/store.ts), one suite for every store: each store's test file
+// The JobStore contract (src/store/store.ts), one suite for every store (its uploads have theirs,
+// upload-store-contract.ts): each store's test file
 // calls describeStoreContract with a harness that opens stores on a fresh place (a data dir, a
 // database schema). Two handles opened on one place are two processes (SQLite) or two replicas
 // (PostgreSQL, each with its own pool): what one commits the other must see, and what only one
