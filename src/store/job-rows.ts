@@ -48,6 +48,9 @@ const storedJobSchema = z.looseObject({
   pollCount: z.number(),
 });
 
+/** The columns of a job row every store keeps beside its JSON data, as selected. */
+export const JOB_COLUMNS = "id, provider, task, status, owner, created_at, data";
+
 /** The columns of a job row every store keeps beside its JSON data. */
 export interface JobRow {
   id: string;

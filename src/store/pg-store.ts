@@ -9,13 +9,12 @@ import pg from "pg";
 import { StorageFullError, StoreUnavailableError, UserInputError } from "../errors.js";
 import { type Job, type ProviderId } from "../jobs/job.js";
 import type { Logger } from "../logger.js";
-import type { JobStore } from "./async-job-store.js";
-import { damagedStandIn, damageOf, decodeCursor, encodeCursor, needsPoll, type JobRow } from "./job-rows.js";
+import { damagedStandIn, damageOf, decodeCursor, encodeCursor, JOB_COLUMNS, needsPoll, type JobRow } from "./job-rows.js";
 import { migratePostgres } from "./pg-migrations.js";
 import { explainPgOpenFailure, unreachableReason } from "./pg-open-error.js";
 import { createPgUploadStore } from "./pg-uploads.js";
 import { parsePostgresUrl, type PostgresTarget } from "./pg-url.js";
-import type { IdempotencyRecord, JobListPage, StoredPart, SubmissionRecord } from "./store.js";
+import type { IdempotencyRecord, JobListPage, JobStore, StoredPart, SubmissionRecord } from "./store.js";
 
 /** The NOTIFY channel of job changes; the payload is the job id. */
 export const JOB_CHANGED_CHANNEL = "media_jobs_job_changed";
@@ -28,7 +27,6 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const MAX_LISTEN_RETRY_MS = 5_000;
 
 const TERMINAL = "('succeeded', 'failed', 'canceled')";
-const JOB_COLUMNS = "id, provider, task, status, owner, created_at, data";
 /** The database's clock in epoch ms: leases and replay windows run on the clock every replica shares. */
 const DATABASE_NOW = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 /** A clock parameter: the store's injected clock (tests) or, when null, the database's. */

@@ -6,10 +6,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import zlib from "node:zlib";
-import { z } from "zod";
 import { StorageFullError } from "../errors.js";
-import { isTerminal, JOB_STATUSES, PROVIDER_IDS, TASK_IDS, type Job, type JobStatus, type TaskId } from "../jobs/job.js";
-import type { ProviderId } from "../jobs/job.js";
+import { isTerminal, type Job, type JobStatus, type ProviderId } from "../jobs/job.js";
+import { damagedStandIn, damageOf, decodeCursor, encodeCursor, JOB_COLUMNS, needsPoll, type JobRow } from "./job-rows.js";
 import type { IdempotencyRecord, JobListFilter, JobListPage, JobStore, StoredPart, SubmissionRecord } from "./store.js";
 import { explainStoreOpenFailure, isFullDiskIoError, StoreOpenError } from "./store-open-error.js";
 import { createSqliteUploadStore, UPLOADS_MIGRATION } from "./sqlite-uploads.js";
@@ -112,98 +111,6 @@ function compress(data: Uint8Array): Buffer {
 
 function decompress(data: Uint8Array): Buffer {
   return zlib.inflateRawSync(data);
-}
-
-function encodeCursor(createdAt: string, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt, id])).toString("base64url");
-}
-
-function decodeCursor(cursor: string): [string, string] | undefined {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
-    if (Array.isArray(value) && typeof value[0] === "string" && typeof value[1] === "string") {
-      return [value[0], value[1]];
-    }
-  } catch {
-    // fall through
-  }
-  return undefined;
-}
-
-function needsPoll(job: Job): number {
-  return !isTerminal(job.status) || (job.status === "succeeded" && job.resultState === "none") ? 1 : 0;
-}
-
-export class InvalidCursorError extends Error {}
-
-/**
- * What a stored job must look like to be used. Rows are written by this server, but a file can
- * be damaged (disk errors, hand edits, an older build's bug): a row that fails this is set
- * aside, never half-read.
- */
-const storedJobSchema = z.looseObject({
-  id: z.string(),
-  provider: z.enum(PROVIDER_IDS),
-  nativeId: z.string(),
-  task: z.enum(TASK_IDS),
-  status: z.enum(JOB_STATUSES),
-  inputs: z.array(z.looseObject({ kind: z.string() })),
-  options: z.record(z.string(), z.unknown()),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  resultState: z.enum(["none", "stored", "fetch_failed"]),
-  pollCount: z.number(),
-});
-
-interface JobRow {
-  id: string;
-  provider: string;
-  task: string;
-  status: string;
-  owner: string;
-  created_at: string;
-  data: string;
-}
-
-const JOB_COLUMNS = "id, provider, task, status, owner, created_at, data";
-
-/** Why a row cannot be used as a job, or undefined when it can. */
-function damageOf(row: JobRow): { job: Job; damage?: undefined } | { job?: undefined; damage: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(row.data);
-  } catch {
-    return { damage: "its stored data is not valid JSON" };
-  }
-  const parsed = storedJobSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    return { damage: `its stored data is not a job (${issue.path.length > 0 ? issue.path.join(".") : "record"}: ${issue.message})` };
-  }
-  if (parsed.data.id !== row.id) return { damage: "its stored data names another job" };
-  return { job: parsed.data as unknown as Job };
-}
-
-/** What can still be said of a damaged row: its columns, which are kept apart from the data. */
-function damagedStandIn(row: JobRow, damage: string): Job {
-  const [provider, ...rest] = row.id.split(":");
-  const message = `job ${row.id} is damaged in the store (${damage}); it is set aside: its status and results cannot be read. The rest of the store is unaffected`;
-  return {
-    id: row.id,
-    provider: (PROVIDER_IDS as readonly string[]).includes(row.provider) ? (row.provider as ProviderId) : (provider as ProviderId),
-    nativeId: rest.join(":"),
-    task: (TASK_IDS as readonly string[]).includes(row.task) ? (row.task as TaskId) : "acoustic",
-    status: (JOB_STATUSES as readonly string[]).includes(row.status) ? (row.status as JobStatus) : "failed",
-    inputs: [],
-    options: {},
-    createdAt: row.created_at,
-    updatedAt: row.created_at,
-    ...(row.owner ? { owner: row.owner } : {}),
-    error: { code: "damaged_record", message },
-    resultState: "none",
-    pollCount: 0,
-    damaged: damage,
-  };
 }
 
 /** SQLITE_FULL (any extended code) or an ENOSPC from the file system. */
@@ -382,7 +289,7 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
     job.status,
     job.owner ?? "",
     job.createdAt,
-    needsPoll(job),
+    needsPoll(job) ? 1 : 0,
     job.nextPollAt ?? null,
     JSON.stringify(job),
   ];
@@ -436,7 +343,7 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
         if (isTerminal(existing.status) && existing.status !== job.status) {
           throw new Error(`job ${job.id} is ${existing.status}; a terminal status never changes`);
         }
-        statements.updateJob.run(job.status, needsPoll(job), job.nextPollAt ?? null, JSON.stringify(job), job.id);
+        statements.updateJob.run(job.status, needsPoll(job) ? 1 : 0, job.nextPollAt ?? null, JSON.stringify(job), job.id);
       });
       changed(job.id);
     },
@@ -475,7 +382,6 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
       }
       if (filter.cursor) {
         const position = decodeCursor(filter.cursor);
-        if (!position) throw new InvalidCursorError("cursor is not one this server issued");
         clauses.push("(created_at < ? OR (created_at = ? AND id < ?))");
         parameters.push(position[0], position[0], position[1]);
       }

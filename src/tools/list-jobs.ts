@@ -2,7 +2,7 @@ import { z } from "zod";
 import { escapeForDisplay } from "../condense/format.js";
 import { UserInputError } from "../errors.js";
 import { JOB_STATUSES, PROVIDER_IDS, TASK_IDS, type ProviderId } from "../jobs/job.js";
-import { InvalidCursorError } from "../store/sqlite-store.js";
+import { InvalidCursorError } from "../store/job-rows.js";
 import { defineTool, structuredResult } from "./define-tool.js";
 import { describeProgress, jobSummarySchema, toJobSummary } from "./job-view.js";
 

@@ -7,7 +7,7 @@ import crypto from "node:crypto";
 import net from "node:net";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { JobStore } from "../../src/store/async-job-store.js";
+import type { JobStore } from "../../src/store/store.js";
 import { PG_MIGRATIONS } from "../../src/store/pg-migrations.js";
 import { openPgJobStore } from "../../src/store/pg-store.js";
 import { StoreUnavailableError, UserInputError } from "../../src/errors.js";

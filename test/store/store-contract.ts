@@ -7,7 +7,7 @@
 
 import { afterEach, describe, expect, it } from "vitest";
 import type { Job } from "../../src/jobs/job.js";
-import type { JobStore } from "../../src/store/async-job-store.js";
+import type { JobStore } from "../../src/store/store.js";
 import { InvalidCursorError } from "../../src/store/job-rows.js";
 import type { SubmissionRecord } from "../../src/store/store.js";
 
