@@ -10,6 +10,7 @@ import type { ProviderAdapter } from "./providers/provider.js";
 import { ProviderRegistry } from "./providers/registry.js";
 import type { JobStore } from "./store/store.js";
 import { openJobStore } from "./store/open-store.js";
+import { passwordOf } from "./store/pg-url.js";
 import { UploadService } from "./uploads/upload-service.js";
 
 export interface App extends AppContext {
@@ -35,6 +36,7 @@ export function secretsOf(config: Config): string[] {
     config.pyannote.webhookSecret,
     config.humanstandard.webhookSecret,
     config.http.token,
+    config.databaseUrl !== undefined ? passwordOf(config.databaseUrl) : undefined,
   ].filter((secret): secret is string => typeof secret === "string" && secret.length > 0);
 }
 
@@ -48,7 +50,10 @@ export async function assembleApp(
   const store = await openJobStore(config, {
     logger,
     onDamagedJob: (id, damage) =>
-      logger.error(`job ${id} is damaged in the store (${damage}); it is set aside and every other job goes on`, { data_dir: config.dataDir }),
+      logger.error(
+        `job ${id} is damaged in the store (${damage}); it is set aside and every other job goes on`,
+        config.databaseUrl !== undefined ? {} : { data_dir: config.dataDir },
+      ),
   });
   const uploads = new UploadService(store, { ...config.uploads, logger });
   // Jobs that read an uploaded file get it back from the store where this machine lacks it.

@@ -135,11 +135,17 @@ export class ProviderError extends MediaJobsError {
  * network cut): not a bug, and worth another try in a moment.
  */
 export class StoreUnavailableError extends MediaJobsError {
-  constructor(database: string, reason: string, options?: { cause?: unknown }) {
+  readonly database: string;
+  readonly reason: string;
+  /** `detail` says what happened because of it; `next` what to do (default: try again in a moment). */
+  constructor(database: string, reason: string, options?: { cause?: unknown; detail?: string; next?: string }) {
     super(
       "store_unavailable",
-      `the job database (PostgreSQL ${database}) cannot be reached right now (${reason}); try again in a moment, and if it persists check the database`,
+      `the job database (PostgreSQL ${database}) cannot be reached right now (${reason})${options?.detail ? `: ${options.detail}` : ""}; ` +
+        (options?.next ?? "try again in a moment, and if it persists check the database"),
       options,
     );
+    this.database = database;
+    this.reason = reason;
   }
 }

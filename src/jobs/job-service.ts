@@ -12,6 +12,7 @@ import {
   NotFoundError,
   ProviderError,
   StorageFullError,
+  StoreUnavailableError,
   UnsupportedError,
   UserInputError,
 } from "../errors.js";
@@ -311,7 +312,10 @@ export class JobService {
       return await this.store.beginSubmission(submission);
     } catch (error) {
       if (error instanceof StorageFullError) {
-        throw new StorageFullError(error.dataDir, `nothing was sent to ${adapter.describe().name}`, { cause: error, next: "call start_job again" });
+        throw new StorageFullError(error.dataDir, `nothing was sent to ${adapter.describe().name}`, { cause: error, next: "call start_job again", database: error.database });
+      }
+      if (error instanceof StoreUnavailableError) {
+        throw new StoreUnavailableError(error.database, error.reason, { cause: error, detail: `nothing was sent to ${adapter.describe().name}`, next: "call start_job again in a moment" });
       }
       throw error;
     }
@@ -361,15 +365,13 @@ export class JobService {
       // The vendor has the job; the store could not take it. Kept in memory so a retry with the
       // same key (or the next sweep) records it without asking the vendor.
       this.unsaved.set(submission.id, snapshot);
-      if (error instanceof StorageFullError) {
-        throw new StorageFullError(error.dataDir, `${adapter.describe().name} accepted the job (${job.id}) but it could not be recorded`, {
-          cause: error,
-          next:
-            submission.idempotencyKey !== undefined
-              ? "call start_job again with the same arguments and idempotency_key: it returns that job without submitting again"
-              : "it is recorded within a minute (list_jobs shows it); do not start it again",
-        });
-      }
+      const detail = `${adapter.describe().name} accepted the job (${job.id}) but it could not be recorded`;
+      const next =
+        submission.idempotencyKey !== undefined
+          ? "call start_job again with the same arguments and idempotency_key: it returns that job without submitting again"
+          : "it is recorded within a minute (list_jobs shows it); do not start it again";
+      if (error instanceof StorageFullError) throw new StorageFullError(error.dataDir, detail, { cause: error, next, database: error.database });
+      if (error instanceof StoreUnavailableError) throw new StoreUnavailableError(error.database, error.reason, { cause: error, detail, next });
       throw error;
     } finally {
       this.submitting.delete(submission.id);

@@ -1,8 +1,10 @@
 // Opens the job store the configuration names: node:sqlite in the data dir (the zero-setup
-// default for one person). The PostgreSQL store for replicas joins here.
+// default for one person), or PostgreSQL when MEDIA_JOBS_DATABASE_URL is set (a team server,
+// any number of replicas on one database).
 
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
+import { openPgJobStore } from "./pg-store.js";
 import { openSqliteJobStore } from "./sqlite-store.js";
 import type { JobStore } from "./store.js";
 
@@ -13,5 +15,8 @@ export interface StoreHooks {
 }
 
 export async function openJobStore(config: Config, hooks: StoreHooks): Promise<JobStore> {
+  if (config.databaseUrl !== undefined) {
+    return openPgJobStore(config.databaseUrl, { onDamagedJob: hooks.onDamagedJob, logger: hooks.logger });
+  }
   return openSqliteJobStore(config.dataDir, { onDamagedJob: hooks.onDamagedJob });
 }

@@ -50,6 +50,15 @@ export function parsePostgresUrl(text: string): PostgresTarget {
   };
 }
 
+/** The password in a database URL, if any: a secret the logger redacts. */
+export function passwordOf(text: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(text).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A PostgreSQL identifier, quoted. */
 export function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
