@@ -103,6 +103,12 @@ const MAX_NOT_FOUND_POLLS = 5;
 const DIRECT_LOOK_MS = 10_000;
 /** How many jobs' last known state is kept to tell another replica's changes from our own. */
 const KNOWN_JOBS_KEPT = 10_000;
+/**
+ * How often the jobs running inside this process are checked against the store: a cancel or a
+ * takeover by another process stops their work within about this long (at once where the
+ * store tells us of the change: PostgreSQL).
+ */
+const WORK_CHECK_MS = 1_000;
 
 export class JobService {
   readonly events = new EventEmitter<{ updated: [JobUpdate] }>();
@@ -135,6 +141,7 @@ export class JobService {
    */
   private readonly known = new Map<string, string>();
   private readonly unwatch: () => void;
+  private workCheckedAt = 0;
 
   constructor(options: JobServiceOptions) {
     this.options = options;
@@ -159,6 +166,7 @@ export class JobService {
    * waiters and subscriptions hear of it when its status, results or progress are news here.
    */
   private heard(id: string): void {
+    this.checkWorkOn(id);
     if (this.events.listenerCount("updated") === 0) return;
     this.store
       .getJob(id)
@@ -177,6 +185,43 @@ export class JobService {
     if (at - this.leasesRenewedAt < this.leaseMs / 3) return;
     this.leasesRenewedAt = at;
     await this.store.renewLeases(this.leaseHolder, this.leaseMs);
+  }
+
+  /**
+   * Stops the work this process runs itself (local analyses, Hume's chunk uploads) on jobs that
+   * are no longer its own: canceled or ended by another process on the store, or taken over by
+   * one after this process lost the lease (it stalled). The poller calls it every tick; it looks
+   * every WORK_CHECK_MS.
+   */
+  async checkWorkHere(): Promise<void> {
+    if (Date.now() - this.workCheckedAt < WORK_CHECK_MS) return;
+    this.workCheckedAt = Date.now();
+    for (const adapter of this.registry.list()) {
+      if (!adapter.runningHere || !adapter.abandon) continue;
+      for (const nativeId of adapter.runningHere()) await this.checkWork(adapter, nativeId);
+    }
+  }
+
+  /** A change heard from the store to a job running here is looked at now, not at the next check. */
+  private checkWorkOn(id: string): void {
+    const parsed = parseJobId(id);
+    const adapter = parsed ? this.registry.find(parsed.provider) : undefined;
+    if (!parsed || !adapter?.runningHere?.().includes(parsed.nativeId)) return;
+    this.checkWork(adapter, parsed.nativeId).catch((error: unknown) =>
+      this.logger.debug(`job ${id} changed in the store; its work here could not be checked`, { error: messageOf(error) }),
+    );
+  }
+
+  private async checkWork(adapter: ProviderAdapter, nativeId: string): Promise<void> {
+    const id = jobId(adapter.id, nativeId);
+    const job = await this.store.getJob(id);
+    // Not committed yet (start_job is recording it), or unreadable: left as it is.
+    if (!job || job.damaged) return;
+    let reason: string;
+    if (isSettled(job)) reason = job.status === "canceled" ? "it was canceled" : `it ended (${job.status})`;
+    else if (!(await this.holdsLease(id))) reason = "another server took it over";
+    else return;
+    if (await adapter.abandon!(nativeId)) this.logger.info(`job ${id}: its work here stopped, as ${reason}`);
   }
 
   /** Clean shutdown: another server on this data dir may take over our jobs at once. */

@@ -48,6 +48,7 @@ export class Poller {
     try {
       await this.jobs.resolveInterruptedSubmissions();
       await this.jobs.renewLeases();
+      await this.jobs.checkWorkHere();
       const bulk = new Map<string, Job[]>();
       for (const job of await this.jobs.dueJobs()) {
         if (this.inFlight.has(job.id)) continue;

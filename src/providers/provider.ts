@@ -190,6 +190,19 @@ export interface ProviderAdapter {
   readonly webhookIntake?: WebhookIntake;
   /** How often the poller refreshes a running job; the core's default when absent. */
   readonly pollPolicy?: PollPolicy;
+  /**
+   * Jobs whose work runs inside this process (an analysis worker, a loop of uploads), by native
+   * id, from their start until the core has their outcome. With several processes on one store
+   * the core checks these against the store and `abandon`s what is no longer this process's.
+   */
+  runningHere?(): string[];
+  /**
+   * Stops this process's work on a job and forgets it: another process canceled the job, ended
+   * it, or holds its lease now. Nothing more is reported or stored for it here; temporary files
+   * are removed. Never changes the stored job (that is no longer this process's to change).
+   * True when work was under way and was stopped; false when there was only an outcome to forget.
+   */
+  abandon?(nativeId: string): Promise<boolean>;
   /** Releases pools, workers and timers. */
   close?(): Promise<void>;
 }

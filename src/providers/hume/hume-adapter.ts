@@ -473,6 +473,9 @@ export function createHumeAdapter(deps: AdapterDeps): ProviderAdapter {
     handleWebhook,
     // Unsigned, so nothing to check in the headers; completion callbacks carry the predictions.
     webhookIntake: { maxBodyBytes: 16 * 1024 * 1024 },
+    // Only the current API's jobs run in this process; the v0 batch jobs run at Hume.
+    runningHere: () => cloud.runningHere(),
+    abandon: (nativeId: string) => cloud.abandon(nativeId),
     async close() {
       await Promise.allSettled([apiClient?.close(), uploadClient?.close(), cloud.close()]);
       apiClient = undefined;

@@ -18,6 +18,7 @@ import { sniffFile } from "../local/local-decode.js";
 import { AudioDecodeError } from "../local/local-errors.js";
 import { SUPPORTED_FORMATS_TEXT } from "../local/local-format.js";
 import { newLocalNativeId } from "../local/local-adapter.js";
+import { unreadableInput } from "../in-process-inputs.js";
 import type { AdapterDeps, CondenseInput, FetchedResults, JobPartStore, MediaInput, ResultSink, StartRequest, TaskInfo } from "../provider.js";
 import {
   CloudShapeError,
@@ -82,6 +83,8 @@ export interface HumeCloudTasks {
   get(nativeId: string, job: Job | undefined): Promise<JobSnapshot>;
   fetchResults(job: Job, sink: ResultSink): Promise<FetchedResults>;
   cancel(job: Job): Promise<JobSnapshot>;
+  runningHere(): string[];
+  abandon(nativeId: string): Promise<boolean>;
   condense(input: CondenseInput): CondensedView;
   close(): Promise<void>;
 }
@@ -421,6 +424,10 @@ export function createHumeCloudTasks(deps: AdapterDeps, cloudOptions: HumeCloudO
     state.finished = (async () => {
       const cleanups: Array<() => Promise<void>> = [];
       try {
+        // A job first looked at while queued was started by this process; a running one is
+        // resumed here (a restart, or a takeover from a server that stopped).
+        const unreadable = await unreadableInput(job.inputs, job.status === "running");
+        if (unreadable) throw Object.assign(new MediaJobsError("provider_error", unreadable.message), { jobError: unreadable });
         if (state.task === "audio_expression") await runAudio(state, job, cleanups);
         else await runImages(state, job, cleanups);
         end(state, "succeeded");
@@ -568,6 +575,23 @@ export function createHumeCloudTasks(deps: AdapterDeps, cloudOptions: HumeCloudO
         await state.finished;
       }
       return snapshotOf(state);
+    },
+
+    // Every state here until its job settles in the store (the core then abandons it), so a
+    // job another process took over (or canceled) sends nothing more from here.
+    runningHere(): string[] {
+      return [...states.keys()];
+    },
+
+    async abandon(nativeId: string): Promise<boolean> {
+      const state = states.get(nativeId);
+      if (!state) return false;
+      states.delete(nativeId);
+      if (isTerminal(state.status)) return false;
+      end(state, "canceled");
+      state.abort.abort();
+      await state.finished;
+      return true;
     },
 
     condense(input: CondenseInput): CondensedView {

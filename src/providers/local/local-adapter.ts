@@ -19,6 +19,7 @@ import type {
   StartRequest,
   SubmissionLookup,
 } from "../provider.js";
+import { unreadableInput } from "../in-process-inputs.js";
 import type { AnalysisOptions } from "./local-analyze.js";
 import { condenseLocal, LOCAL_VIEWS } from "./local-condense.js";
 import { openAudioSource } from "./local-decode.js";
@@ -55,6 +56,8 @@ interface LocalJobState {
   finished: Promise<void>;
   /** Aborts an in-flight download on cancel. */
   abort: AbortController;
+  /** Started over from its stored inputs: this process did not start it (a restart, a takeover). */
+  resumed: boolean;
 }
 
 export interface LocalAdapterOptions {
@@ -140,6 +143,14 @@ export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapt
       state.startedAt ??= new Date().toISOString();
       // One line per analysis run: with several servers on one data dir, a job runs in one only.
       deps.logger.debug(`local job ${state.nativeId} analysing`, { pid: process.pid });
+      // A file is read long after start_job checked it, perhaps on another machine: one that is
+      // not here fails the job plainly (rather than yield a report with a file missing).
+      const unreadable = await unreadableInput(state.inputs, state.resumed);
+      if (unreadable) {
+        end(state, "failed", { error: unreadable });
+        deps.logger.warning(`local job ${state.nativeId} cannot read its input here`, { error: unreadable.message });
+        return;
+      }
       const files: Array<{ path: string; name: string }> = [];
       for (const input of state.inputs) {
         if (input.kind === "path") files.push({ path: input.path, name: input.name });
@@ -208,7 +219,7 @@ export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapt
     }
   };
 
-  const launch = (nativeId: string, inputs: JobInput[], options: AnalysisOptions, createdAt: string): LocalJobState => {
+  const launch = (nativeId: string, inputs: JobInput[], options: AnalysisOptions, createdAt: string, resumed: boolean): LocalJobState => {
     const state: LocalJobState = {
       nativeId,
       status: "queued",
@@ -219,6 +230,7 @@ export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapt
       cleanups: [],
       finished: Promise.resolve(),
       abort: new AbortController(),
+      resumed,
     };
     jobs.set(nativeId, state);
     state.finished = execute(state);
@@ -260,7 +272,7 @@ export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapt
       if (request.media.length === 0) throw new UserInputError("give at least one media item: {path} of a local audio file or {url}");
       const inputs: JobInput[] = [];
       for (const item of request.media) inputs.push(await validateInput(item, maxAudioSeconds));
-      const state = launch(newLocalNativeId(), inputs, options, new Date().toISOString());
+      const state = launch(newLocalNativeId(), inputs, options, new Date().toISOString(), false);
       return snapshotOf(state);
     },
 
@@ -275,16 +287,17 @@ export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapt
       if (state) return snapshotOf(state);
       if (!job) throw new NotFoundError(`no local job ${nativeId} here`);
       if (isTerminal(job.status)) return { nativeId, status: job.status, providerStatus: job.providerStatus };
-      // The server restarted while this job ran: start it over from its stored inputs.
-      deps.logger.info(`local job ${nativeId} resumed from its inputs after a restart`);
-      return snapshotOf(launch(nativeId, job.inputs, parseLocalOptions(job.options), job.createdAt));
+      // The server restarted while this job ran, or this one took it over from another that
+      // stopped: start it over from its stored inputs.
+      deps.logger.info(`local job ${nativeId} resumed from its inputs after a restart or a takeover`);
+      return snapshotOf(launch(nativeId, job.inputs, parseLocalOptions(job.options), job.createdAt, true));
     },
 
     async fetchResults(job: Job, sink: ResultSink): Promise<FetchedResults> {
       let state = jobs.get(job.nativeId);
       if (!state?.report) {
         // Results not in memory (a restart between success and fetch): analyse again.
-        state = launch(job.nativeId, job.inputs, parseLocalOptions(job.options), job.createdAt);
+        state = launch(job.nativeId, job.inputs, parseLocalOptions(job.options), job.createdAt, true);
         await state.finished;
         if (!state.report || state.status !== "succeeded") {
           throw new MediaJobsError("unsupported", `the local analysis of job ${job.id} could not be repeated: ${state.error?.message ?? "unknown reason"}`);
@@ -300,6 +313,33 @@ export function createLocalAdapter(deps: AdapterDeps, adapterOptions: LocalAdapt
         index: toIndex(report),
         description: `${report.files.length} file${report.files.length === 1 ? "" : "s"}, ${formatDuration(seconds)} of audio, ${formatCount(segments)} speech segment${segments === 1 ? "" : "s"}`,
       };
+    },
+
+    // Every state here until its job settles in the store (the core then abandons it): the map
+    // does not grow with every job a long-lived server ran, and a job another process took over
+    // keeps no worker or report here.
+    runningHere(): string[] {
+      return [...jobs.keys()];
+    },
+
+    async abandon(nativeId: string): Promise<boolean> {
+      const state = jobs.get(nativeId);
+      if (!state) return false;
+      // Forgotten first: a look at the job from now on starts it over here (when this process
+      // holds it again) instead of reading what this run did.
+      jobs.delete(nativeId);
+      const wasRunning = !isTerminal(state.status);
+      // A job still waiting for a worker has nothing to clean up, and its slot may be far off.
+      const started = state.status === "running";
+      if (wasRunning) {
+        const run = state.run;
+        end(state, "canceled");
+        state.abort.abort();
+        await run?.cancel();
+      }
+      state.report = undefined;
+      if (started) await state.finished;
+      return wasRunning;
     },
 
     async cancel(job: Job): Promise<JobSnapshot> {

@@ -266,6 +266,35 @@ describe("audio_expression", () => {
   });
 });
 
+describe("audio_expression with several servers on one store", () => {
+  it("abandons a job another server took over or canceled: the request in flight is dropped, nothing more is sent, nothing kept here", async () => {
+    const parts = memoryParts();
+    const { tasks } = tasksFor({ maxBodyBytes: SMALL_BODY, parts });
+    fake.holdAudioAfter(1);
+    const job = await startAudio(tasks, speechLike(60, BURSTS));
+    await runToEnd(tasks, job, () => fake.audioCalls.length === 2);
+    expect(tasks.runningHere()).toEqual([job.nativeId]);
+    expect(await tasks.abandon(job.nativeId)).toBe(true);
+    fake.abandonHeld();
+    expect(tasks.runningHere()).toEqual([]);
+    expect(fake.audioCalls.length).toBe(2);
+    // Only the answered piece is stored: whoever runs the job now resumes after it.
+    expect(parts.puts.filter((name) => name.startsWith("chunk-"))).toEqual(["chunk-0001.json"]);
+    expect(await tasks.abandon(job.nativeId)).toBe(false);
+  });
+
+  it("fails a job resumed where its file cannot be read, saying so, instead of decoding nothing", async () => {
+    const { tasks } = tasksFor({ maxBodyBytes: SMALL_BODY });
+    const job = await startAudio(tasks, speechLike(10, BURSTS.slice(0, 1)));
+    const moved = { ...job, status: "running" as const, inputs: [{ kind: "path" as const, path: path.join(directory, "not-on-this-machine.wav"), name: "not-on-this-machine.wav" }] };
+    const failed = await runToEnd(tasks, moved);
+    expect(failed.status).toBe("failed");
+    expect(failed.error?.code).toBe("input_unavailable");
+    expect(failed.error?.message).toMatch(/^not-on-this-machine\.wav cannot be read by the server running this job \(ENOENT\): this server took the job over/);
+    expect(fake.audioCalls.length).toBe(0);
+  });
+});
+
 describe("image_expression", () => {
   it("gives per-face results for three JPEGs, batched within the body limit", async () => {
     const images = [
