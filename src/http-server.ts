@@ -269,12 +269,12 @@ export async function startHttpServer(
     return sendJson(response, 405, jsonRpcError("Method not allowed"));
   }
 
-  /** Readiness: the store answers a cheap indexed query within its time, and no stop has begun. */
+  /** Readiness: the store answers a round trip within its time, and no stop has begun. */
   async function answerReadiness(response: http.ServerResponse): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        Promise.resolve().then(() => app.store.completeJobIds("\u0000ready", 1)),
+        app.store.ping(),
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer within ${READY_STORE_TIMEOUT_MS} ms`)), READY_STORE_TIMEOUT_MS);
         }),

@@ -452,12 +452,8 @@ function createStore(pool: pg.Pool, listener: JobChangeListener, options: PgJobS
     },
 
     async completeJobIds(prefix, limit, owner) {
-      if (prefix.includes("\u0000") || owner?.includes("\u0000")) {
-        // PostgreSQL text cannot hold NUL, so no id starts so; the round trip still tells a
-        // caller asking for nothing (the /ready probe) that the database answers.
-        await query("SELECT 1");
-        return [];
-      }
+      // PostgreSQL text cannot hold NUL, so no id starts so (completion must not fail on it).
+      if (prefix.includes("\u0000") || owner?.includes("\u0000")) return [];
       // Range scan instead of LIKE so "_" and "%" in ids mean themselves (ids are COLLATE "C").
       const { rows } = await query<{ id: string }>(
         "SELECT id FROM jobs WHERE id >= $1 AND id < $2 AND ($4::text IS NULL OR owner = $4) ORDER BY id LIMIT $3",
@@ -670,6 +666,10 @@ function createStore(pool: pg.Pool, listener: JobChangeListener, options: PgJobS
 
     watchJobs(listenerFunction) {
       return listener.subscribe(listenerFunction);
+    },
+
+    async ping() {
+      await query("SELECT 1");
     },
 
     async close() {

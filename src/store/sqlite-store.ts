@@ -609,6 +609,10 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
       };
     },
 
+    async ping() {
+      db.prepare("SELECT 1").get();
+    },
+
     async close() {
       watchers.clear();
       db.close();

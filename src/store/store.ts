@@ -137,5 +137,7 @@ export interface JobStore {
    * changes, and a change may be heard twice: a listener reloads the job. Returns an unsubscribe.
    */
   watchJobs(listener: (jobId: string) => void): () => void;
+  /** One cheap round trip to the store (readiness): resolves when it answers, rejects when it cannot. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -102,11 +102,10 @@ describe("PostgreSQL store: replicas on one database", () => {
     expect(await processA.claimJob("pyannote:a", "A", 60_000)).toBe(false);
   });
 
-  it("answers the readiness probe's NUL prefix from the database, and refuses other NUL text as the caller's input", async () => {
+  it("completes nothing for a NUL prefix, and refuses other NUL text as the caller's input", async () => {
     const store = await open(`${SERVER}/${database}?schema=nul_${++counter}`);
     await store.insertJob(job("pyannote:a", "2026-01-01T00:00:00.000Z"));
-    // What /ready asks (http-server.ts): nothing can match, but the database must answer.
-    expect(await store.completeJobIds("\u0000ready", 1)).toEqual([]);
+    expect(await store.completeJobIds("pyannote:\u0000", 1)).toEqual([]);
     await expect(store.getJob("pyannote:a\u0000")).rejects.toThrow(UserInputError);
     expect((await store.getJob("pyannote:a"))?.id).toBe("pyannote:a");
   });

@@ -84,6 +84,13 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
   });
 
   describe(`${name}: jobs`, () => {
+    it("answers a readiness ping while open and refuses one once closed", async () => {
+      const store = await harness.open(await harness.place());
+      await expect(store.ping()).resolves.toBeUndefined();
+      await store.close();
+      await expect(store.ping()).rejects.toThrow();
+    });
+
     it("stores a job and gives it back as it was; an unknown id is undefined; an id is stored once", async () => {
       const store = await fresh();
       const stored = job("pyannote:a", "2026-01-01T00:00:00.000Z", {
