@@ -9,6 +9,7 @@
 // character a vendor's message may carry.
 
 import type { ClientBase } from "pg";
+import { PG_RATE_WINDOW_MIGRATION } from "./pg-rate-window.js";
 import { PG_UPLOADS_TABLES } from "./pg-uploads.js";
 import { quoteIdentifier } from "./pg-url.js";
 import { StoreOpenError } from "./store-open-error.js";
@@ -81,6 +82,8 @@ export const PG_MIGRATIONS: string[] = [
    );
    CREATE INDEX webhook_deliveries_by_expiry ON webhook_deliveries (expires_at);
    ${PG_UPLOADS_TABLES}`,
+  // 2: the vendor request windows replicas share (pg-rate-window.ts).
+  PG_RATE_WINDOW_MIGRATION,
 ];
 
 /** Two-key advisory locks: this class (ASCII "mjm" + 1) and a hash of the search_path, so each schema migrates on its own. */

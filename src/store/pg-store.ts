@@ -11,6 +11,7 @@ import { type Job, type ProviderId } from "../jobs/job.js";
 import type { Logger } from "../logger.js";
 import { damagedStandIn, damageOf, decodeCursor, encodeCursor, JOB_COLUMNS, needsPoll, type JobRow } from "./job-rows.js";
 import { migratePostgres } from "./pg-migrations.js";
+import { createPgRateWindow } from "./pg-rate-window.js";
 import { explainPgOpenFailure, unreachableReason } from "./pg-open-error.js";
 import { createPgUploadStore } from "./pg-uploads.js";
 import { parsePostgresUrl, type PostgresTarget } from "./pg-url.js";
@@ -663,6 +664,9 @@ function createStore(pool: pg.Pool, listener: JobChangeListener, options: PgJobS
     },
 
     uploads: createPgUploadStore(pool, transaction),
+
+    // Every replica's vendor requests draw from one window per vendor (pg-rate-window.ts).
+    rateWindow: createPgRateWindow(pool, { now: options.now }),
 
     watchJobs(listenerFunction) {
       return listener.subscribe(listenerFunction);
