@@ -75,8 +75,11 @@ describe("JobService", () => {
 
   it("leaves a job another live server holds to that server, and takes it over when the lease runs out", async () => {
     const adapter = new ScriptedAdapter({ refreshesUntilDone: 5 });
-    const first = setup(adapter, undefined, undefined, { holder: "server-a", durationMs: 300 });
-    const second = setup(adapter, first.dir, undefined, { holder: "server-b", durationMs: 300 });
+    // Due times on a clock that stands still (the scripted vendor's next poll is 20 ms away, which
+    // a loaded machine passes before the next line); leases run on the store's own clock.
+    const now = () => 1_000_000;
+    const first = setup(adapter, undefined, now, { holder: "server-a", durationMs: 300 });
+    const second = setup(adapter, first.dir, now, { holder: "server-b", durationMs: 300 });
     const { job } = await first.service.start({ provider: "pyannote", media: [{ kind: "url", url: "https://x.test/a.wav" }], options: {} });
     await first.service.refresh(job.id);
     expect(adapter.gets).toHaveLength(1);
