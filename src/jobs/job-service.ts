@@ -166,15 +166,18 @@ export class JobService {
    * waiters and subscriptions hear of it when its status, results or progress are news here.
    */
   private heard(id: string): void {
-    this.checkWorkOn(id);
-    if (this.events.listenerCount("updated") === 0) return;
+    const workHere = this.workHere(id);
+    if (!workHere && this.events.listenerCount("updated") === 0) return;
     this.store
       .getJob(id)
-      .then((job) => {
+      .then(async (job) => {
         if (!job || job.damaged) return;
         const before = this.known.get(id);
         if (before === signatureOf(job)) return;
-        this.emit(job, before === undefined ? undefined : (before.split("|")[0] as JobStatus));
+        // Another process's change to a job running here (this process's own saves are known):
+        // a cancel or a takeover stops the work now rather than at the next check.
+        if (workHere) await this.checkWork(workHere, job);
+        if (this.events.listenerCount("updated") > 0) this.emit(job, before === undefined ? undefined : (before.split("|")[0] as JobStatus));
       })
       .catch((error: unknown) => this.logger.debug(`job ${id} changed in the store but could not be told`, { error: messageOf(error) }));
   }
@@ -198,30 +201,28 @@ export class JobService {
     this.workCheckedAt = Date.now();
     for (const adapter of this.registry.list()) {
       if (!adapter.runningHere || !adapter.abandon) continue;
-      for (const nativeId of adapter.runningHere()) await this.checkWork(adapter, nativeId);
+      for (const nativeId of adapter.runningHere()) {
+        const job = await this.store.getJob(jobId(adapter.id, nativeId));
+        // Not committed yet (start_job is recording it), or unreadable: left as it is.
+        if (job && !job.damaged) await this.checkWork(adapter, job);
+      }
     }
   }
 
-  /** A change heard from the store to a job running here is looked at now, not at the next check. */
-  private checkWorkOn(id: string): void {
+  /** The adapter running job `id` inside this process, if one does. */
+  private workHere(id: string): ProviderAdapter | undefined {
     const parsed = parseJobId(id);
     const adapter = parsed ? this.registry.find(parsed.provider) : undefined;
-    if (!parsed || !adapter?.runningHere?.().includes(parsed.nativeId)) return;
-    this.checkWork(adapter, parsed.nativeId).catch((error: unknown) =>
-      this.logger.debug(`job ${id} changed in the store; its work here could not be checked`, { error: messageOf(error) }),
-    );
+    return parsed && adapter?.abandon && adapter.runningHere?.().includes(parsed.nativeId) ? adapter : undefined;
   }
 
-  private async checkWork(adapter: ProviderAdapter, nativeId: string): Promise<void> {
-    const id = jobId(adapter.id, nativeId);
-    const job = await this.store.getJob(id);
-    // Not committed yet (start_job is recording it), or unreadable: left as it is.
-    if (!job || job.damaged) return;
+  /** Abandons the work here on `job` (as stored) when it has settled, or another process holds it. */
+  private async checkWork(adapter: ProviderAdapter, job: Job): Promise<void> {
     let reason: string;
     if (isSettled(job)) reason = job.status === "canceled" ? "it was canceled" : `it ended (${job.status})`;
-    else if (!(await this.holdsLease(id))) reason = "another server took it over";
+    else if (!(await this.holdsLease(job.id))) reason = "another server took it over";
     else return;
-    if (await adapter.abandon!(nativeId)) this.logger.info(`job ${id}: its work here stopped, as ${reason}`);
+    if (await adapter.abandon!(job.nativeId)) this.logger.info(`job ${job.id}: its work here stopped, as ${reason}`);
   }
 
   /** Clean shutdown: another server on this data dir may take over our jobs at once. */

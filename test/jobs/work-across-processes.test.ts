@@ -1,11 +1,14 @@
 // Jobs whose work runs inside a server (the local analyzer) when several servers share one
-// store: two apps on one SQLite file, as two processes on one data dir (or two replicas) are.
-// A cancel or a takeover elsewhere stops the work here; a takeover that cannot read the job's
-// file fails it plainly.
+// store: two apps on one SQLite file, as two processes on one data dir are, and two apps on one
+// PostgreSQL schema, as two replicas are (the PostgreSQL here: a database of this run's own,
+// a schema per test, dropped at the end). A cancel or a takeover elsewhere stops the work here;
+// a takeover that cannot read the job's file fails it plainly.
 
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import pg from "pg";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { assembleApp, type App } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import type { Job } from "../../src/jobs/job.js";
@@ -38,10 +41,58 @@ interface Server {
   logs: string[];
 }
 
-/** One server on `dataDir` with the local analyzer (one worker); its poller runs. */
-async function startServer(dataDir: string, urls: Record<string, string> = {}): Promise<Server> {
+/** Where the servers of one test keep their jobs: a data dir, or a PostgreSQL URL. */
+interface SharedStore {
+  env(): Record<string, string>;
+}
+
+const PG_SERVER = "postgres://postgres@127.0.0.1:5432";
+const pgDatabase = `mjm_across_${process.pid}_${crypto.randomBytes(3).toString("hex")}`;
+let pgSchemas = 0;
+
+const KINDS: Array<{ kind: string; shared(): SharedStore }> = [
+  {
+    kind: "SQLite (two processes on one data dir)",
+    shared() {
+      const dir = tempDir("mjm-across-data-");
+      cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+      return { env: () => ({ MEDIA_JOBS_DATA_DIR: dir }) };
+    },
+  },
+  {
+    kind: "PostgreSQL (two replicas on one database)",
+    shared() {
+      const url = `${PG_SERVER}/${pgDatabase}?schema=across_${++pgSchemas}`;
+      return {
+        // Each replica has a data dir of its own (nothing of the jobs is in it).
+        env: () => {
+          const dir = tempDir("mjm-across-replica-");
+          cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+          return { MEDIA_JOBS_DATA_DIR: dir, MEDIA_JOBS_DATABASE_URL: url };
+        },
+      };
+    },
+  },
+];
+
+beforeAll(async () => {
+  const root = new pg.Client({ connectionString: `${PG_SERVER}/postgres` });
+  await root.connect();
+  await root.query(`CREATE DATABASE ${pgDatabase}`);
+  await root.end();
+});
+
+afterAll(async () => {
+  const root = new pg.Client({ connectionString: `${PG_SERVER}/postgres` });
+  await root.connect();
+  await root.query(`DROP DATABASE IF EXISTS ${pgDatabase} WITH (FORCE)`);
+  await root.end();
+});
+
+/** One server on the shared store with the local analyzer (one worker); its poller runs. */
+async function startServer(shared: SharedStore, urls: Record<string, string> = {}): Promise<Server> {
   const config = loadConfig({
-    MEDIA_JOBS_DATA_DIR: dataDir,
+    ...shared.env(),
     MEDIA_JOBS_POLL_INITIAL_MS: "50",
     MEDIA_JOBS_POLL_MAX_MS: "200",
     MEDIA_JOBS_LEASE_MS: "1000",
@@ -53,12 +104,6 @@ async function startServer(dataDir: string, urls: Record<string, string> = {}): 
   app.poller.start();
   cleanups.push(() => app.close());
   return { app, local, deps, logs };
-}
-
-function sharedDataDir(): string {
-  const dir = tempDir("mjm-across-data-");
-  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 function pathMedia(file: string) {
@@ -75,12 +120,12 @@ async function analysing(server: Server, id: string): Promise<Job> {
   return job!;
 }
 
-describe("in-process work with two servers on one store", () => {
+describe.each(KINDS)("in-process work with two servers on one store: $kind", ({ shared }) => {
   it("stops the analysis where it runs when another server cancels the job: worker gone, download removed, nothing stored", async () => {
-    const dataDir = sharedDataDir();
+    const store = shared();
     const url = "https://media.example.com/long-talk.wav";
-    const holder = await startServer(dataDir, { [url]: longFile("long-talk.wav", 10) });
-    const other = await startServer(dataDir);
+    const holder = await startServer(store, { [url]: longFile("long-talk.wav", 10) });
+    const other = await startServer(store);
 
     const { job } = await holder.app.jobs.start({ provider: "local", media: [{ kind: "url", url }], options: {} });
     await analysing(holder, job.id);
@@ -103,22 +148,23 @@ describe("in-process work with two servers on one store", () => {
   }, 60_000);
 
   it("hands a job to the server that took it over: the one that lost its lease stops its run, the job is analysed to one result", async () => {
-    const dataDir = sharedDataDir();
+    const store = shared();
     const file = longFile("takeover.wav", 12);
-    const first = await startServer(dataDir);
+    const first = await startServer(store);
     const { job } = await first.app.jobs.start({ provider: "local", media: [pathMedia(file)], options: {} });
     await analysing(first, job.id);
 
     // The first server stalls (no poller, no lease renewal) while its worker goes on; the second
     // starts after, so it takes the job only once the first's lease has run out.
     await first.app.poller.stop();
-    const second = await startServer(dataDir);
+    const second = await startServer(store);
     await vi.waitFor(() => expect(second.local.runningHere!()).toEqual([job.nativeId]), { timeout: 10_000, interval: 50 });
 
-    // The first comes back: the job is no longer its own, so its run stops.
+    // The first comes back: the job is no longer its own, so its run stops. (On PostgreSQL it
+    // may have heard the second's first save already, and stopped then.)
     await first.app.jobs.checkWorkHere();
     expect(first.local.runningHere!()).toEqual([]);
-    expect(first.logs.join("\n")).toContain(`job ${job.id}: its work here stopped, as another server took it over`);
+    await vi.waitFor(() => expect(first.logs.join("\n")).toContain(`job ${job.id}: its work here stopped, as another server took it over`));
     first.app.poller.start();
 
     let done: Job | undefined;
@@ -135,19 +181,19 @@ describe("in-process work with two servers on one store", () => {
   }, 180_000);
 
   it("fails a job taken over by a server that cannot read its file, saying why, instead of leaving it to hang", async () => {
-    const dataDir = sharedDataDir();
+    const store = shared();
     const directory = tempDir("mjm-across-only-here-");
     cleanups.push(() => fs.rmSync(directory, { recursive: true, force: true }));
     const file = path.join(directory, "only-on-the-first-machine.wav");
     fs.copyFileSync(longFile("only-source.wav", 10), file);
-    const first = await startServer(dataDir);
+    const first = await startServer(store);
     const { job } = await first.app.jobs.start({ provider: "local", media: [pathMedia(file)], options: {} });
     await analysing(first, job.id);
 
     // The first server dies; the file is not on the machine of the server that takes over.
     await first.app.poller.stop();
     fs.rmSync(directory, { recursive: true, force: true });
-    const second = await startServer(dataDir);
+    const second = await startServer(store);
 
     let failed: Job | undefined;
     await vi.waitFor(async () => {
