@@ -153,7 +153,10 @@ export class JobService {
     this.leaseHolder = options.lease?.holder ?? this.holder;
     this.leaseMs = options.lease?.durationMs ?? DEFAULT_LEASE_MS;
     this.events.setMaxListeners(0);
-    this.unwatch = this.store.watchJobs((id) => this.heard(id));
+    this.unwatch = this.store.watchJobs(
+      (id) => this.heard(id),
+      () => this.heardGap(),
+    );
   }
 
   /** Stops hearing the store's changes (the app closes the store next). */
@@ -180,6 +183,17 @@ export class JobService {
         if (this.events.listenerCount("updated") > 0) this.emit(job, before === undefined ? undefined : (before.split("|")[0] as JobStatus));
       })
       .catch((error: unknown) => this.logger.debug(`job ${id} changed in the store but could not be told`, { error: messageOf(error) }));
+  }
+
+  /**
+   * Changes may have gone unheard (the store's notifications dropped for a while): every job this
+   * process knows unsettled is looked at again, so a get_job wait or a subscription on it does
+   * not sleep through a completion another replica recorded meanwhile.
+   */
+  private heardGap(): void {
+    for (const [id, signature] of this.known) {
+      if (!isTerminal(signature.split("|")[0] as JobStatus)) this.heard(id);
+    }
   }
 
   /** Keeps this process's leases alive; the poller calls it every tick, it writes every third of a lease. */

@@ -173,6 +173,7 @@ function withStorageErrors(store: JobStore, description: string): JobStore {
 /** The one LISTEN connection of a store: hears job changes from every replica, reconnects when it drops. */
 class JobChangeListener {
   private readonly listeners = new Set<(jobId: string) => void>();
+  private readonly gapListeners = new Set<() => void>();
   private client: pg.Client | undefined;
   private stopped = false;
   private retryMs = 100;
@@ -183,9 +184,27 @@ class JobChangeListener {
     private readonly logger: Logger | undefined,
   ) {}
 
-  subscribe(listener: (jobId: string) => void): () => void {
-    this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
+  subscribe(listener: (jobId: string) => void, onGap?: () => void): () => void {
+    // A wrapper per subscription, so the same function subscribed twice unsubscribes once each.
+    const entry = (id: string) => listener(id);
+    const gapEntry = onGap ? () => onGap() : undefined;
+    this.listeners.add(entry);
+    if (gapEntry) this.gapListeners.add(gapEntry);
+    return () => {
+      this.listeners.delete(entry);
+      if (gapEntry) this.gapListeners.delete(gapEntry);
+    };
+  }
+
+  /** Tells every watcher that changes committed while the connection was away went unheard. */
+  private announceGap(): void {
+    for (const onGap of [...this.gapListeners]) {
+      try {
+        onGap();
+      } catch (error) {
+        this.logger?.error("a job change listener failed", { error: error instanceof Error ? error.message : String(error) });
+      }
+    }
   }
 
   /** Connects and listens; throws when the first connection fails (the store does not open). */
@@ -231,7 +250,7 @@ class JobChangeListener {
     this.client = undefined;
     client.removeAllListeners("end");
     client.end().catch(() => undefined);
-    // Changes committed while we are away are not heard: a waiting get_job answers at the end of its wait instead.
+    // Changes committed while we are away are not heard: once back, watchers are told to reload (announceGap).
     this.logger?.warning("lost the PostgreSQL connection that hears job changes from other replicas; reconnecting", {
       ...(error ? { error: error.message } : {}),
     });
@@ -245,6 +264,7 @@ class JobChangeListener {
         () => {
           this.retryMs = 100;
           this.logger?.info("listening for job changes from other replicas again");
+          if (!this.stopped) this.announceGap();
         },
         (error: unknown) => {
           this.retryMs = Math.min(this.retryMs * 2, MAX_LISTEN_RETRY_MS);
@@ -261,6 +281,7 @@ class JobChangeListener {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.listeners.clear();
+    this.gapListeners.clear();
     const client = this.client;
     this.client = undefined;
     if (client) {
@@ -668,8 +689,8 @@ function createStore(pool: pg.Pool, listener: JobChangeListener, options: PgJobS
     // Every replica's vendor requests draw from one window per vendor (pg-rate-window.ts).
     rateWindow: createPgRateWindow(pool, { now: options.now }),
 
-    watchJobs(listenerFunction) {
-      return listener.subscribe(listenerFunction);
+    watchJobs(listenerFunction, onGap) {
+      return listener.subscribe(listenerFunction, onGap);
     },
 
     async ping() {

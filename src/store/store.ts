@@ -134,9 +134,11 @@ export interface JobStore {
    * Hears every committed change to a job row (insertJob, saveJob, finishSubmission that stores
    * a job; leases and requestPoll do not count), in every process on the store where the store
    * can tell (PostgreSQL: every replica; SQLite: this process only). The writer may hear its own
-   * changes, and a change may be heard twice: a listener reloads the job. Returns an unsubscribe.
+   * changes, and a change may be heard twice: a listener reloads the job. `onGap` is called when
+   * changes may have gone unheard (PostgreSQL: the LISTEN connection dropped and is back): the
+   * watcher reloads what it still waits on. Returns an unsubscribe.
    */
-  watchJobs(listener: (jobId: string) => void): () => void;
+  watchJobs(listener: (jobId: string) => void, onGap?: () => void): () => void;
   /** One cheap round trip to the store (readiness): resolves when it answers, rejects when it cannot. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -317,15 +317,18 @@ describe("changes made by another replica", () => {
    * Two processes on one database, with notifications as PostgreSQL gives them (LISTEN/NOTIFY):
    * what either handle commits is told to the watchers of both. Handle A is this replica's.
    */
-  function twoReplicas() {
+  function twoReplicas(options: { hearB?: boolean } = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mjm-replicas-"));
     const storeA = openSqliteJobStore(dir);
     const storeB = openSqliteJobStore(dir);
+    const gaps: Array<() => void> = [];
     const shared: JobStore = {
       ...storeA,
-      watchJobs(listener) {
+      watchJobs(listener, onGap) {
+        if (onGap) gaps.push(onGap);
         const stopA = storeA.watchJobs(listener);
-        const stopB = storeB.watchJobs(listener);
+        // hearB false: B's notifications are lost, as while a LISTEN connection is down.
+        const stopB = options.hearB === false ? () => undefined : storeB.watchJobs(listener);
         return () => {
           stopA();
           stopB();
@@ -345,8 +348,47 @@ describe("changes made by another replica", () => {
       await storeB.close();
       fs.rmSync(dir, { recursive: true, force: true });
     });
-    return { storeB, service };
+    /** What the store does once it hears again after a gap. */
+    const announceGap = () => gaps.forEach((onGap) => onGap());
+    return { storeB, service, announceGap };
   }
+
+  function runningJob(nativeId: string): Job {
+    const now = new Date().toISOString();
+    return {
+      id: `pyannote:${nativeId}`,
+      provider: "pyannote",
+      nativeId,
+      task: "diarize",
+      status: "running",
+      inputs: [],
+      options: {},
+      createdAt: now,
+      updatedAt: now,
+      resultState: "none",
+      pollCount: 1,
+      nextPollAt: Date.now() + 600_000,
+    };
+  }
+
+  it("looks again at the jobs it waits on when the store says changes went unheard", async () => {
+    const { storeB, service, announceGap } = twoReplicas({ hearB: false });
+    const running = runningJob("elsewhere-2");
+    await storeB.insertJob(running);
+    expect(await storeB.claimJob(running.id, "replica-b", 60_000)).toBe(true);
+
+    const waiting = service.wait(running.id, 600);
+    await vi.waitFor(() => expect(service.events.listenerCount("updated")).toBe(1));
+    // B records the end while this replica cannot hear it.
+    await storeB.saveJob({ ...running, status: "succeeded", resultState: "stored", updatedAt: new Date().toISOString(), nextPollAt: undefined });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(service.events.listenerCount("updated")).toBe(1);
+
+    // Hearing again, the store says something may have been missed: the wait ends with the news.
+    announceGap();
+    const ended = await waiting;
+    expect(ended.status).toBe("succeeded");
+  });
 
   it("wakes a get_job wait here when another replica records the job's end", async () => {
     const { storeB, service } = twoReplicas();

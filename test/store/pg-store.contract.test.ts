@@ -115,13 +115,19 @@ describe("PostgreSQL store: replicas on one database", () => {
     const processA = await open(place);
     const processB = await open(place);
     const heard: string[] = [];
-    processA.watchJobs((id) => heard.push(id));
+    let gaps = 0;
+    processA.watchJobs(
+      (id) => heard.push(id),
+      () => gaps++,
+    );
     const cut = await admin.query(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'media-jobs-mcp (listen)'",
     );
     expect(cut.rowCount).toBe(2);
     await writeUntilHeard(processB, heard, "after");
     expect(heard[0]).toMatch(/^pyannote:after-\d+$/);
+    // Whatever was committed while it was away is not replayed: its watchers are told to look again.
+    expect(gaps).toBe(1);
   });
 });
 
