@@ -1,10 +1,13 @@
 // Health and graceful shutdown of the built server over HTTP: /health and /ready answer
 // without a token; on SIGTERM an in-flight get_job wait still gets its answer, /ready turns 503,
 // new connections are refused, the process exits 0, and its job lease is released so a second
-// server on the same data dir takes the job over at once (long before the lease would expire).
+// server on the same store takes the job over at once (long before the lease would expire) —
+// on a SQLite data dir, and on PostgreSQL (a database of this run's own, dropped at the end).
 
+import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHumeFake, type HumeFake } from "../fakes/hume-fake.js";
 import { callTool, startHttp, structured, tempDataDir, type HttpChild } from "./harness.js";
@@ -13,27 +16,55 @@ const TOKEN = "shutdown-test-token-5d1c";
 /** Far longer than the test: a job can only move to the second server if the first released it. */
 const LEASE_MS = 120_000;
 
+const PG_SERVER = "postgres://postgres@127.0.0.1:5432";
+const pgDatabase = `mjm_shutdown_${process.pid}_${crypto.randomBytes(3).toString("hex")}`;
+
 let fake: HumeFake;
-let dataDir: string;
+const dataDirs: string[] = [];
 const children: HttpChild[] = [];
 
 beforeAll(async () => {
   // One QUEUED answer, one IN_PROGRESS, then COMPLETED; the test holds the job in QUEUED itself.
   fake = await startHumeFake({ queuedPolls: 1, runningPolls: 1 });
-  dataDir = tempDataDir();
+  const root = new pg.Client({ connectionString: `${PG_SERVER}/postgres` });
+  await root.connect();
+  await root.query(`CREATE DATABASE ${pgDatabase}`);
+  await root.end();
 });
 
 afterAll(async () => {
   for (const child of children) await child.close();
   await fake?.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
+  const root = new pg.Client({ connectionString: `${PG_SERVER}/postgres` });
+  await root.connect();
+  await root.query(`DROP DATABASE IF EXISTS ${pgDatabase} WITH (FORCE)`);
+  await root.end();
 });
 
-async function startServer(): Promise<HttpChild> {
+function newDataDir(): string {
+  const dir = tempDataDir();
+  dataDirs.push(dir);
+  return dir;
+}
+
+/** The store env of every server in one test: a shared data dir, or one database (each server its own data dir). */
+const STORES: Array<[string, () => () => Record<string, string>]> = [
+  [
+    "SQLite",
+    () => {
+      const dataDir = newDataDir();
+      return () => ({ MEDIA_JOBS_DATA_DIR: dataDir });
+    },
+  ],
+  ["PostgreSQL", () => () => ({ MEDIA_JOBS_DATA_DIR: newDataDir(), MEDIA_JOBS_DATABASE_URL: `${PG_SERVER}/${pgDatabase}?schema=shutdown` })],
+];
+
+async function startServer(storeEnv: Record<string, string>): Promise<HttpChild> {
   const child = await startHttp({
     HUME_API_KEY: fake.apiKey,
     HUME_BASE_URL: fake.baseUrl,
-    MEDIA_JOBS_DATA_DIR: dataDir,
+    ...storeEnv,
     MEDIA_JOBS_HTTP_TOKEN: TOKEN,
     MEDIA_JOBS_LEASE_MS: String(LEASE_MS),
   });
@@ -82,9 +113,10 @@ function connectionRefused(url: URL): Promise<string> {
   });
 }
 
-describe("health and graceful shutdown over HTTP", () => {
+describe.each(STORES)("health and graceful shutdown over HTTP on %s", (_store, newStore) => {
   it("answers an in-flight wait, refuses new work, exits 0 and releases its lease to the next server", async () => {
-    const first = await startServer();
+    const storeEnv = newStore();
+    const first = await startServer(storeEnv());
     const base = new URL(first.url);
     const headers = { authorization: `Bearer ${TOKEN}` };
 
@@ -138,7 +170,7 @@ describe("health and graceful shutdown over HTTP", () => {
 
     // The second server takes the job over at once: its lease (2 minutes) was given up.
     hume.polls = 1; // the next look answers IN_PROGRESS, the one after COMPLETED
-    const second = await startServer();
+    const second = await startServer(storeEnv());
     const secondClient = await second.connect(headers);
     const resumed = structured<{ job: { status: string } }>(await callTool(secondClient, "get_job", { job_id: jobId, wait_seconds: 30 }));
     expect(resumed.job.status).toBe("succeeded");

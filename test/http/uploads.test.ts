@@ -1,17 +1,20 @@
 // Files from remote users over real HTTP: create_upload → one PUT → start_job {upload} with the
-// local analyzer, on three servers sharing one store (two with token A, like replicas, and one
-// with token B, another user). Second PUTs, oversized bodies, expired uploads and another
-// user's upload ids are refused; nothing half-stored stays.
+// local analyzer, on servers sharing one store (two with token A, like replicas, and one with
+// token B, another user) — a SQLite data dir, and a PostgreSQL schema (each server with its own
+// data dir, as replicas on separate machines). Second PUTs, oversized bodies, expired uploads
+// and another user's upload ids are refused; nothing half-stored stays.
 
+import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import pg from "pg";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { createDefaultApp } from "../../src/default-app.js";
@@ -50,8 +53,78 @@ function newDataDir(): string {
   return dir;
 }
 
-async function serve(dataDir: string, token: string, env: Record<string, string> = {}): Promise<Served> {
-  const config = loadConfig({ MEDIA_JOBS_DATA_DIR: dataDir, MEDIA_JOBS_HTTP_TOKEN: token, MEDIA_JOBS_POLL_INITIAL_MS: "50", ...env }, { http: true, port: 0 });
+/** Where the servers of one test keep their jobs and uploads. */
+interface Place {
+  /** The env of one more server on this place. */
+  env(): Record<string, string>;
+  rows(): Promise<{ uploads: number; chunks: number }>;
+  /** Whether `text` appears anywhere in the stored uploads. */
+  holds(text: string): Promise<boolean>;
+}
+
+function sqlitePlace(): Place {
+  const dataDir = newDataDir();
+  const file = path.join(dataDir, "jobs.sqlite");
+  return {
+    env: () => ({ MEDIA_JOBS_DATA_DIR: dataDir }),
+    async rows() {
+      const db = new DatabaseSync(file, { readOnly: true });
+      try {
+        const count = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+        return { uploads: count("uploads"), chunks: count("upload_chunks") };
+      } finally {
+        db.close();
+      }
+    },
+    async holds(text) {
+      const db = new DatabaseSync(file, { readOnly: true });
+      try {
+        return db.prepare("SELECT 1 FROM uploads WHERE instr(id || secret_hash || filename || owner, ?) > 0").get(text) !== undefined;
+      } finally {
+        db.close();
+      }
+    },
+  };
+}
+
+const PG_SERVER = "postgres://postgres@127.0.0.1:5432";
+const pgDatabase = `mjm_uploads_${process.pid}_${crypto.randomBytes(3).toString("hex")}`;
+let pgAdmin: pg.Pool | undefined;
+let pgSchemas = 0;
+
+beforeAll(async () => {
+  const root = new pg.Client({ connectionString: `${PG_SERVER}/postgres` });
+  await root.connect();
+  await root.query(`CREATE DATABASE ${pgDatabase}`);
+  await root.end();
+  pgAdmin = new pg.Pool({ connectionString: `${PG_SERVER}/${pgDatabase}`, max: 2 });
+});
+
+afterAll(async () => {
+  await pgAdmin?.end();
+  const root = new pg.Client({ connectionString: `${PG_SERVER}/postgres` });
+  await root.connect();
+  await root.query(`DROP DATABASE IF EXISTS ${pgDatabase} WITH (FORCE)`);
+  await root.end();
+});
+
+function postgresPlace(): Place {
+  const schema = `uploads_${++pgSchemas}`;
+  const count = async (table: string) => Number((await pgAdmin!.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.${table}`)).rows[0]!.n);
+  return {
+    env: () => ({ MEDIA_JOBS_DATA_DIR: newDataDir(), MEDIA_JOBS_DATABASE_URL: `${PG_SERVER}/${pgDatabase}?schema=${schema}` }),
+    async rows() {
+      return { uploads: await count("uploads"), chunks: await count("upload_chunks") };
+    },
+    async holds(text) {
+      const found = await pgAdmin!.query(`SELECT 1 FROM ${schema}.uploads WHERE position($1 in id || secret_hash || filename || owner) > 0`, [text]);
+      return (found.rowCount ?? 0) > 0;
+    },
+  };
+}
+
+async function serve(place: Place, token: string, env: Record<string, string> = {}): Promise<Served> {
+  const config = loadConfig({ ...place.env(), MEDIA_JOBS_HTTP_TOKEN: token, MEDIA_JOBS_POLL_INITIAL_MS: "50", ...env }, { http: true, port: 0 });
   const app = await createDefaultApp(config, { logger: createLogger({ level: "error", secrets: [], write: () => undefined }) });
   const server = await startHttpServer(app);
   const client = new Client({ name: "uploads", version: "1" });
@@ -107,21 +180,14 @@ async function startJob(client: Client, media: unknown[], extra: Record<string, 
   return (await client.callTool({ name: "start_job", arguments: { provider: "local", media, ...extra } }, undefined, { timeout: 60_000 })) as CallToolResult;
 }
 
-function storedUploadRows(dataDir: string): { uploads: number; chunks: number } {
-  const db = new DatabaseSync(path.join(dataDir, "jobs.sqlite"), { readOnly: true });
-  try {
-    const count = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-    return { uploads: count("uploads"), chunks: count("upload_chunks") };
-  } finally {
-    db.close();
-  }
-}
-
-describe("create_upload and {upload} over HTTP", () => {
+describe.each([
+  ["SQLite", sqlitePlace],
+  ["PostgreSQL", postgresPlace],
+])("create_upload and {upload} over HTTP on %s", (_store, newPlace) => {
   it("takes a file in one PUT on one server, and analyses it from a start_job on another; the upload is used once, then cleaned up", async () => {
-    const dataDir = newDataDir();
-    const first = await serve(dataDir, TOKEN_A);
-    const second = await serve(dataDir, TOKEN_A);
+    const place = newPlace();
+    const first = await serve(place, TOKEN_A);
+    const second = await serve(place, TOKEN_A);
     const listed = await first.client.listTools();
     const startJobTool = listed.tools.find((tool) => tool.name === "start_job")!;
     expect(listed.tools.map((tool) => tool.name)).toContain("create_upload");
@@ -140,9 +206,11 @@ describe("create_upload and {upload} over HTTP", () => {
     expect(await put(created.url, bytes)).toMatchObject({ status: 200, body: { ok: true, bytes: bytes.length } });
     expect(await put(created.url, bytes)).toMatchObject({ status: 409, body: { error: expect.stringContaining("already used") } });
     // The secret itself is not in the store, only its hash.
-    expect(fs.readFileSync(path.join(dataDir, "jobs.sqlite")).includes(Buffer.from(secret))).toBe(false);
+    expect(await place.holds(secret)).toBe(false);
+    expect(await place.holds(created.upload_id)).toBe(true);
 
-    // The other server (same user) takes it: the bytes are in the shared store, not on a disk.
+    // The other server (same user) takes it: the bytes are in the shared store, not on a disk
+    // (on PostgreSQL each server even has a data dir of its own).
     const started = await startJob(second.client, [{ upload: created.upload_id }], { wait_seconds: 40 });
     expect(started.isError, textOf(started)).toBeFalsy();
     const job = (started.structuredContent as { job: { job_id: string; status: string } }).job;
@@ -157,14 +225,14 @@ describe("create_upload and {upload} over HTTP", () => {
 
     // Once its job has settled, the sweep drops the upload, its chunks and its temporary file.
     await first.app.uploads.sweep();
-    expect(storedUploadRows(dataDir)).toEqual({ uploads: 0, chunks: 0 });
+    expect(await place.rows()).toEqual({ uploads: 0, chunks: 0 });
     expect(fs.existsSync(path.join(UPLOAD_FILES_ROOT, created.upload_id))).toBe(false);
   });
 
   it("answers another user's upload id exactly as one that does not exist", async () => {
-    const dataDir = newDataDir();
-    const alice = await serve(dataDir, TOKEN_A);
-    const bob = await serve(dataDir, TOKEN_B);
+    const place = newPlace();
+    const alice = await serve(place, TOKEN_A);
+    const bob = await serve(place, TOKEN_B);
     const created = await createUpload(alice.client);
     expect((await put(created.url, fs.readFileSync(SAMPLE))).status).toBe(200);
 
@@ -181,8 +249,8 @@ describe("create_upload and {upload} over HTTP", () => {
   });
 
   it("refuses a body over the limit with 413 — from its Content-Length, or while it streams — and keeps nothing of it", async () => {
-    const dataDir = newDataDir();
-    const served = await serve(dataDir, TOKEN_A, { MEDIA_JOBS_MAX_UPLOAD_MB: "1" });
+    const place = newPlace();
+    const served = await serve(place, TOKEN_A, { MEDIA_JOBS_MAX_UPLOAD_MB: "1" });
     const created = await createUpload(served.client);
     expect(created.max_bytes).toBe(1024 * 1024);
 
@@ -191,7 +259,7 @@ describe("create_upload and {upload} over HTTP", () => {
 
     const streamed = await putChunked(created.url, Array.from({ length: 12 }, () => Buffer.alloc(256 * 1024, 7)));
     expect(streamed.status).toBe(413);
-    expect(storedUploadRows(dataDir)).toEqual({ uploads: 1, chunks: 0 });
+    expect(await place.rows()).toEqual({ uploads: 1, chunks: 0 });
     const unfinished = await startJob(served.client, [{ upload: created.upload_id }]);
     expect(textOf(unfinished)).toContain("is not finished: PUT the file to its URL first");
 
@@ -200,8 +268,8 @@ describe("create_upload and {upload} over HTTP", () => {
   });
 
   it("refuses a PUT after the URL expired, and an upload start_job comes to too late", async () => {
-    const dataDir = newDataDir();
-    const served = await serve(dataDir, TOKEN_A, { MEDIA_JOBS_UPLOAD_EXPIRY_S: "1" });
+    const place = newPlace();
+    const served = await serve(place, TOKEN_A, { MEDIA_JOBS_UPLOAD_EXPIRY_S: "1" });
     const late = await createUpload(served.client);
     const used = await createUpload(served.client);
     expect((await put(used.url, fs.readFileSync(SAMPLE))).status).toBe(200);
@@ -214,7 +282,7 @@ describe("create_upload and {upload} over HTTP", () => {
 
     // Expired and unused: the sweep drops both.
     await served.app.uploads.sweep();
-    expect(storedUploadRows(dataDir)).toEqual({ uploads: 0, chunks: 0 });
+    expect(await place.rows()).toEqual({ uploads: 0, chunks: 0 });
   });
 });
 
