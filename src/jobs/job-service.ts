@@ -568,6 +568,16 @@ export class JobService {
         this.logger.info(`interrupted submission ${record.id} created nothing at ${name}; released`, { provider: record.provider });
         return { released: true };
       case "unknowable": {
+        // Another start to this vendor, still being sent by a live process (a replica under
+        // load), may own one of the jobs that make this one ambiguous: once its row is stored,
+        // the job is known and the next look may find ours alone. Within the settle minute, the
+        // lookup is made again rather than the submission given up as unconfirmed.
+        if (this.now() < record.aliveAt + SUBMISSION_SETTLE_MS && (await this.othersInFlight(record))) {
+          await this.store.renewSubmission(record.id, this.holder, 0);
+          return {
+            pending: `the previous start_job${keyNote} was interrupted, and ${name} cannot tell its job apart yet while another start to ${name} is still being sent: call start_job again with the same key in a few seconds`,
+          };
+        }
         const job = this.interruptedJob(adapter, record, lookup.reason);
         await this.storeJob(job, () => this.store.finishSubmission(record.id, { job }));
         this.logger.warning(`submission ${record.id} to ${name} was interrupted and cannot be confirmed; recorded as ${job.id}`, { reason: lookup.reason });
@@ -575,6 +585,12 @@ export class JobService {
         return { job: (await this.store.getJob(job.id)) ?? job };
       }
     }
+  }
+
+  /** Whether another submission to the same vendor is still being sent by a live process. */
+  private async othersInFlight(record: SubmissionRecord): Promise<boolean> {
+    const others = await this.store.listSubmissions();
+    return others.some((other) => other.id !== record.id && other.provider === record.provider && !this.isAbandoned(other));
   }
 
   private interrupted(record: SubmissionRecord, adapter: ProviderAdapter): InterruptedSubmission {

@@ -244,6 +244,44 @@ describe("interrupted submissions", () => {
     expect((await second.store.getJob("pyannote:vendor-7"))?.owner).toBe("bob");
   });
 
+  it("looks an ambiguous interrupted submission up again while another start to the vendor is still being sent, and gives it up as unconfirmed only after the settle minute", async () => {
+    // Replica A's create call for key "a" failed in transit; replica B is still sending "b".
+    const adapter = new ScriptedAdapter();
+    adapter.start = (request) => {
+      adapter.starts.push(request);
+      return Promise.reject(new ProviderError("pyannote: connection reset", { provider: "pyannote", retryable: false, mayHaveReachedVendor: true }));
+    };
+    let now = 1_000_000;
+    const a = setup(adapter, undefined, () => now);
+    await expect(a.service.start({ provider: "pyannote", media, options: {}, idempotencyKey: "a" })).rejects.toThrow(/connection reset/);
+    const sending = new ScriptedAdapter();
+    let answer!: (snapshot: { nativeId: string; status: "queued" }) => void;
+    sending.start = (request) => {
+      sending.starts.push(request);
+      return new Promise((resolve) => (answer = resolve));
+    };
+    const b = setup(sending, a.dir, () => now);
+    const inFlight = b.service.start({ provider: "pyannote", media: [{ kind: "url", url: "https://x.test/b.wav" }], options: {}, idempotencyKey: "b" });
+    // The vendor lists two jobs either could be: B's is not stored yet.
+    let known = false;
+    adapter.findSubmission = async () => (known ? { kind: "found", snapshot: { nativeId: "vendor-a", status: "running" } } : { kind: "unknowable", reason: "2 jobs match it" });
+    await expect(a.service.start({ provider: "pyannote", media, options: {}, idempotencyKey: "a" })).rejects.toThrow(/cannot tell its job apart yet while another start/);
+    expect((await a.store.listJobs({ limit: 10 })).jobs).toEqual([]);
+    // B's job is stored: the next look finds A's alone.
+    answer({ nativeId: "vendor-b", status: "queued" });
+    await inFlight;
+    known = true;
+    expect((await a.service.start({ provider: "pyannote", media, options: {}, idempotencyKey: "a" })).job.id).toBe("pyannote:vendor-a");
+
+    // Past the settle minute an ambiguity is given up as unconfirmed, whatever else is in flight.
+    known = false;
+    await expect(a.service.start({ provider: "pyannote", media, options: {}, idempotencyKey: "c" })).rejects.toThrow(/connection reset/);
+    void b.service.start({ provider: "pyannote", media: [{ kind: "url", url: "https://x.test/d.wav" }], options: {}, idempotencyKey: "d" });
+    now += 61_000;
+    const given = await a.service.start({ provider: "pyannote", media, options: {}, idempotencyKey: "c" });
+    expect(given.job).toMatchObject({ status: "failed", error: { code: "submission_interrupted" } });
+  });
+
   it("releases the key of a create call that failed in transit once the vendor lists no job from it, and the retry submits", async () => {
     const adapter = new ScriptedAdapter();
     const realStart = adapter.start.bind(adapter);
