@@ -127,9 +127,11 @@ async function localSource(app: AppContext, job: Job, index: LocalIndex): Promis
       });
     }
     const timelines: FileReport["timelines"] | undefined = report?.files[position]?.timelines;
-    // Short-term loudness: a 3 s window ending at 3 s, 4 s, 5 s…
-    timelines?.shortTermLufsPerSecond.forEach((lufs, second) => {
-      rows.push({ track: "loudness", time: second + 3, row: [position, second + 3, round(lufs, 1)] });
+    // Short-term loudness: a 3 s window ending at 3 s, 4 s, 5 s… (every few seconds for files over 10 h).
+    const step = timelines?.shortTermLufsStepSeconds ?? 1;
+    timelines?.shortTermLufsPerSecond.forEach((lufs, index) => {
+      const time = index * step + 3;
+      rows.push({ track: "loudness", time, row: [position, time, round(lufs, 1)] });
     });
     for (const [time, hz] of timelines?.f0 ?? []) rows.push({ track: "f0", time, row: [position, round(time, 2), round(hz, 1)] });
   });

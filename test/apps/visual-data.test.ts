@@ -89,6 +89,21 @@ describe("get_visual_data pages", () => {
     expect(times.length).toBe(pages[0]!.rows_total);
   });
 
+  it("places a long file's coarser loudness values at their own step (3 s, then every 4 s)", async () => {
+    const report = hourOfLocal();
+    const file = report.files[0]!;
+    file.timelines.shortTermLufsPerSecond = [-20, -21, null, -23];
+    file.timelines.shortTermLufsStepSeconds = 4;
+    const app = appWith(toIndex(report), { "report.json": JSON.stringify(report) });
+    const loudness = rowsOf(await readAll(app, job("local", "acoustic"), { end_s: 30 }), "loudness");
+    expect(loudness.map((row) => [row[1], row[2]])).toEqual([
+      [3, -20],
+      [7, -21],
+      [11, null],
+      [15, -23],
+    ]);
+  });
+
   it("narrows to a window and refuses a cursor it did not hand out", async () => {
     const report = hourOfLocal();
     const app = appWith(toIndex(report), { "report.json": JSON.stringify(report) });

@@ -226,7 +226,7 @@ function buildReport(name: string, facts: StreamFacts, loudnessResult: LoudnessR
   const speechSeconds = segments.reduce((sum, segment) => sum + segment.end - segment.start, 0);
   const gaps = segments.slice(1).map((segment, index) => segment.start - segments[index]!.end);
   const overall = pitchStats(pitch, speechFrames(pitch, segments));
-  const { shortTermPerSecond, ...loudness } = loudnessResult;
+  const { shortTermTimeline, shortTermStepSeconds, ...loudness } = loudnessResult;
   const duration = facts.durationSeconds;
   return {
     name,
@@ -272,7 +272,8 @@ function buildReport(name: string, facts: StreamFacts, loudnessResult: LoudnessR
     voiceChanges: findVoiceChanges(segments, segmentStats),
     segments: segmentReports,
     timelines: {
-      shortTermLufsPerSecond: shortTermPerSecond,
+      shortTermLufsPerSecond: shortTermTimeline,
+      ...(shortTermStepSeconds !== 1 ? { shortTermLufsStepSeconds: shortTermStepSeconds } : {}),
       f0: f0Timeline(pitch, segments),
     },
   };

@@ -5,6 +5,7 @@
 // percentile); sample peak, 4× oversampled true peak, and clipped samples.
 
 import { channelRoles, loudnessWeight, type ChannelRole } from "./local-channels.js";
+import { FrameColumn } from "./local-frames.js";
 import { kaiser, sinc } from "./local-resample.js";
 
 export interface LoudnessResult {
@@ -16,9 +17,14 @@ export interface LoudnessResult {
   samplePeakDbfs: number | null;
   truePeakDbtp: number | null;
   clippedSamples: number;
-  /** Short-term loudness (3 s window) once per second, for the report's timeline. */
-  shortTermPerSecond: Array<number | null>;
+  /** Short-term loudness (3 s window) every `shortTermStepSeconds`, for the report's timeline. */
+  shortTermTimeline: Array<number | null>;
+  /** 1 s, or the whole seconds that keep a long file's timeline to MAX_LOUDNESS_TIMELINE_POINTS. */
+  shortTermStepSeconds: number;
 }
+
+/** The loudness timeline holds at most this many points: one a second up to 10 h, coarser beyond. */
+export const MAX_LOUDNESS_TIMELINE_POINTS = 36_000;
 
 const ABSOLUTE_GATE_LUFS = -70;
 const RELATIVE_GATE_LU = -10;
@@ -109,9 +115,8 @@ export class LoudnessMeter {
   private subBlockIndex = 0;
   private subBlockFill = 0;
   private subBlockTarget: number;
-  /** Channel-weighted mean square of each 100 ms sub-block. */
-  private subBlockPowers = new Float64Array(1024);
-  private subBlockCount = 0;
+  /** Channel-weighted mean square of each 100 ms sub-block (8 bytes per 100 ms, in fixed-size chunks). */
+  private readonly subBlockPowers = FrameColumn.float64();
   private samplePeak = 0;
   private truePeak = 0;
   private clipped = 0;
@@ -189,12 +194,7 @@ export class LoudnessMeter {
       power += (this.weights[channel]! * this.sums[channel]!) / this.subBlockTarget;
       this.sums[channel] = 0;
     }
-    if (this.subBlockCount === this.subBlockPowers.length) {
-      const grown = new Float64Array(this.subBlockPowers.length * 2);
-      grown.set(this.subBlockPowers);
-      this.subBlockPowers = grown;
-    }
-    this.subBlockPowers[this.subBlockCount++] = power;
+    this.subBlockPowers.push(power);
     this.subBlockIndex++;
     this.subBlockFill = 0;
     this.subBlockTarget = this.subBlockLength(this.subBlockIndex);
@@ -251,10 +251,16 @@ export class LoudnessMeter {
     history.set(joined.subarray(joined.length - taps));
   }
 
+  /** Bytes held for the gating: what grows with the stream's length. */
+  get byteLength(): number {
+    return this.subBlockPowers.byteLength;
+  }
+
   finish(): LoudnessResult {
-    const powers = this.subBlockPowers.subarray(0, this.subBlockCount);
-    const momentary = windowedPowers(powers, 4);
-    const shortTerm = windowedPowers(powers, 30);
+    const powers = this.subBlockPowers;
+    const momentary: Windows = (take) => eachWindowPower(powers, 4, take);
+    const shortTerm: Windows = (take) => eachWindowPower(powers, 30, take);
+    const step = Math.max(1, Math.ceil((powers.length - 29) / 10 / MAX_LOUDNESS_TIMELINE_POINTS));
     return {
       integratedLufs: gatedLoudness(momentary),
       loudnessRangeLu: loudnessRange(shortTerm),
@@ -263,63 +269,83 @@ export class LoudnessMeter {
       samplePeakDbfs: toDb(this.samplePeak),
       truePeakDbtp: toDb(this.truePeak),
       clippedSamples: this.clipped,
-      shortTermPerSecond: perSecond(shortTerm),
+      shortTermTimeline: timeline(shortTerm, step),
+      shortTermStepSeconds: step,
     };
   }
 }
 
+/** Hands over the window powers in order, with their index; read as often as needed, never stored. */
+type Windows = (take: (power: number, index: number) => void) => void;
+
 /** Mean power of each run of `size` consecutive 100 ms sub-blocks, stepping one sub-block. */
-function windowedPowers(subBlocks: Float64Array, size: number): Float64Array {
-  if (subBlocks.length < size) return new Float64Array(0);
-  const result = new Float64Array(subBlocks.length - size + 1);
+function eachWindowPower(subBlocks: FrameColumn<Float64Array>, size: number, take: (power: number, index: number) => void): void {
+  if (subBlocks.length < size) return;
   let sum = 0;
-  for (let index = 0; index < size; index++) sum += subBlocks[index]!;
-  result[0] = sum / size;
+  for (let index = 0; index < size; index++) sum += subBlocks.get(index);
+  take(sum / size, 0);
   for (let index = size; index < subBlocks.length; index++) {
-    sum += subBlocks[index]! - subBlocks[index - size]!;
-    result[index - size + 1] = Math.max(0, sum / size);
+    sum += subBlocks.get(index) - subBlocks.get(index - size);
+    take(Math.max(0, sum / size), index - size + 1);
   }
-  return result;
 }
 
-function gatedLoudness(blocks: Float64Array): number | null {
+function gatedLoudness(blocks: Windows): number | null {
   const absoluteThreshold = 10 ** ((ABSOLUTE_GATE_LUFS + 0.691) / 10);
   let sum = 0;
   let count = 0;
-  for (const power of blocks) if (power > absoluteThreshold) (sum += power), count++;
+  blocks((power) => {
+    if (power > absoluteThreshold) (sum += power), count++;
+  });
   if (count === 0) return null;
   const relativeThreshold = (sum / count) * 10 ** (RELATIVE_GATE_LU / 10);
   sum = 0;
   count = 0;
-  for (const power of blocks) if (power > absoluteThreshold && power > relativeThreshold) (sum += power), count++;
+  blocks((power) => {
+    if (power > absoluteThreshold && power > relativeThreshold) (sum += power), count++;
+  });
   return count === 0 ? null : loudnessOf(sum / count);
 }
 
-function loudnessRange(shortTerm: Float64Array): number | null {
+function loudnessRange(shortTerm: Windows): number | null {
   const absoluteThreshold = 10 ** ((ABSOLUTE_GATE_LUFS + 0.691) / 10);
-  const passing = [...shortTerm].filter((power) => power > absoluteThreshold);
-  if (passing.length === 0) return null;
-  const mean = passing.reduce((sum, power) => sum + power, 0) / passing.length;
-  const relativeThreshold = mean * 10 ** (LRA_RELATIVE_GATE_LU / 10);
-  const gated = passing.filter((power) => power > relativeThreshold).map(loudnessOf).sort((a, b) => a - b);
-  if (gated.length === 0) return null;
+  let sum = 0;
+  let passing = 0;
+  shortTerm((power) => {
+    if (power > absoluteThreshold) (sum += power), passing++;
+  });
+  if (passing === 0) return null;
+  const relativeThreshold = (sum / passing) * 10 ** (LRA_RELATIVE_GATE_LU / 10);
+  let count = 0;
+  shortTerm((power) => {
+    if (power > absoluteThreshold && power > relativeThreshold) count++;
+  });
+  if (count === 0) return null;
+  // One double per gated 100 ms window (2.9 MB for 10 h), only while the range is computed.
+  const gated = new Float64Array(count);
+  let filled = 0;
+  shortTerm((power) => {
+    if (power > absoluteThreshold && power > relativeThreshold) gated[filled++] = loudnessOf(power);
+  });
+  gated.sort();
   const percentile = (fraction: number) => gated[Math.min(gated.length - 1, Math.round((gated.length - 1) * fraction))]!;
   return percentile(0.95) - percentile(0.1);
 }
 
-function maxLoudness(blocks: Float64Array): number | null {
+function maxLoudness(blocks: Windows): number | null {
   let max = 0;
-  for (const power of blocks) if (power > max) max = power;
+  blocks((power) => {
+    if (power > max) max = power;
+  });
   return max > 0 ? loudnessOf(max) : null;
 }
 
-/** Short-term loudness at the end of each whole second (window = the 3 s before it). */
-function perSecond(shortTerm: Float64Array): Array<number | null> {
+/** Short-term loudness at the end of every `step` whole seconds (window = the 3 s before it). */
+function timeline(shortTerm: Windows, step: number): Array<number | null> {
   const values: Array<number | null> = [];
-  // shortTerm[i] ends at sub-block i + 29, i.e. at (i + 30) / 10 seconds.
-  for (let index = 0; index < shortTerm.length; index += 10) {
-    const power = shortTerm[index]!;
-    values.push(power > 1e-10 ? Math.round(loudnessOf(power) * 10) / 10 : null);
-  }
+  // Window i ends at sub-block i + 29, i.e. at (i + 30) / 10 seconds: 3 s, then every `step` s.
+  shortTerm((power, index) => {
+    if (index % (10 * step) === 0) values.push(power > 1e-10 ? Math.round(loudnessOf(power) * 10) / 10 : null);
+  });
   return values;
 }

@@ -37,7 +37,7 @@ export interface FileSummary extends StreamFacts {
   name: string;
   /** Plain-language remarks a reader must not miss: the file ends early, no voiced speech found… */
   notes: string[];
-  loudness: Omit<LoudnessResult, "shortTermPerSecond">;
+  loudness: Omit<LoudnessResult, "shortTermTimeline" | "shortTermStepSeconds">;
   speech: {
     ratio: number;
     speechSeconds: number;
@@ -65,9 +65,14 @@ export interface FileSummary extends StreamFacts {
 
 export interface FileReport extends FileSummary {
   timelines: {
-    /** Short-term loudness (3 s window) ending at 3 s, 4 s, 5 s… */
+    /**
+     * Short-term loudness (3 s window) ending at 3 s, 4 s, 5 s…: every second, or every
+     * `shortTermLufsStepSeconds` for files over 10 h (at most 36 000 values).
+     */
     shortTermLufsPerSecond: Array<number | null>;
-    /** F0 every 50 ms inside speech: [time, Hz or 0]. */
+    /** Seconds between the loudness values when not 1 (files over 10 h). */
+    shortTermLufsStepSeconds?: number;
+    /** F0 inside speech, [time, Hz or 0]: every 50 ms, or every multiple of 50 ms that keeps it to 36 000 points. */
     f0: Array<[number, number]>;
   };
 }
