@@ -79,7 +79,7 @@ export async function sniffFile(path: string, name: string): Promise<SniffedForm
 /**
  * Seconds of audio any source opened here may yield (this module's state is per thread: the
  * analysis worker sets it for its job). Past it, chunks() throws a "too_long" error: the
- * analyzer's per-frame features grow with the length (local-limits.ts), and a
+ * analyzer's per-frame values grow (slowly) with the length (local-limits.ts), and a
  * compressed file's header may not say (or may lie about) how long it is.
  */
 let decodeLimitSeconds: number | undefined;

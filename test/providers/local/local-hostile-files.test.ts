@@ -170,15 +170,15 @@ function sparseWav(directory: string, name: string, rate: number, bits: 8 | 16, 
 }
 
 describe("files longer than the analyzer can hold in memory", () => {
-  it("refuses at start_job, from the header, a sparse 2 GB WAV (17 h) and a 20 MB 8-bit 1 kHz WAV (5.8 h)", async () => {
+  it("refuses at start_job, from the header, a sparse 4 GB WAV (35 h) and a 90 MB 8-bit 1 kHz WAV (25 h)", async () => {
     const directory = tempDir();
-    const sparse = sparseWav(directory, "silence.wav", 16_000, 16, 2_000_000_000);
-    const lowRate = sparseWav(directory, "lofi.wav", 1_000, 8, 21_000_000);
+    const sparse = sparseWav(directory, "silence.wav", 16_000, 16, 4_000_000_000);
+    const lowRate = sparseWav(directory, "lofi.wav", 1_000, 8, 90_000_000);
     const adapter = newAdapter();
     await expect(adapter.start({ task: "acoustic", media: [pathInput(sparse)], options: {} }, {})).rejects.toThrow(
-      /silence\.wav is 17 h of audio, over the local analyzer's limit of 4\.0 h \(MEDIA_JOBS_MAX_ANALYSIS_HOURS\): its memory grows about 70 MB per hour of audio, so about 1315 MB/,
+      /silence\.wav is 35 h of audio, over the local analyzer's limit of 24 h \(MEDIA_JOBS_MAX_ANALYSIS_HOURS\): it needs about 110 MB plus 4 MB per hour of audio, so about 249 MB/,
     );
-    await expect(adapter.start({ task: "acoustic", media: [pathInput(lowRate)], options: {} }, {})).rejects.toThrow(/lofi\.wav is 5\.8 h of audio/);
+    await expect(adapter.start({ task: "acoustic", media: [pathInput(lowRate)], options: {} }, {})).rejects.toThrow(/lofi\.wav is 25 h of audio/);
   });
 
   it("stops decoding a compressed file at the limit, whatever its header says", async () => {
@@ -195,11 +195,11 @@ describe("files longer than the analyzer can hold in memory", () => {
 
   it("refuses it in the worker too, for a job resumed from its stored inputs (or a download)", async () => {
     const directory = tempDir();
-    const sparse = sparseWav(directory, "silence.wav", 16_000, 16, 2_000_000_000);
+    const sparse = sparseWav(directory, "silence.wav", 16_000, 16, 4_000_000_000);
     const stored = jobFromSnapshot("local", "acoustic", { nativeId: "0000long0000", status: "running", inputs: [pathInput(sparse)] });
     const failed = await waitEnded(newAdapter(), "0000long0000", stored);
     expect(failed.status).toBe("failed");
     expect(failed.error).toMatchObject({ code: "too_long" });
-    expect(failed.error?.message).toContain("over the local analyzer's limit of 4.0 h");
+    expect(failed.error?.message).toContain("over the local analyzer's limit of 24 h");
   });
 });
