@@ -176,7 +176,7 @@ describe("files longer than the analyzer can hold in memory", () => {
     const lowRate = sparseWav(directory, "lofi.wav", 1_000, 8, 90_000_000);
     const adapter = newAdapter();
     await expect(adapter.start({ task: "acoustic", media: [pathInput(sparse)], options: {} }, {})).rejects.toThrow(
-      /silence\.wav is 35 h of audio, over the local analyzer's limit of 24 h \(MEDIA_JOBS_MAX_ANALYSIS_HOURS\): it needs about 110 MB plus 4 MB per hour of audio, so about 249 MB/,
+      /silence\.wav is 35 h of audio, over the local analyzer's limit of 20 h \(MEDIA_JOBS_MAX_ANALYSIS_HOURS\): it needs about 170 MB plus 4 MB per hour of audio, so about 309 MB/,
     );
     await expect(adapter.start({ task: "acoustic", media: [pathInput(lowRate)], options: {} }, {})).rejects.toThrow(/lofi\.wav is 25 h of audio/);
   });
@@ -200,6 +200,6 @@ describe("files longer than the analyzer can hold in memory", () => {
     const failed = await waitEnded(newAdapter(), "0000long0000", stored);
     expect(failed.status).toBe("failed");
     expect(failed.error).toMatchObject({ code: "too_long" });
-    expect(failed.error?.message).toContain("over the local analyzer's limit of 24 h");
+    expect(failed.error?.message).toContain("over the local analyzer's limit of 20 h");
   });
 });
