@@ -488,6 +488,10 @@ function createStore(pool: pg.Pool, listener: JobChangeListener, options: PgJobS
       return reserveKey(pool, record.key, record.owner, record.fingerprint, options.now?.() ?? Date.now());
     },
 
+    async findIdempotencyKey(key, owner) {
+      return keyRecord(pool, key, owner);
+    },
+
     async completeIdempotencyKey(key, owner, jobId) {
       await query("UPDATE idempotency_keys SET job_id = $1 WHERE key = $2 AND owner = $3", [jobId, key, owner]);
     },

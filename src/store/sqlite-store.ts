@@ -446,6 +446,10 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
       });
     },
 
+    async findIdempotencyKey(key, owner) {
+      return keyRecord(key, owner);
+    },
+
     async completeIdempotencyKey(key, owner, jobId) {
       statements.completeKey.run(jobId, key, owner);
     },

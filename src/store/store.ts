@@ -95,6 +95,8 @@ export interface JobStore {
   /** Reserves a key; returns the existing record when the key was already taken. */
   reserveIdempotencyKey(record: Omit<IdempotencyRecord, "jobId">): Promise<IdempotencyRecord | undefined>;
   completeIdempotencyKey(key: string, owner: string, jobId: string): Promise<void>;
+  /** The key's record, without reserving it. */
+  findIdempotencyKey(key: string, owner: string): Promise<IdempotencyRecord | undefined>;
   releaseIdempotencyKey(key: string, owner: string): Promise<void>;
 
   /**

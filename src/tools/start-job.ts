@@ -59,9 +59,21 @@ export const startJobTool = defineTool({
     checkMediaUrls(app.providers.require(input.provider).describe(), input.media, { allowPrivateAddresses: app.config.allowPrivateUrls });
     // Uploads (HTTP mode) are taken once here, and given back when no job came of them.
     const owner = session.owner ?? "";
-    const uploads = session.transport === "http" ? { take: (id: string) => app.uploads.take(id, owner), giveBack: (id: string) => app.uploads.giveBack(id) } : undefined;
-    const uploadIds = input.media.flatMap((item) => (item.upload !== undefined ? [item.upload] : []));
+    // An upload that the job of this idempotency_key already used is passed as it was then (a
+    // retry after a lost answer gets its job back); it stays that job's.
+    const reused = new Set<string>();
+    const takeUpload = async (id: string) => {
+      const again = input.idempotency_key ? await app.uploads.usedUnderKey(id, owner, input.idempotency_key) : undefined;
+      if (!again) return app.uploads.take(id, owner);
+      reused.add(id);
+      return again;
+    };
+    const giveBack = async (id: string) => {
+      if (!reused.has(id)) await app.uploads.giveBack(id);
+    };
+    const uploads = session.transport === "http" ? { take: takeUpload, giveBack } : undefined;
     const media = await resolveMedia(input.media, () => session.allowedDirs(), uploads);
+    const uploadIds = input.media.flatMap((item) => (item.upload !== undefined && !reused.has(item.upload) ? [item.upload] : []));
     let started;
     try {
       started = await app.jobs.start(

@@ -156,6 +156,26 @@ export class UploadService {
     }
   }
 
+  /**
+   * The media item an upload became in the job of this owner's `idempotencyKey`, when that job
+   * used it: a start_job retried after a lost answer passes the same upload again and must get
+   * its job back, not "already used". Undefined otherwise (the upload is then taken as usual).
+   */
+  async usedUnderKey(id: string, owner: string, idempotencyKey: string): Promise<Extract<MediaInput, { kind: "path" }> | undefined> {
+    if (!UPLOAD_ID_PATTERN.test(id)) return undefined;
+    const bound = await this.store.findIdempotencyKey(idempotencyKey, owner);
+    if (!bound?.jobId) return undefined;
+    const record = await this.store.uploads.get(id, owner);
+    if (record) {
+      if (record.state !== "consumed" || record.jobId !== bound.jobId) return undefined;
+      return { kind: "path", path: path.join(this.root, record.id, safeFileName(record.filename)), name: record.filename, bytes: record.bytes };
+    }
+    // Dropped once its job settled: the job's own input says what the first call passed.
+    const job = await this.store.getJob(bound.jobId);
+    const input = job?.inputs.find((item) => item.kind === "path" && path.dirname(item.path) === path.join(this.root, id));
+    return input?.kind === "path" && input.bytes !== undefined ? { kind: "path", path: input.path, name: input.name, bytes: input.bytes } : undefined;
+  }
+
   /** Undoes `take` when start_job made no job of it: the upload may be used again. */
   async giveBack(id: string): Promise<void> {
     await this.store.uploads.unconsume(id);

@@ -229,6 +229,36 @@ describe.each([
     expect(fs.existsSync(path.join(UPLOAD_FILES_ROOT, created.upload_id))).toBe(false);
   });
 
+  it("gives a start_job retried with its idempotency_key the job its upload went to, on any server, before and after the upload is swept", async () => {
+    const place = newPlace();
+    const first = await serve(place, TOKEN_A);
+    const second = await serve(place, TOKEN_A);
+    const created = await createUpload(first.client);
+    expect(await put(created.url, fs.readFileSync(SAMPLE))).toMatchObject({ status: 200 });
+
+    const media = [{ upload: created.upload_id }];
+    const started = await startJob(first.client, media, { idempotency_key: "retry-1" });
+    expect(started.isError, textOf(started)).toBeFalsy();
+    const jobId = (started.structuredContent as { job: { job_id: string } }).job.job_id;
+
+    // The answer was lost; the client asks again, landing on the other server.
+    const retried = await startJob(second.client, media, { idempotency_key: "retry-1", wait_seconds: 40 });
+    expect(retried.isError, textOf(retried)).toBeFalsy();
+    expect(retried.structuredContent).toMatchObject({ deduplicated: true, job: { job_id: jobId, status: "succeeded" } });
+
+    // Another key is another job: the upload is used once.
+    const other = await startJob(second.client, media, { idempotency_key: "retry-2" });
+    expect(other.isError).toBe(true);
+    expect(textOf(other)).toContain(`was already used by a job ${jobId};`);
+
+    // Its job settled and the sweep dropped the upload: the key still finds its job.
+    await first.app.uploads.sweep();
+    expect(await place.rows()).toEqual({ uploads: 0, chunks: 0 });
+    const late = await startJob(first.client, media, { idempotency_key: "retry-1" });
+    expect(late.isError, textOf(late)).toBeFalsy();
+    expect(late.structuredContent).toMatchObject({ deduplicated: true, job: { job_id: jobId } });
+  });
+
   it("answers another user's upload id exactly as one that does not exist", async () => {
     const place = newPlace();
     const alice = await serve(place, TOKEN_A);

@@ -280,7 +280,10 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
       const store = await fresh();
       expect(await store.reserveIdempotencyKey({ key: "k", owner: "", fingerprint: "f1" })).toBeUndefined();
       expect(await store.reserveIdempotencyKey({ key: "k", owner: "", fingerprint: "f2" })).toEqual({ key: "k", owner: "", fingerprint: "f1", jobId: undefined });
+      expect(await store.findIdempotencyKey("k", "")).toEqual({ key: "k", owner: "", fingerprint: "f1", jobId: undefined });
       await store.completeIdempotencyKey("k", "", "pyannote:x");
+      expect(await store.findIdempotencyKey("k", "")).toEqual({ key: "k", owner: "", fingerprint: "f1", jobId: "pyannote:x" });
+      expect(await store.findIdempotencyKey("k", "other")).toBeUndefined();
       expect(await store.reserveIdempotencyKey({ key: "k", owner: "", fingerprint: "f1" })).toMatchObject({ jobId: "pyannote:x" });
       // A bound key is never released; an unbound one is.
       await store.releaseIdempotencyKey("k", "");
