@@ -299,6 +299,12 @@ describe("a team server keeps two users apart", () => {
     const alicesOwn = await alice.call("start_job", { ...args, idempotency_key: "alice-only" });
     const bobsOwn = await bob.call("start_job", { ...args, idempotency_key: "alice-only", media: [{ url: "https://example.com/other.wav" }] });
     expect(jobIdOf(bobsOwn)).not.toBe(jobIdOf(alicesOwn));
+    // The vendor saw the operator's key on every request and never a user's token (a JWT).
+    expect(fake!.server.requests.length).toBeGreaterThan(0);
+    for (const request of fake!.server.requests) {
+      expect(request.headers.authorization).toBe(`Bearer ${fake!.apiKey}`);
+      expect(JSON.stringify(request.headers) + request.body.toString("utf8")).not.toMatch(/eyJ[\w-]+\.eyJ/);
+    }
   });
 
   it("shows no user a job without an owner (one started over stdio on the same data dir)", async () => {
