@@ -226,20 +226,36 @@ export class UploadService {
   }
 
   /**
-   * Writes again, from the store, the upload files of `job` that this machine lacks: a job
-   * resumed by another replica (or after its temporary directory was cleared) reads its file
-   * where start_job put it.
+   * The job with its upload files where this machine keeps them, written again from the store
+   * when this machine lacks them: a job resumed by another replica (whose temporary directory
+   * may be another path, and lacks the file) or after its temporary directory was cleared.
    */
-  async ensureFiles(job: Job): Promise<void> {
+  async ensureFiles(job: Job): Promise<Job> {
+    let moved = false;
+    const inputs = [];
     for (const input of job.inputs) {
-      if (input.kind !== "path" || path.dirname(path.dirname(input.path)) !== this.root) continue;
-      const id = path.basename(path.dirname(input.path));
-      if (!UPLOAD_ID_PATTERN.test(id) || fs.existsSync(input.path)) continue;
-      const record = await this.store.uploads.get(id, job.owner ?? "");
-      if (record?.state !== "consumed" || path.join(this.root, id, safeFileName(record.filename)) !== input.path) continue;
-      this.options.logger.info(`upload ${id} of job ${job.id} written again from the store`);
-      await this.materialize(record);
+      const id = input.kind === "path" ? this.uploadIdOf(input.path) : undefined;
+      const record = id ? await this.store.uploads.get(id, job.owner ?? "") : undefined;
+      if (input.kind !== "path" || !id || record?.state !== "consumed" || path.basename(input.path) !== safeFileName(record.filename)) {
+        inputs.push(input);
+        continue;
+      }
+      const here = path.join(this.root, id, safeFileName(record.filename));
+      if (!fs.existsSync(here)) {
+        this.options.logger.info(`upload ${id} of job ${job.id} written again from the store`);
+        await this.materialize(record);
+      }
+      moved ||= here !== input.path;
+      inputs.push({ ...input, path: here });
     }
+    return moved ? { ...job, inputs } : job;
+  }
+
+  /** The upload a path start_job made names (`<any upload root>/<upload id>/<file name>`, the root maybe another machine's). */
+  private uploadIdOf(file: string): string | undefined {
+    const directory = path.dirname(file);
+    const id = path.basename(directory);
+    return UPLOAD_ID_PATTERN.test(id) && path.basename(path.dirname(directory)) === path.basename(this.root) ? id : undefined;
   }
 
   /** The adapter with its job's upload files ensured before it reads them (a resumed or refetched job). */
@@ -249,16 +265,11 @@ export class UploadService {
         const value = Reflect.get(target, property, target) as unknown;
         if (typeof value !== "function") return value;
         if (property === "get") {
-          return async (nativeId: string, job: Job | undefined, context: CallContext) => {
-            if (job) await this.ensureFiles(job);
-            return target.get(nativeId, job, context);
-          };
+          return async (nativeId: string, job: Job | undefined, context: CallContext) =>
+            target.get(nativeId, job ? await this.ensureFiles(job) : job, context);
         }
         if (property === "fetchResults") {
-          return async (job: Job, sink: ResultSink, context: CallContext) => {
-            await this.ensureFiles(job);
-            return target.fetchResults(job, sink, context);
-          };
+          return async (job: Job, sink: ResultSink, context: CallContext) => target.fetchResults(await this.ensureFiles(job), sink, context);
         }
         return (value as (...parameters: unknown[]) => unknown).bind(target);
       },

@@ -63,4 +63,34 @@ describe("upload files for resumed jobs", () => {
     await uploads.withFiles(adapter).get("job-1", { ...job, owner: "bob" } as Job, {});
     expect(seen[1]).toBeUndefined();
   });
+
+  it("gives a job resumed on a machine whose temporary directory is elsewhere its upload there, written from the store", async () => {
+    const uploads = await service();
+    const created = await uploads.create("alice", "talk.wav", "http://127.0.0.1:1");
+    const receiver = await uploads.beginReceive(created.id, created.url.split("/").pop()!, undefined, "audio/wav");
+    if ("status" in receiver) throw new Error(receiver.message);
+    const bytes = Buffer.from("RIFF....WAVEfmt the bytes of another machine's job");
+    expect(await receiver.write(bytes)).toBe("ok");
+    await receiver.finish();
+    const taken = await uploads.take(created.id, "alice");
+    await uploads.attach(created.id, "local:job-2");
+    fs.rmSync(path.dirname(taken.path), { recursive: true, force: true });
+
+    // The server that started the job kept its uploads under another root (its own TMPDIR).
+    const root = path.dirname(path.dirname(taken.path));
+    const elsewhere = path.join("/srv/other-machine/tmp", path.basename(root), created.id, "talk.wav");
+    const seen: Job[] = [];
+    const adapter = {
+      id: "local",
+      async get(_nativeId: string, job: Job | undefined) {
+        seen.push(job!);
+        return { nativeId: "job-2", status: "running", providerStatus: "running" };
+      },
+    } as unknown as ProviderAdapter;
+    const job = { id: "local:job-2", owner: "alice", inputs: [{ ...taken, path: elsewhere }] } as unknown as Job;
+    await uploads.withFiles(adapter).get("job-2", job, {});
+    const input = seen[0]!.inputs[0]!;
+    expect(input).toMatchObject({ kind: "path", path: path.join(root, created.id, "talk.wav"), name: "talk.wav" });
+    expect(fs.readFileSync((input as { path: string }).path).equals(bytes)).toBe(true);
+  });
 });
