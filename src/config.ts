@@ -79,6 +79,8 @@ const envSchema = z.object({
   MEDIA_JOBS_MAX_DOWNLOAD_MB: positiveInt(1_024),
   MEDIA_JOBS_MAX_UPLOAD_MB: positiveInt(512),
   MEDIA_JOBS_UPLOAD_EXPIRY_S: positiveInt(900),
+  MEDIA_JOBS_MAX_UPLOADS_PER_USER: positiveInt(20),
+  MEDIA_JOBS_MAX_UPLOAD_STORAGE_MB_PER_USER: positiveInt(2_048),
   MEDIA_JOBS_ANALYSIS_TIMEOUT_S: positiveInt(3_600),
   MEDIA_JOBS_MAX_ANALYSIS_HOURS: positiveInt(20),
   MEDIA_JOBS_HTTP_MAX_SESSIONS: positiveInt(200),
@@ -115,7 +117,7 @@ export interface Config {
   httpTimeoutMs: number;
   maxDownloadBytes: number;
   /** Files remote users send through create_upload: the most one may hold, and how long its URL (and then the file) lasts. */
-  uploads: { maxBytes: number; expiryMs: number };
+  uploads: { maxBytes: number; expiryMs: number; maxOpenPerOwner: number; maxStoredBytesPerOwner: number };
   /** The most one local analysis may take before it is stopped (its own deadline scales with its audio). */
   analysisTimeoutMs: number;
   /** Longest audio file the local analyzer takes (its memory grows ~70 MB per hour of audio); 0 = no limit. */
@@ -240,7 +242,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: CliFlags = { http: fal
     leaseMs: Math.max(1_000, e.MEDIA_JOBS_LEASE_MS),
     httpTimeoutMs: e.MEDIA_JOBS_HTTP_TIMEOUT_MS,
     maxDownloadBytes: e.MEDIA_JOBS_MAX_DOWNLOAD_MB * 1024 * 1024,
-    uploads: { maxBytes: Math.max(1, e.MEDIA_JOBS_MAX_UPLOAD_MB) * 1024 * 1024, expiryMs: Math.max(1, e.MEDIA_JOBS_UPLOAD_EXPIRY_S) * 1000 },
+    uploads: {
+      maxBytes: Math.max(1, e.MEDIA_JOBS_MAX_UPLOAD_MB) * 1024 * 1024,
+      expiryMs: Math.max(1, e.MEDIA_JOBS_UPLOAD_EXPIRY_S) * 1000,
+      maxOpenPerOwner: Math.max(1, e.MEDIA_JOBS_MAX_UPLOADS_PER_USER),
+      maxStoredBytesPerOwner: Math.max(1, e.MEDIA_JOBS_MAX_UPLOAD_STORAGE_MB_PER_USER) * 1024 * 1024,
+    },
     analysisTimeoutMs: e.MEDIA_JOBS_ANALYSIS_TIMEOUT_S * 1000,
     maxAnalysisHours: e.MEDIA_JOBS_MAX_ANALYSIS_HOURS,
     allowPrivateUrls: e.MEDIA_JOBS_ALLOW_PRIVATE_URLS === "1",

@@ -14,7 +14,7 @@ import { ForbiddenError, MediaJobsError, UserInputError } from "./errors.js";
 import { parseJobId } from "./jobs/job.js";
 import { OAuthResourceServer, READ_SCOPE, WRITE_SCOPE, type OAuthOptions } from "./auth/oauth-resource-server.js";
 import { buildServer } from "./server.js";
-import { formatMegabytes } from "./uploads/upload-service.js";
+import { formatMegabytes, overQuota } from "./uploads/upload-service.js";
 import { TOOLS } from "./tools/index.js";
 import { checkIncomingText, errorReply, LARGE_INPUT_ADVICE, MAX_MESSAGE_BYTES } from "./transport/incoming-message.js";
 
@@ -302,9 +302,9 @@ export async function startHttpServer(
     if ("status" in opened) return refuseUpload(request, response, opened.status, opened.message);
     // Read by events, one chunk at a time (paused while it is stored): an async iterator would
     // destroy the socket when left early, and the client must still read a 413.
-    const outcome = await new Promise<"end" | "too-large" | "gone" | "cut" | Error>((resolve) => {
+    const outcome = await new Promise<"end" | "too-large" | "over-quota" | "gone" | "cut" | Error>((resolve) => {
       let stopped = false;
-      const stop = (result: "end" | "too-large" | "gone" | "cut" | Error) => {
+      const stop = (result: "end" | "too-large" | "over-quota" | "gone" | "cut" | Error) => {
         if (stopped) return;
         stopped = true;
         resolve(result);
@@ -324,6 +324,7 @@ export async function startHttpServer(
     if (outcome === "end") {
       try {
         const finished = await opened.finish();
+        if (finished === "over-quota") return sendJson(response, 413, { error: overQuota(opened.quotaBytes).message });
         return sendJson(response, 200, { ok: true, bytes: finished.bytes, expires_at: new Date(finished.expiresAt).toISOString() });
       } catch (error) {
         await opened.abort().catch(() => undefined);
@@ -333,6 +334,7 @@ export async function startHttpServer(
     if (outcome === "too-large") {
       return refuseUpload(request, response, 413, `the file is larger than this upload's limit of ${formatMegabytes(opened.maxBytes)} (MEDIA_JOBS_MAX_UPLOAD_MB); nothing was kept`);
     }
+    if (outcome === "over-quota") return refuseUpload(request, response, 413, overQuota(opened.quotaBytes).message);
     if (outcome === "gone") return refuseUpload(request, response, 410, "this upload expired while its file was arriving; create_upload gives a new one");
     // Cut off mid-way, or the store failed: nothing half-stored stays, and the URL may be used again.
     await opened.abort().catch(() => undefined);

@@ -4,7 +4,7 @@
 // receiving, checked under the upload row's lock.
 
 import type pg from "pg";
-import type { UploadRecord, UploadState, UploadStore } from "./upload-store.js";
+import type { UploadRecord, UploadState, UploadStore, UploadUsage } from "./upload-store.js";
 
 /** The tables, part of the PostgreSQL store's first migration (pg-migrations.ts). */
 export const PG_UPLOADS_TABLES = `CREATE TABLE uploads (
@@ -63,6 +63,15 @@ function toRecord(row: UploadRow): UploadRecord {
 
 const ms = (value: number): number => Math.round(value);
 
+const USAGE_QUERY = `SELECT count(*) AS open, COALESCE(sum(bytes), 0) AS bytes, min(expires_at) FILTER (WHERE state <> 'consumed') AS oldest
+   FROM uploads WHERE owner = $1 AND NOT (state IN ('pending', 'complete') AND expires_at <= $2)`;
+
+async function usageOf(client: pg.Pool | pg.PoolClient, owner: string, now: number): Promise<UploadUsage> {
+  const { rows } = await client.query<{ open: string; bytes: string; oldest: string | null }>(USAGE_QUERY, [owner, ms(now)]);
+  const row = rows[0]!;
+  return { open: Number(row.open), bytes: Number(row.bytes), ...(row.oldest !== null ? { oldestExpiresAt: Number(row.oldest) } : {}) };
+}
+
 export function createPgUploadStore(pool: pg.Pool, transaction: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>): UploadStore {
   const one = async (text: string, values: unknown[]): Promise<UploadRecord | undefined> => {
     const { rows } = await pool.query<UploadRow>(text, values);
@@ -97,13 +106,22 @@ export function createPgUploadStore(pool: pg.Pool, transaction: <T>(work: (clien
         ms(now),
       ]);
     },
-    async appendChunk(id, index, data) {
+    async appendChunk(id, index, data, quota) {
       return transaction(async (client) => {
+        if (quota) {
+          const { rows } = await client.query<{ owner: string }>("SELECT owner FROM uploads WHERE id = $1 AND state = 'receiving'", [id]);
+          if (!rows[0]) return "gone";
+          // One owner's chunks are stored one at a time across replicas (a transaction-scoped
+          // advisory lock): the sum read next (a fresh snapshot under READ COMMITTED) already holds
+          // every chunk stored before, so racing PUTs cannot pass the quota together.
+          await client.query("SELECT pg_advisory_xact_lock(hashtextextended('media-jobs-upload-quota:' || $1, 0))", [rows[0].owner]);
+          if ((await usageOf(client, rows[0].owner, quota.now)).bytes + data.byteLength > quota.maxBytes) return "over-quota";
+        }
         // Locks the upload row: an abort or a finish on another replica waits until this chunk is in (or refused).
         const counted = await client.query("UPDATE uploads SET bytes = bytes + $2 WHERE id = $1 AND state = 'receiving'", [id, data.byteLength]);
-        if (counted.rowCount !== 1) return false;
+        if (counted.rowCount !== 1) return "gone";
         await client.query("INSERT INTO upload_chunks (upload_id, seq, data) VALUES ($1, $2, $3)", [id, index, Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
-        return true;
+        return "stored";
       });
     },
     async finishReceiving(id, bytes, expiresAt, contentType) {
@@ -132,6 +150,9 @@ export function createPgUploadStore(pool: pg.Pool, transaction: <T>(work: (clien
     },
     async attachJob(id, jobId) {
       await pool.query("UPDATE uploads SET job_id = $2 WHERE id = $1 AND state = 'consumed'", [id, jobId]);
+    },
+    async usage(owner, now) {
+      return usageOf(pool, owner, now);
     },
     async *readChunks(id) {
       // One chunk per round trip: a 512 MB upload is never held whole in memory.

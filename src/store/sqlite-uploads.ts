@@ -2,7 +2,7 @@
 // with it). Its table comes with the store's migrations (UPLOADS_MIGRATION, appended to them).
 
 import type { DatabaseSync } from "node:sqlite";
-import type { UploadRecord, UploadState, UploadStore } from "./upload-store.js";
+import type { UploadRecord, UploadState, UploadStore, UploadUsage } from "./upload-store.js";
 
 export const UPLOADS_MIGRATION = `CREATE TABLE uploads (
      id TEXT PRIMARY KEY,
@@ -73,6 +73,11 @@ export function createSqliteUploadStore(db: DatabaseSync): UploadStore {
     consume: db.prepare("UPDATE uploads SET state = 'consumed', consumed_at = ? WHERE id = ? AND owner = ? AND state = 'complete' AND expires_at > ?"),
     unconsume: db.prepare("UPDATE uploads SET state = 'complete', consumed_at = NULL, job_id = NULL WHERE id = ? AND state = 'consumed'"),
     attach: db.prepare("UPDATE uploads SET job_id = ? WHERE id = ? AND state = 'consumed'"),
+    usage: db.prepare(
+      `SELECT COUNT(*) AS open, COALESCE(SUM(bytes), 0) AS bytes, MIN(CASE WHEN state <> 'consumed' THEN expires_at END) AS oldest
+         FROM uploads WHERE owner = ? AND NOT (state IN ('pending', 'complete') AND expires_at <= ?)`,
+    ),
+    ownerOf: db.prepare("SELECT owner FROM uploads WHERE id = ? AND state = 'receiving'"),
     chunk: db.prepare("SELECT data FROM upload_chunks WHERE upload_id = ? AND seq = ?"),
     delete: db.prepare("DELETE FROM uploads WHERE id = ?"),
     forSweep: db.prepare(
@@ -90,6 +95,11 @@ export function createSqliteUploadStore(db: DatabaseSync): UploadStore {
       db.exec("ROLLBACK");
       throw error;
     }
+  };
+
+  const usage = (owner: string, now: number): UploadUsage => {
+    const row = statements.usage.get(owner, now) as { open: number; bytes: number; oldest: number | null };
+    return { open: Number(row.open), bytes: Number(row.bytes), ...(row.oldest !== null ? { oldestExpiresAt: Number(row.oldest) } : {}) };
   };
 
   const read = (id: string): UploadRecord | undefined => {
@@ -119,11 +129,17 @@ export function createSqliteUploadStore(db: DatabaseSync): UploadStore {
     async beginReceiving(id, secretHash, now) {
       return transaction(() => (Number(statements.begin.run(id, secretHash, now).changes) === 1 ? read(id) : undefined));
     },
-    async appendChunk(id, index, data) {
+    async appendChunk(id, index, data, quota) {
+      // BEGIN IMMEDIATE: one writer at a time on the file, so the quota check and the write are one step.
       return transaction(() => {
-        if (Number(statements.appendChunk.run(id, index, data, id).changes) !== 1) return false;
+        if (quota) {
+          const owner = statements.ownerOf.get(id) as { owner: string } | undefined;
+          if (!owner) return "gone";
+          if (usage(owner.owner, quota.now).bytes + data.byteLength > quota.maxBytes) return "over-quota";
+        }
+        if (Number(statements.appendChunk.run(id, index, data, id).changes) !== 1) return "gone";
         statements.addBytes.run(data.byteLength, id);
-        return true;
+        return "stored";
       });
     },
     async finishReceiving(id, bytes, expiresAt, contentType?: string) {
@@ -143,6 +159,9 @@ export function createSqliteUploadStore(db: DatabaseSync): UploadStore {
     },
     async attachJob(id, jobId) {
       statements.attach.run(jobId, id);
+    },
+    async usage(owner, now) {
+      return usage(owner, now);
     },
     async *readChunks(id) {
       for (let seq = 0; ; seq++) {

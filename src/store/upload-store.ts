@@ -38,6 +38,22 @@ export interface UploadRecord {
   consumedAt?: number;
 }
 
+/** What one owner's uploads not yet settled hold (see UploadStore.usage). */
+export interface UploadUsage {
+  /** Uploads pending, receiving, complete (unexpired) or consumed (until dropped after their job settles). */
+  open: number;
+  /** Their stored bytes. */
+  bytes: number;
+  /** Epoch ms: the earliest expiry among the open ones not consumed; undefined when all are consumed. */
+  oldestExpiresAt?: number;
+}
+
+/** Per-owner limit on stored bytes, checked by appendChunk as it stores. */
+export interface OwnerByteQuota {
+  maxBytes: number;
+  now: number;
+}
+
 export interface UploadStore {
   create(record: UploadRecord): Promise<void>;
   /**
@@ -50,8 +66,13 @@ export interface UploadStore {
    * has not expired by `now`, moved to "receiving" in one step (two PUTs at once: one wins).
    */
   beginReceiving(id: string, secretHash: string, now: number): Promise<UploadRecord | undefined>;
-  /** Stores chunk `index` (0, 1, …) of an upload that is receiving; false when it no longer is. */
-  appendChunk(id: string, index: number, data: Uint8Array): Promise<boolean>;
+  /**
+   * Stores chunk `index` (0, 1, …) of an upload that is receiving: "gone" when it no longer is.
+   * With `quota`, "over-quota" (nothing stored) when the owner's usage bytes plus this chunk
+   * would pass `quota.maxBytes`; the check and the write are one step per owner, so PUTs of one
+   * owner racing on any handles never store past the quota together.
+   */
+  appendChunk(id: string, index: number, data: Uint8Array, quota?: OwnerByteQuota): Promise<"stored" | "gone" | "over-quota">;
   /** Receiving → complete with its size (and the PUT's content type); usable until `expiresAt`. */
   finishReceiving(id: string, bytes: number, expiresAt: number, contentType?: string): Promise<void>;
   /** A PUT that failed (too large, cut off): its chunks are dropped and the upload is pending again. */
@@ -62,6 +83,11 @@ export interface UploadStore {
   unconsume(id: string): Promise<void>;
   /** Records which job used a consumed upload. */
   attachJob(id: string, jobId: string): Promise<void>;
+  /**
+   * The owner's uploads not yet settled, as of `now`: all but pending or complete ones expired
+   * by then (those are gone for the user; the sweep drops them).
+   */
+  usage(owner: string, now: number): Promise<UploadUsage>;
   /** Chunks in order. */
   readChunks(id: string): AsyncIterable<Buffer>;
   /** Drops the upload and its bytes. */

@@ -7,7 +7,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypt
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { NotFoundError, UserInputError } from "../errors.js";
+import { ConflictError, NotFoundError, UserInputError } from "../errors.js";
 import { isSettled } from "../jobs/job-service.js";
 import type { Job } from "../jobs/job.js";
 import type { Logger } from "../logger.js";
@@ -40,9 +40,15 @@ export interface UploadRefusal {
 /** One PUT being received: chunks go to the store as they fill. */
 export interface UploadReceiver {
   maxBytes: number;
-  /** "too-large" once the body passes the limit (the upload is then reset), "gone" when the upload vanished. */
-  write(chunk: Buffer): Promise<"ok" | "too-large" | "gone">;
-  finish(): Promise<{ bytes: number; expiresAt: number }>;
+  /** The owner's stored-bytes quota (MEDIA_JOBS_MAX_UPLOAD_STORAGE_MB_PER_USER). */
+  quotaBytes: number;
+  /**
+   * "too-large" once the body passes the limit, "over-quota" once it would take its owner past
+   * the stored-bytes quota (the upload is then reset either way), "gone" when the upload vanished.
+   */
+  write(chunk: Buffer): Promise<"ok" | "too-large" | "over-quota" | "gone">;
+  /** "over-quota" when the last bytes do not fit the quota (the upload is then reset). */
+  finish(): Promise<{ bytes: number; expiresAt: number } | "over-quota">;
   /** Drops what was stored; the URL may be used again until it expires. */
   abort(): Promise<void>;
 }
@@ -52,7 +58,16 @@ export class UploadService {
 
   constructor(
     private readonly store: JobStore,
-    private readonly options: { maxBytes: number; expiryMs: number; logger: Logger; now?: () => number; filesRoot?: string },
+    private readonly options: {
+      maxBytes: number;
+      expiryMs: number;
+      /** Per owner: uploads not yet settled (MEDIA_JOBS_MAX_UPLOADS_PER_USER), and their stored bytes. */
+      maxOpenPerOwner: number;
+      maxStoredBytesPerOwner: number;
+      logger: Logger;
+      now?: () => number;
+      filesRoot?: string;
+    },
   ) {}
 
   private now(): number {
@@ -72,6 +87,18 @@ export class UploadService {
     const id = `up_${randomBytes(16).toString("base64url")}`;
     const secret = randomBytes(32).toString("base64url");
     const now = this.now();
+    // Consumed uploads count until the sweep drops them: at the limit this owner's are swept first, so one whose job has settled frees its place now.
+    let usage = await this.store.uploads.usage(owner, now);
+    if (usage.open >= this.options.maxOpenPerOwner) {
+      await this.dropSettled(owner);
+      usage = await this.store.uploads.usage(owner, now);
+    }
+    if (usage.open >= this.options.maxOpenPerOwner) {
+      const oldest = usage.oldestExpiresAt === undefined ? "" : `; the oldest unused one expires at ${new Date(usage.oldestExpiresAt).toISOString()}`;
+      throw new ConflictError(
+        `you have ${usage.open} open uploads (the limit, MEDIA_JOBS_MAX_UPLOADS_PER_USER=${this.options.maxOpenPerOwner})${oldest}; used ones free up when their job settles`,
+      );
+    }
     const record: UploadRecord = {
       id,
       owner,
@@ -101,6 +128,7 @@ export class UploadService {
     if (record.state !== "pending") return { status: 409, message: "this upload URL was already used (it takes one PUT); create_upload gives a new one" };
     if (record.expiresAt <= now) return { status: 410, message: `this upload URL expired at ${new Date(record.expiresAt).toISOString()}; create_upload gives a new one` };
     if (declaredBytes !== undefined && declaredBytes > record.maxBytes) return tooLarge(record.maxBytes);
+    if (declaredBytes !== undefined && !(await this.fitsQuota(record.owner, declaredBytes, now))) return this.overQuota();
     if (!(await this.store.uploads.beginReceiving(id, record.secretHash, now))) {
       return { status: 409, message: "this upload URL was already used (it takes one PUT); create_upload gives a new one" };
     }
@@ -109,18 +137,30 @@ export class UploadService {
     let index = 0;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
-    const flush = async (all: boolean): Promise<boolean> => {
+    const flush = async (all: boolean): Promise<"ok" | "gone" | "over-quota"> => {
       while (pendingBytes >= UPLOAD_CHUNK_BYTES || (all && pendingBytes > 0)) {
         const joined = Buffer.concat(pending, pendingBytes);
         const take = Math.min(UPLOAD_CHUNK_BYTES, joined.length);
-        if (!(await uploads.appendChunk(id, index++, joined.subarray(0, take)))) return false;
+        const chunk = joined.subarray(0, take);
+        let stored = await uploads.appendChunk(id, index, chunk, this.quota());
+        if (stored === "over-quota") {
+          // Settled jobs' uploads may still count until swept: sweep this owner's, then ask again.
+          await this.dropSettled(record.owner);
+          stored = await uploads.appendChunk(id, index, chunk, this.quota());
+        }
+        if (stored !== "stored") {
+          if (stored === "over-quota") await uploads.abortReceiving(id);
+          return stored;
+        }
+        index++;
         pending = take < joined.length ? [joined.subarray(take)] : [];
         pendingBytes = joined.length - take;
       }
-      return true;
+      return "ok";
     };
     return {
       maxBytes: record.maxBytes,
+      quotaBytes: this.options.maxStoredBytesPerOwner,
       write: async (chunk) => {
         total += chunk.length;
         if (total > record.maxBytes) {
@@ -129,16 +169,34 @@ export class UploadService {
         }
         pending.push(chunk);
         pendingBytes += chunk.length;
-        return (await flush(false)) ? "ok" : "gone";
+        return flush(false);
       },
       finish: async () => {
-        if (!(await flush(true))) throw new NotFoundError(`upload ${id} is gone`);
+        const flushed = await flush(true);
+        if (flushed === "over-quota") return "over-quota";
+        if (flushed !== "ok") throw new NotFoundError(`upload ${id} is gone`);
         const expiresAt = this.now() + this.options.expiryMs;
         await uploads.finishReceiving(id, total, expiresAt, contentType);
         return { bytes: total, expiresAt };
       },
       abort: () => uploads.abortReceiving(id),
     };
+  }
+
+  private quota(): { maxBytes: number; now: number } {
+    return { maxBytes: this.options.maxStoredBytesPerOwner, now: this.now() };
+  }
+
+  /** Whether `bytes` more fit the owner's stored-bytes quota now (swept first when they seem not to). */
+  private async fitsQuota(owner: string, bytes: number, now: number): Promise<boolean> {
+    const fits = async () => (await this.store.uploads.usage(owner, now)).bytes + bytes <= this.options.maxStoredBytesPerOwner;
+    if (await fits()) return true;
+    await this.dropSettled(owner);
+    return fits();
+  }
+
+  private overQuota(): UploadRefusal {
+    return overQuota(this.options.maxStoredBytesPerOwner);
   }
 
   /**
@@ -278,11 +336,13 @@ export class UploadService {
 
   /**
    * Drops expired uploads nobody used, PUTs that stalled, and the uploads (and their files
-   * here) whose jobs have settled; removes files here whose upload is gone.
+   * here) whose jobs have settled — only `owner`'s when given (a quota reached: what frees
+   * up is counted now, not at the next sweep, and a user at the quota makes no work for others).
    */
-  async sweep(): Promise<void> {
+  private async dropSettled(owner?: string): Promise<void> {
     const now = this.now();
     for (const record of await this.store.uploads.listForSweep(now, now - STALLED_GRACE_MS)) {
+      if (owner !== undefined && record.owner !== owner) continue;
       if (record.state === "consumed") {
         const job = record.jobId ? await this.store.getJob(record.jobId) : undefined;
         const done = record.jobId ? !job || isSettled(job) : now - (record.consumedAt ?? now) > UNATTACHED_CONSUMED_MS;
@@ -291,6 +351,14 @@ export class UploadService {
       await this.store.uploads.delete(record.id);
       await fs.promises.rm(path.join(this.root, record.id), { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Drops expired uploads nobody used, PUTs that stalled, and the uploads (and their files
+   * here) whose jobs have settled; removes files here whose upload is gone.
+   */
+  async sweep(): Promise<void> {
+    await this.dropSettled();
     let names: string[] = [];
     try {
       names = await fs.promises.readdir(this.root);
@@ -326,6 +394,14 @@ function sameHash(stored: string, given: string): boolean {
   const a = Buffer.from(stored, "hex");
   const b = Buffer.from(given, "hex");
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The 413 of a PUT that would take its owner past MEDIA_JOBS_MAX_UPLOAD_STORAGE_MB_PER_USER. */
+export function overQuota(maxBytes: number): UploadRefusal {
+  return {
+    status: 413,
+    message: `this file would take your stored uploads past ${formatMegabytes(maxBytes)} (MEDIA_JOBS_MAX_UPLOAD_STORAGE_MB_PER_USER); nothing was kept. Uploads free up when their job settles or they expire`,
+  };
 }
 
 function tooLarge(maxBytes: number): UploadRefusal {

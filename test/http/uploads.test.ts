@@ -297,6 +297,76 @@ describe.each([
     expect(await put(created.url, fs.readFileSync(SAMPLE))).toMatchObject({ status: 200 });
   });
 
+  it("refuses create_upload past a user's open uploads, saying when the oldest expires; a used one frees its place when its job settles; another user is apart", async () => {
+    const place = newPlace();
+    const alice = await serve(place, TOKEN_A, { MEDIA_JOBS_MAX_UPLOADS_PER_USER: "2" });
+    const replica = await serve(place, TOKEN_A, { MEDIA_JOBS_MAX_UPLOADS_PER_USER: "2" });
+    const bob = await serve(place, TOKEN_B, { MEDIA_JOBS_MAX_UPLOADS_PER_USER: "2" });
+    const oldest = await createUpload(alice.client);
+    await createUpload(replica.client);
+
+    const refused = (await replica.client.callTool({ name: "create_upload", arguments: { filename: "third.ogg" } })) as CallToolResult;
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toContain("2 open uploads");
+    expect(textOf(refused)).toContain("MEDIA_JOBS_MAX_UPLOADS_PER_USER=2");
+    expect(textOf(refused)).toContain(`the oldest unused one expires at ${oldest.expires_at}`);
+    expect(textOf(refused)).toContain("used ones free up when their job settles");
+    expect(await place.rows()).toMatchObject({ uploads: 2 });
+    // Bob's quota is his own.
+    await createUpload(bob.client);
+    await createUpload(bob.client);
+
+    // Used by a job: still open until that job settles, then its place is free again.
+    expect((await put(oldest.url, fs.readFileSync(SAMPLE))).status).toBe(200);
+    const started = await startJob(alice.client, [{ upload: oldest.upload_id }], { wait_seconds: 40 });
+    expect((started.structuredContent as { job: { status: string } }).job.status).toBe("succeeded");
+    await createUpload(alice.client);
+    const full = (await alice.client.callTool({ name: "create_upload", arguments: { filename: "fourth.ogg" } })) as CallToolResult;
+    expect(full.isError).toBe(true);
+  });
+
+  it("refuses with 413 a PUT that would take its user past the stored-bytes quota — declared or streamed, and of two racing — keeping nothing of it", async () => {
+    const place = newPlace();
+    const env = { MEDIA_JOBS_MAX_UPLOAD_STORAGE_MB_PER_USER: "1" };
+    const alice = await serve(place, TOKEN_A, env);
+    const replica = await serve(place, TOKEN_A, env);
+    const bob = await serve(place, TOKEN_B, env);
+    const sample = fs.readFileSync(SAMPLE);
+    const kept = await createUpload(alice.client);
+    expect((await put(kept.url, sample)).status).toBe(200);
+
+    const declared = await createUpload(alice.client);
+    const tooMuch = 1024 * 1024 - sample.length + 1;
+    const refused = await put(declared.url, Buffer.alloc(tooMuch));
+    expect(refused).toMatchObject({ status: 413, body: { error: expect.stringContaining("MEDIA_JOBS_MAX_UPLOAD_STORAGE_MB_PER_USER") } });
+    expect(refused.body.error).toContain("past 1 MiB");
+    expect(refused.body.error).toContain("nothing was kept");
+    // Streamed without a size: refused when its first 1 MiB chunk would be stored; a smaller one, at its end.
+    const streamed = await putChunked(declared.url, Array.from({ length: 8 }, () => Buffer.alloc(256 * 1024, 5)));
+    expect(streamed.status).toBe(413);
+    expect(streamed.body).toContain("MEDIA_JOBS_MAX_UPLOAD_STORAGE_MB_PER_USER");
+    const endOnly = await putChunked(declared.url, Array.from({ length: 4 }, () => Buffer.alloc(tooMuch / 4 + 1, 5)));
+    expect(endOnly.status).toBe(413);
+    // Only the first file's bytes are stored; the refused URL still takes a file that fits.
+    expect(await place.rows()).toEqual({ uploads: 2, chunks: 1 });
+    expect(await put(declared.url, Buffer.alloc(1_000))).toMatchObject({ status: 200 });
+
+    // Bob's bytes are his own.
+    const bobs = await createUpload(bob.client);
+    expect((await put(bobs.url, Buffer.alloc(1024 * 1024 - 10))).status).toBe(200);
+
+    // Two PUTs of Alice at once on two servers, each fitting alone but not together: one is refused.
+    const room = 1024 * 1024 - sample.length - 1_000;
+    const [one, other] = [await createUpload(alice.client), await createUpload(replica.client)];
+    const piece = Math.floor(room / 2) + 100;
+    const raced = await Promise.all([
+      putChunked(one.url, [Buffer.alloc(piece / 2), Buffer.alloc(piece / 2)]),
+      putChunked(other.url, [Buffer.alloc(piece / 2), Buffer.alloc(piece / 2)]),
+    ]);
+    expect(raced.map((result) => result.status).sort()).toEqual([200, 413]);
+    expect(await place.rows()).toEqual({ uploads: 5, chunks: 4 });
+  });
+
   it("refuses a PUT after the URL expired, and an upload start_job comes to too late", async () => {
     const place = newPlace();
     const served = await serve(place, TOKEN_A, { MEDIA_JOBS_UPLOAD_EXPIRY_S: "1" });

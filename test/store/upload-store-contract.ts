@@ -69,13 +69,13 @@ export function describeUploadStoreContract(name: string, harness: UploadStoreHa
       await first.create(upload("up_1"));
       await first.beginReceiving("up_1", "a".repeat(64), 2_000);
       const pieces = [Buffer.alloc(UPLOAD_CHUNK_BYTES, 1), Buffer.alloc(UPLOAD_CHUNK_BYTES, 2), Buffer.from([0, 255, 3, 0])];
-      for (const [index, piece] of pieces.entries()) expect(await first.appendChunk("up_1", index, piece)).toBe(true);
+      for (const [index, piece] of pieces.entries()) expect(await first.appendChunk("up_1", index, piece)).toBe("stored");
       expect((await second.get("up_1"))!.bytes).toBe(2 * UPLOAD_CHUNK_BYTES + 4);
       await first.finishReceiving("up_1", 2 * UPLOAD_CHUNK_BYTES + 4, 50_000, "audio/mpeg");
       expect(await second.get("up_1")).toMatchObject({ state: "complete", bytes: 2 * UPLOAD_CHUNK_BYTES + 4, expiresAt: 50_000, contentType: "audio/mpeg" });
       expect((await readAll(second, "up_1")).equals(Buffer.concat(pieces))).toBe(true);
       // Complete: no more chunks, no second PUT.
-      expect(await first.appendChunk("up_1", 3, Buffer.from("x"))).toBe(false);
+      expect(await first.appendChunk("up_1", 3, Buffer.from("x"))).toBe("gone");
       expect(await second.beginReceiving("up_1", "a".repeat(64), 2_000)).toBeUndefined();
     });
 
@@ -87,7 +87,7 @@ export function describeUploadStoreContract(name: string, harness: UploadStoreHa
       await second.abortReceiving("up_1");
       expect(await first.get("up_1")).toMatchObject({ state: "pending", bytes: 0 });
       expect(await readAll(first, "up_1")).toEqual(Buffer.alloc(0));
-      expect(await first.appendChunk("up_1", 0, Buffer.from("late"))).toBe(false);
+      expect(await first.appendChunk("up_1", 0, Buffer.from("late"))).toBe("gone");
 
       await first.beginReceiving("up_1", "a".repeat(64), 2_000);
       await first.appendChunk("up_1", 0, Buffer.from("whole"));
@@ -116,6 +116,69 @@ export function describeUploadStoreContract(name: string, harness: UploadStoreHa
       await second.attachJob("up_1", "local:abc");
       expect(await first.get("up_1")).toMatchObject({ state: "consumed", jobId: "local:abc" });
       expect((await readAll(second, "up_1")).toString()).toBe("data");
+    });
+
+    it("counts an owner's uploads not yet settled and their bytes: expired unused ones are out, consumed ones in; other owners apart", async () => {
+      const { first, second } = await open();
+      expect(await second.usage("alice", 2_000)).toEqual({ open: 0, bytes: 0 });
+      await first.create(upload("up_pending", { expiresAt: 8_000 }));
+      await first.create(upload("up_expired", { expiresAt: 1_500 }));
+      await first.create(upload("up_receiving", { expiresAt: 9_000 }));
+      await first.beginReceiving("up_receiving", "a".repeat(64), 1_000);
+      await first.appendChunk("up_receiving", 0, Buffer.alloc(300));
+      await first.create(upload("up_used", { expiresAt: 7_000 }));
+      await first.beginReceiving("up_used", "a".repeat(64), 1_000);
+      await first.appendChunk("up_used", 0, Buffer.alloc(1_000));
+      await first.finishReceiving("up_used", 1_000, 6_000);
+      await first.consume("up_used", "alice", 1_200);
+      await first.create(upload("up_done", { expiresAt: 7_000 }));
+      await first.beginReceiving("up_done", "a".repeat(64), 1_000);
+      await first.appendChunk("up_done", 0, Buffer.alloc(20));
+      await first.finishReceiving("up_done", 20, 5_000);
+      await first.create(upload("up_bob", { owner: "bob", expiresAt: 9_000 }));
+
+      // The consumed upload's expiry (6_000) is not "when the oldest expires": it frees when its job settles.
+      expect(await second.usage("alice", 2_000)).toEqual({ open: 4, bytes: 1_320, oldestExpiresAt: 5_000 });
+      // Past their expiry the unused ones no longer count; receiving and consumed still do.
+      expect(await second.usage("alice", 8_500)).toEqual({ open: 2, bytes: 1_300, oldestExpiresAt: 9_000 });
+      expect(await second.usage("bob", 2_000)).toEqual({ open: 1, bytes: 0, oldestExpiresAt: 9_000 });
+      expect(await second.usage("carol", 2_000)).toEqual({ open: 0, bytes: 0 });
+    });
+
+    it("refuses a chunk past the owner's byte quota, storing nothing of it; counts every upload of the owner, not another's", async () => {
+      const { first, second } = await open();
+      const quota = { maxBytes: 1_000, now: 2_000 };
+      for (const id of ["up_a", "up_b"]) {
+        await first.create(upload(id));
+        await first.beginReceiving(id, "a".repeat(64), 2_000);
+      }
+      await first.create(upload("up_bob", { owner: "bob" }));
+      await first.beginReceiving("up_bob", "a".repeat(64), 2_000);
+      expect(await first.appendChunk("up_a", 0, Buffer.alloc(600), quota)).toBe("stored");
+      expect(await second.appendChunk("up_b", 0, Buffer.alloc(401), quota)).toBe("over-quota");
+      expect(await second.appendChunk("up_b", 0, Buffer.alloc(400), quota)).toBe("stored");
+      expect(await first.appendChunk("up_a", 1, Buffer.alloc(1), quota)).toBe("over-quota");
+      expect(await second.appendChunk("up_bob", 0, Buffer.alloc(1_000), quota)).toBe("stored");
+      expect(await first.usage("alice", 2_000)).toMatchObject({ bytes: 1_000 });
+      expect((await readAll(first, "up_a")).length).toBe(600);
+      // A refused chunk of an upload no longer receiving is "gone", quota or not.
+      expect(await first.appendChunk("up_gone", 0, Buffer.alloc(1), quota)).toBe("gone");
+    });
+
+    it("lets chunks of one owner racing on both handles together store no more than the quota", async () => {
+      const { first, second } = await open();
+      const ids = Array.from({ length: 6 }, (_, index) => `up_${index}`);
+      for (const id of ids) {
+        await first.create(upload(id));
+        await first.beginReceiving(id, "a".repeat(64), 2_000);
+      }
+      const quota = { maxBytes: 2_500, now: 2_000 };
+      const results = await Promise.all(
+        ids.flatMap((id, index) => [0, 1].map((seq) => (index % 2 === 0 ? first : second).appendChunk(id, seq, Buffer.alloc(500), quota))),
+      );
+      expect(results.filter((result) => result === "stored")).toHaveLength(5);
+      expect(results.filter((result) => result === "over-quota")).toHaveLength(7);
+      expect(await second.usage("alice", 2_000)).toMatchObject({ bytes: 2_500 });
     });
 
     it("lists for the sweep the expired unused uploads, stalled PUTs and every consumed upload; delete takes the chunks too", async () => {

@@ -28,7 +28,7 @@ function tempDir(prefix: string): string {
 async function service(): Promise<UploadService> {
   const store = await openSqliteJobStore(tempDir("mjm-upload-service-"));
   stores.push(store);
-  return new UploadService(store, { maxBytes: 1024 * 1024, expiryMs: 60_000, logger: createLogger({ level: "error", secrets: [], write: () => undefined }), filesRoot: tempDir("mjm-upload-files-") });
+  return new UploadService(store, { maxBytes: 1024 * 1024, expiryMs: 60_000, maxOpenPerOwner: 20, maxStoredBytesPerOwner: 2048 * 1024 * 1024, logger: createLogger({ level: "error", secrets: [], write: () => undefined }), filesRoot: tempDir("mjm-upload-files-") });
 }
 
 describe("upload files for resumed jobs", () => {
