@@ -420,7 +420,9 @@ export class JobService {
     const job = this.jobFor(adapter, submission, snapshot);
     try {
       // Committed before start_job returns (DESIGN §3): a crash from here on cannot lose the job.
-      await this.storeJob(job, () => this.store.finishSubmission(submission.id, { job }));
+      // Stored already leased to this process: another server's poller cannot take it (and start
+      // a local analysis a second time) between the row and the lease.
+      await this.storeJob(job, () => this.store.finishSubmission(submission.id, { job, lease: { holder: this.leaseHolder, durationMs: this.leaseMs } }));
     } catch (error) {
       // The vendor has the job; the store could not take it. Kept in memory so a retry with the
       // same key (or the next sweep) records it without asking the vendor.

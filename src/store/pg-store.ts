@@ -562,10 +562,18 @@ function createStore(pool: pg.Pool, listener: JobChangeListener, options: PgJobS
         const record = rows[0] ? readSubmission(rows[0]) : undefined;
         if ("job" in outcome) {
           // Announced only when stored here: a job already there (found by another process) did not change.
-          await client.query(
+          const inserted = await client.query(
             `WITH inserted AS (INSERT INTO jobs ${INSERT_JOB_COLUMNS} ON CONFLICT (id) DO NOTHING RETURNING id) SELECT pg_notify('${JOB_CHANGED_CHANNEL}', id) FROM inserted`,
             jobParameters(outcome.job),
           );
+          if (inserted.rowCount === 1 && outcome.lease) {
+            await client.query(`UPDATE jobs SET lease_holder = $1, lease_expires_at = ${clockAt(2)} + $3 WHERE id = $4`, [
+              outcome.lease.holder,
+              clock(),
+              ms(outcome.lease.durationMs),
+              outcome.job.id,
+            ]);
+          }
           if (record?.idempotencyKey !== undefined) {
             await client.query("UPDATE idempotency_keys SET job_id = $1 WHERE key = $2 AND owner = $3 AND job_id IS NULL", [
               outcome.job.id,

@@ -511,6 +511,10 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
         let stored = false;
         if ("job" in outcome) {
           stored = Number(statements.insertJobIfAbsent.run(...jobParameters(outcome.job)).changes) === 1;
+          if (stored && outcome.lease) {
+            const at = now();
+            statements.claimLease.run(outcome.lease.holder, at + outcome.lease.durationMs, outcome.job.id, outcome.lease.holder, at);
+          }
           if (record?.idempotencyKey !== undefined) statements.bindKey.run(outcome.job.id, record.idempotencyKey, record.owner);
         } else if (record?.idempotencyKey !== undefined) {
           statements.deleteKey.run(record.idempotencyKey, record.owner);

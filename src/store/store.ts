@@ -63,8 +63,12 @@ export interface SubmissionRecord {
   aliveAt: number;
 }
 
-/** How a submission ended: its job (found at the vendor, or a failed record), or nothing to keep. */
-export type SubmissionOutcome = { job: Job } | { released: true };
+/**
+ * How a submission ended: its job (found at the vendor, or a failed record), or nothing to keep.
+ * With `lease`, a job stored here is stored already leased to that holder, in the same step: no
+ * other process can take (and start running) a job between its row and its lease.
+ */
+export type SubmissionOutcome = { job: Job; lease?: { holder: string; durationMs: number } } | { released: true };
 
 export interface JobStore {
   insertJob(job: Job): Promise<void>;

@@ -386,6 +386,21 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
       // Finishing one that is gone changes nothing.
       await store.finishSubmission("sub-gone", { released: true });
     });
+
+    it("stores a finished submission's job already leased to its holder when asked: another handle cannot take it", async () => {
+      const place = await harness.place();
+      const processA = await open(place);
+      const processB = await open(place);
+      await processA.beginSubmission(submission("sub-l", { idempotencyKey: "key-l" }));
+      await processA.finishSubmission("sub-l", { job: job("local:leased", "2026-01-01T00:00:00.000Z"), lease: { holder: "A", durationMs: 60_000 } });
+      expect(ids(await processB.listJobsDue(Date.now() + 3_600_000, "B"))).not.toContain("local:leased");
+      expect(await processB.claimJob("local:leased", "B", 60_000)).toBe(false);
+      expect(await processA.claimJob("local:leased", "A", 60_000)).toBe(true);
+      // A job that was there already keeps its lease as it was: the finisher gets none of it.
+      await processB.beginSubmission(submission("sub-m", { idempotencyKey: "key-m" }));
+      await processB.finishSubmission("sub-m", { job: job("local:leased", "2026-01-01T00:00:00.000Z"), lease: { holder: "B", durationMs: 60_000 } });
+      expect(await processB.claimJob("local:leased", "B", 60_000)).toBe(false);
+    });
   });
 
   describe(`${name}: results`, () => {
