@@ -580,7 +580,12 @@ export class JobService {
             pending: `the previous start_job${keyNote} was interrupted, and ${name} cannot tell its job apart yet while another start to ${name} is still being sent: call start_job again with the same key in a few seconds`,
           };
         }
-        const job = this.interruptedJob(adapter, record, lookup.reason);
+        // On a team server the candidates are jobs of the operator's whole vendor account, other
+        // users' among them: their ids go to the operator's log, not into this user's job.
+        const told = this.mayAdopt(record.owner || undefined)
+          ? lookup.reason
+          : `it cannot be told apart from other jobs of this server's ${name} account; the server's log names the candidates for its operator`;
+        const job = this.interruptedJob(adapter, record, told);
         await this.storeJob(job, () => this.store.finishSubmission(record.id, { job }));
         this.logger.warning(`submission ${record.id} to ${name} was interrupted and cannot be confirmed; recorded as ${job.id}`, { reason: lookup.reason });
         this.emit(job, undefined);

@@ -16,7 +16,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-function setup(adapter: ScriptedAdapter, dataDir?: string, now?: () => number, lease?: { holder: string; durationMs: number }) {
+function setup(adapter: ScriptedAdapter, dataDir?: string, now?: () => number, lease?: { holder: string; durationMs: number }, multiUser?: boolean) {
   const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "mjm-svc-"));
   const store: JobStore = openSqliteJobStore(dir);
   const logs: string[] = [];
@@ -27,6 +27,7 @@ function setup(adapter: ScriptedAdapter, dataDir?: string, now?: () => number, l
     poll: { initialDelayMs: 1_000, maxDelayMs: 60_000 },
     now,
     lease,
+    multiUser,
   });
   cleanups.push(() => store.close());
   if (!dataDir) cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -280,6 +281,33 @@ describe("interrupted submissions", () => {
     now += 61_000;
     const given = await a.service.start({ provider: "pyannote", media, options: {}, idempotencyKey: "c" });
     expect(given.job).toMatchObject({ status: "failed", error: { code: "submission_interrupted" } });
+  });
+
+  it("names the vendor jobs an unconfirmed submission may be only to the operator on a team server, not in the user's job", async () => {
+    const failing = () => {
+      const adapter = new ScriptedAdapter();
+      adapter.start = (request) => {
+        adapter.starts.push(request);
+        return Promise.reject(new ProviderError("pyannote: connection reset", { provider: "pyannote", retryable: false, mayHaveReachedVendor: true }));
+      };
+      adapter.findSubmission = async () => ({ kind: "unknowable", reason: "2 Scripted jobs match it (pyannote:bobs-1, pyannote:alices-2)" });
+      return adapter;
+    };
+    let now = 1_000_000;
+    const team = setup(failing(), undefined, () => now, undefined, true);
+    const single = setup(failing(), undefined, () => now);
+    for (const { service } of [team, single]) {
+      await expect(service.start({ provider: "pyannote", media, options: {}, idempotencyKey: "k", owner: "alice" })).rejects.toThrow(/connection reset/);
+    }
+    now += 61_000;
+    const teamJob = (await team.service.start({ provider: "pyannote", media, options: {}, idempotencyKey: "k", owner: "alice" })).job;
+    expect(teamJob.error?.code).toBe("submission_interrupted");
+    expect(teamJob.error?.message).not.toContain("bobs-1");
+    expect(teamJob.error?.message).toContain("the server's log names the candidates");
+    expect(team.logs.join("\n")).toContain("pyannote:bobs-1");
+    // One person's server: the candidates are theirs to check.
+    const singleJob = (await single.service.start({ provider: "pyannote", media, options: {}, idempotencyKey: "k", owner: "alice" })).job;
+    expect(singleJob.error?.message).toContain("pyannote:bobs-1");
   });
 
   it("releases the key of a create call that failed in transit once the vendor lists no job from it, and the retry submits", async () => {
