@@ -84,6 +84,8 @@ export const PG_MIGRATIONS: string[] = [
    ${PG_UPLOADS_TABLES}`,
   // 2: the vendor request windows replicas share (pg-rate-window.ts).
   PG_RATE_WINDOW_MIGRATION,
+  // 3: a user's upload quota is counted from that user's rows alone (UploadStore.usage).
+  `CREATE INDEX uploads_by_owner ON uploads (owner);`,
 ];
 
 /** Two-key advisory locks: this class (ASCII "mjm" + 1) and a hash of the search_path, so each schema migrates on its own. */

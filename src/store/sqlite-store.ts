@@ -103,6 +103,8 @@ export const MIGRATIONS: string[] = [
    ALTER TABLE jobs ADD COLUMN lease_expires_at INTEGER;`,
   // Files remote users upload for their jobs (create_upload), in chunks: every replica reads them.
   UPLOADS_MIGRATION,
+  // A user's upload quota is counted from that user's rows alone (UploadStore.usage).
+  `CREATE INDEX uploads_by_owner ON uploads (owner);`,
 ];
 
 function compress(data: Uint8Array): Buffer {
