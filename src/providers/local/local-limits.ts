@@ -1,8 +1,9 @@
 // How much audio one file may hold for the local analyzer. It decodes and analyses in blocks
 // and keeps only compact per-frame values (9 bytes per 10 ms, plus 8 per 100 ms for loudness
 // gating), so its memory grows slowly with the length: measured peaks (`npm run bench`, Node
-// 24, through the worker) are 146–171 MB for 1 h and 3 h, 172 MB for 10 h of WAV and 173 MB
-// for 10 h of Opus (the base varies with garbage-collection timing more than with length),
+// 24, through the worker) are 142–171 MB for 1 h and 3 h, 172–203 MB for 10 h of WAV and
+// 173–175 MB for 10 h of Opus over two runs (the base varies with garbage-collection timing
+// more than with length),
 // whatever the file's own size (a 20 MB 8-bit 1 kHz WAV is 5.8 h; a 2 GB sparse WAV of
 // silence is 18.6 h). A file longer than the limit (MEDIA_JOBS_MAX_ANALYSIS_HOURS, 20 h by
 // default: at most about 250 MB by the estimate below) is refused up front, from the length
