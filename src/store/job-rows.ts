@@ -100,3 +100,28 @@ export function damagedStandIn(row: JobRow, damage: string): Job {
     damaged: damage,
   };
 }
+
+/**
+ * Reads rows as jobs for one store: a damaged row becomes a stand-in that says so, reported to
+ * `onDamagedJob` once per row in this process (the row is then set aside from polling).
+ */
+export function createJobRowReader(onDamagedJob?: (id: string, damage: string) => void): {
+  readJob(row: JobRow): Job;
+  reportDamage(row: JobRow, damage: string): void;
+} {
+  const reported = new Set<string>();
+  const reportDamage = (row: JobRow, damage: string): void => {
+    if (reported.has(row.id)) return;
+    reported.add(row.id);
+    onDamagedJob?.(row.id, damage);
+  };
+  return {
+    reportDamage,
+    readJob(row) {
+      const read = damageOf(row);
+      if (read.job) return read.job;
+      reportDamage(row, read.damage);
+      return damagedStandIn(row, read.damage);
+    },
+  };
+}

@@ -9,7 +9,7 @@ import pg from "pg";
 import { StorageFullError, StoreUnavailableError, UserInputError } from "../errors.js";
 import { type Job, type ProviderId } from "../jobs/job.js";
 import type { Logger } from "../logger.js";
-import { damagedStandIn, damageOf, decodeCursor, encodeCursor, JOB_COLUMNS, needsPoll, type JobRow } from "./job-rows.js";
+import { createJobRowReader, damageOf, decodeCursor, encodeCursor, JOB_COLUMNS, needsPoll, type JobRow } from "./job-rows.js";
 import { migratePostgres } from "./pg-migrations.js";
 import { createPgRateWindow } from "./pg-rate-window.js";
 import { explainPgOpenFailure, unreachableReason } from "./pg-open-error.js";
@@ -317,19 +317,7 @@ function createStore(pool: pg.Pool, listener: JobChangeListener, options: PgJobS
 
   let closed = false;
 
-  /** Damaged rows already reported (and set aside from polling) by this process. */
-  const reportedDamage = new Set<string>();
-  const reportDamage = (row: JobRow, damage: string): void => {
-    if (reportedDamage.has(row.id)) return;
-    reportedDamage.add(row.id);
-    options.onDamagedJob?.(row.id, damage);
-  };
-  const readJob = (row: JobRow): Job => {
-    const read = damageOf(row);
-    if (read.job) return read.job;
-    reportDamage(row, read.damage);
-    return damagedStandIn(row, read.damage);
-  };
+  const { readJob, reportDamage } = createJobRowReader(options.onDamagedJob);
 
   const keyRecord = async (client: pg.ClientBase | pg.Pool, key: string, owner: string): Promise<IdempotencyRecord | undefined> => {
     const { rows } = await client.query<{ key: string; owner: string; fingerprint: string; job_id: string | null }>(

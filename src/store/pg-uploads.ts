@@ -4,7 +4,7 @@
 // receiving, checked under the upload row's lock.
 
 import type pg from "pg";
-import type { UploadRecord, UploadState, UploadStore, UploadUsage } from "./upload-store.js";
+import { uploadRecordOf, type UploadRecord, type UploadRow, type UploadStore, type UploadUsage } from "./upload-store.js";
 
 /** The tables, part of the PostgreSQL store's first migration (pg-migrations.ts). */
 export const PG_UPLOADS_TABLES = `CREATE TABLE uploads (
@@ -29,38 +29,6 @@ export const PG_UPLOADS_TABLES = `CREATE TABLE uploads (
      PRIMARY KEY (upload_id, seq)
    );`;
 
-interface UploadRow {
-  id: string;
-  owner: string;
-  secret_hash: string;
-  filename: string;
-  content_type: string | null;
-  max_bytes: string;
-  state: string;
-  bytes: string;
-  created_at: string;
-  expires_at: string;
-  job_id: string | null;
-  consumed_at: string | null;
-}
-
-function toRecord(row: UploadRow): UploadRecord {
-  return {
-    id: row.id,
-    owner: row.owner,
-    secretHash: row.secret_hash,
-    filename: row.filename,
-    ...(row.content_type !== null ? { contentType: row.content_type } : {}),
-    maxBytes: Number(row.max_bytes),
-    state: row.state as UploadState,
-    bytes: Number(row.bytes),
-    createdAt: Number(row.created_at),
-    expiresAt: Number(row.expires_at),
-    ...(row.job_id !== null ? { jobId: row.job_id } : {}),
-    ...(row.consumed_at !== null ? { consumedAt: Number(row.consumed_at) } : {}),
-  };
-}
-
 const ms = (value: number): number => Math.round(value);
 
 const USAGE_QUERY = `SELECT count(*) AS open, COALESCE(sum(bytes), 0) AS bytes, min(expires_at) FILTER (WHERE state <> 'consumed') AS oldest
@@ -75,7 +43,7 @@ async function usageOf(client: pg.Pool | pg.PoolClient, owner: string, now: numb
 export function createPgUploadStore(pool: pg.Pool, transaction: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>): UploadStore {
   const one = async (text: string, values: unknown[]): Promise<UploadRecord | undefined> => {
     const { rows } = await pool.query<UploadRow>(text, values);
-    return rows[0] ? toRecord(rows[0]) : undefined;
+    return rows[0] ? uploadRecordOf(rows[0]) : undefined;
   };
 
   return {
@@ -171,7 +139,7 @@ export function createPgUploadStore(pool: pg.Pool, transaction: <T>(work: (clien
         "SELECT * FROM uploads WHERE (state IN ('pending', 'complete') AND expires_at <= $1) OR (state = 'receiving' AND expires_at <= $2) OR state = 'consumed'",
         [ms(now), ms(stalledBefore)],
       );
-      return rows.map(toRecord);
+      return rows.map(uploadRecordOf);
     },
   };
 }

@@ -8,7 +8,7 @@ import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import zlib from "node:zlib";
 import { StorageFullError } from "../errors.js";
 import { isTerminal, type Job, type JobStatus, type ProviderId } from "../jobs/job.js";
-import { damagedStandIn, damageOf, decodeCursor, encodeCursor, JOB_COLUMNS, needsPoll, type JobRow } from "./job-rows.js";
+import { createJobRowReader, damageOf, decodeCursor, encodeCursor, JOB_COLUMNS, needsPoll, type JobRow } from "./job-rows.js";
 import type { IdempotencyRecord, JobListFilter, JobListPage, JobStore, StoredPart, SubmissionRecord } from "./store.js";
 import { explainStoreOpenFailure, isFullDiskIoError, StoreOpenError } from "./store-open-error.js";
 import { createSqliteUploadStore, UPLOADS_MIGRATION } from "./sqlite-uploads.js";
@@ -267,22 +267,10 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
     }
   };
 
-  /** Damaged rows already reported (and set aside from polling) by this process. */
-  const reportedDamage = new Set<string>();
-  const reportDamage = (row: JobRow, damage: string): void => {
-    if (reportedDamage.has(row.id)) return;
-    reportedDamage.add(row.id);
-    options.onDamagedJob?.(row.id, damage);
-  };
-
   /** A row as a job; a damaged row as a stand-in that says so (reported once). */
-  const readJob = (row: unknown): Job => {
-    const jobRow = row as JobRow;
-    const read = damageOf(jobRow);
-    if (read.job) return read.job;
-    reportDamage(jobRow, read.damage);
-    return damagedStandIn(jobRow, read.damage);
-  };
+  const rows = createJobRowReader(options.onDamagedJob);
+  const reportDamage = rows.reportDamage;
+  const readJob = (row: unknown): Job => rows.readJob(row as JobRow);
 
   const jobParameters = (job: Job): SQLInputValue[] => [
     job.id,
@@ -600,7 +588,7 @@ function openStore(dataDir: string, options: SqliteJobStoreOptions): JobStore {
       },
     },
 
-    uploads: createSqliteUploadStore(db),
+    uploads: createSqliteUploadStore(db, transaction),
 
     replayGuard: {
       async firstSeen(key, ttlMs) {

@@ -2,7 +2,7 @@
 // with it). Its table comes with the store's migrations (UPLOADS_MIGRATION, appended to them).
 
 import type { DatabaseSync } from "node:sqlite";
-import type { UploadRecord, UploadState, UploadStore, UploadUsage } from "./upload-store.js";
+import { uploadRecordOf, type UploadRecord, type UploadRow, type UploadStore, type UploadUsage } from "./upload-store.js";
 
 export const UPLOADS_MIGRATION = `CREATE TABLE uploads (
      id TEXT PRIMARY KEY,
@@ -26,39 +26,8 @@ export const UPLOADS_MIGRATION = `CREATE TABLE uploads (
      PRIMARY KEY (upload_id, seq)
    );`;
 
-interface UploadRow {
-  id: string;
-  owner: string;
-  secret_hash: string;
-  filename: string;
-  content_type: string | null;
-  max_bytes: number;
-  state: string;
-  bytes: number;
-  created_at: number;
-  expires_at: number;
-  job_id: string | null;
-  consumed_at: number | null;
-}
-
-function toRecord(row: UploadRow): UploadRecord {
-  return {
-    id: row.id,
-    owner: row.owner,
-    secretHash: row.secret_hash,
-    filename: row.filename,
-    ...(row.content_type !== null ? { contentType: row.content_type } : {}),
-    maxBytes: row.max_bytes,
-    state: row.state as UploadState,
-    bytes: row.bytes,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    ...(row.job_id !== null ? { jobId: row.job_id } : {}),
-    ...(row.consumed_at !== null ? { consumedAt: row.consumed_at } : {}),
-  };
-}
-
-export function createSqliteUploadStore(db: DatabaseSync): UploadStore {
+/** `transaction` is the store's own (BEGIN IMMEDIATE … COMMIT), so uploads and jobs lock alike. */
+export function createSqliteUploadStore(db: DatabaseSync, transaction: <T>(work: () => T) => T): UploadStore {
   const statements = {
     insert: db.prepare(
       "INSERT INTO uploads (id, owner, secret_hash, filename, content_type, max_bytes, state, bytes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -85,18 +54,6 @@ export function createSqliteUploadStore(db: DatabaseSync): UploadStore {
     ),
   };
 
-  const transaction = <T>(work: () => T): T => {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      const result = work();
-      db.exec("COMMIT");
-      return result;
-    } catch (error) {
-      db.exec("ROLLBACK");
-      throw error;
-    }
-  };
-
   const usage = (owner: string, now: number): UploadUsage => {
     const row = statements.usage.get(owner, now) as { open: number; bytes: number; oldest: number | null };
     return { open: Number(row.open), bytes: Number(row.bytes), ...(row.oldest !== null ? { oldestExpiresAt: Number(row.oldest) } : {}) };
@@ -104,7 +61,7 @@ export function createSqliteUploadStore(db: DatabaseSync): UploadStore {
 
   const read = (id: string): UploadRecord | undefined => {
     const row = statements.get.get(id) as UploadRow | undefined;
-    return row ? toRecord(row) : undefined;
+    return row ? uploadRecordOf(row) : undefined;
   };
 
   return {
@@ -175,7 +132,7 @@ export function createSqliteUploadStore(db: DatabaseSync): UploadStore {
       statements.delete.run(id);
     },
     async listForSweep(now, stalledBefore) {
-      return (statements.forSweep.all(now, stalledBefore) as unknown as UploadRow[]).map(toRecord);
+      return (statements.forSweep.all(now, stalledBefore) as unknown as UploadRow[]).map(uploadRecordOf);
     },
   };
 }

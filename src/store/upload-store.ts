@@ -98,3 +98,39 @@ export interface UploadStore {
    */
   listForSweep(now: number, stalledBefore: number): Promise<UploadRecord[]>;
 }
+
+/**
+ * An `uploads` row as both stores read it back (PostgreSQL returns its bigints as strings,
+ * SQLite as numbers).
+ */
+export interface UploadRow {
+  id: string;
+  owner: string;
+  secret_hash: string;
+  filename: string;
+  content_type: string | null;
+  max_bytes: number | string;
+  state: string;
+  bytes: number | string;
+  created_at: number | string;
+  expires_at: number | string;
+  job_id: string | null;
+  consumed_at: number | string | null;
+}
+
+export function uploadRecordOf(row: UploadRow): UploadRecord {
+  return {
+    id: row.id,
+    owner: row.owner,
+    secretHash: row.secret_hash,
+    filename: row.filename,
+    ...(row.content_type !== null ? { contentType: row.content_type } : {}),
+    maxBytes: Number(row.max_bytes),
+    state: row.state as UploadState,
+    bytes: Number(row.bytes),
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+    ...(row.job_id !== null ? { jobId: row.job_id } : {}),
+    ...(row.consumed_at !== null ? { consumedAt: Number(row.consumed_at) } : {}),
+  };
+}
