@@ -14,6 +14,7 @@ import { MediaJobsError, NotConfiguredError, NotFoundError, ProviderError, UserI
 import { isTerminal, type Job, type JobError, type JobInput, type JobSnapshot, type JobStatus } from "../../jobs/job.js";
 import { createVendorBudget } from "../http/request-budget.js";
 import type { VendorHttpClient } from "../http/types.js";
+import { abortableSleep } from "../http/vendor-http-client.js";
 import { sniffFile } from "../local/local-decode.js";
 import { AudioDecodeError } from "../local/local-errors.js";
 import { SUPPORTED_FORMATS_TEXT } from "../local/local-format.js";
@@ -123,19 +124,6 @@ function nameFromUrl(url: string): string {
   } catch {
     return "download";
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 /**
@@ -268,7 +256,7 @@ export function createHumeCloudTasks(deps: AdapterDeps, cloudOptions: HumeCloudO
         const waitMs = Math.max((error.retryAfterSeconds ?? 0) * 1000, Math.min(60_000, 2_000 * 2 ** round));
         deps.logger.warning(`hume job ${state.nativeId}: upload failed, retrying in ${Math.round(waitMs / 1000)} s`, { error: error.message });
         state.providerStatus = "waiting to retry";
-        await sleep(waitMs, state.abort.signal);
+        await abortableSleep(waitMs, state.abort.signal);
       }
     }
   };
