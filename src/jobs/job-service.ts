@@ -180,7 +180,7 @@ export class JobService {
         // Another process's change to a job running here (this process's own saves are known):
         // a cancel or a takeover stops the work now rather than at the next check.
         if (workHere) await this.checkWork(workHere, job);
-        if (this.events.listenerCount("updated") > 0) this.emit(job, before === undefined ? undefined : (before.split("|")[0] as JobStatus));
+        if (this.events.listenerCount("updated") > 0) this.emit(job, before === undefined ? undefined : statusOfSignature(before));
       })
       .catch((error: unknown) => this.logger.debug(`job ${id} changed in the store but could not be told`, { error: messageOf(error) }));
   }
@@ -192,7 +192,7 @@ export class JobService {
    */
   private heardGap(): void {
     for (const [id, signature] of this.known) {
-      if (!isTerminal(signature.split("|")[0] as JobStatus)) this.heard(id);
+      if (!isTerminal(statusOfSignature(signature))) this.heard(id);
     }
   }
 
@@ -1106,6 +1106,11 @@ export function isSettled(job: Job): boolean {
 /** What `updated` events are about: status, results and progress (the status first). */
 function signatureOf(job: Job): string {
   return `${job.status}|${job.resultState}|${job.progress?.done ?? ""}|${job.progress?.total ?? ""}`;
+}
+
+/** The status a signatureOf string was made from. */
+function statusOfSignature(signature: string): JobStatus {
+  return signature.slice(0, signature.indexOf("|")) as JobStatus;
 }
 
 function progressChanged(previous: Job, next: Job): boolean {
