@@ -438,8 +438,6 @@ export class JobService {
     } finally {
       this.submitting.delete(submission.id);
     }
-    // This process started it, so this process polls it (a local job is analysing here already).
-    await this.holdsLease(job.id);
     this.logger.info(`job ${job.id} started`, { provider: job.provider, task: job.task });
     this.emit(job, undefined);
     if (job.status === "succeeded") return { job: await this.refresh(job.id), deduplicated: false };
